@@ -1,0 +1,4 @@
+# applets/: the applet table, the CLI front and one file per role or
+# command group.  main.c is not in SRCS (unit tests have their own main).
+SRCS += applets/table.c applets/cli.c applets/version.c applets/roles.c
+SHELL_TESTS += t/cli/run.sh t/cli/artifacts.sh

@@ -1,0 +1,57 @@
+/* The long-running roles, as they stand today: each is dispatched (by
+ * program name or as `container ROLE`) and documents itself, and each says
+ * plainly that its body arrives with its issue rather than pretending to
+ * work.  A role moves into its own file (applets/apiserver.c, ...) when it
+ * is implemented. */
+#include <stdio.h>
+
+#include "applets/applets.h"
+#include "lib/exit.h"
+
+static int not_yet(const struct cmd *c, void *o, int argc, char **argv)
+{
+	(void)o;
+	(void)argc;
+	(void)argv;
+	fprintf(stderr, "container %s: not implemented yet (%s)\n", c->name, c->help);
+	return EXIT_FAIL;
+}
+
+const struct cmd cmd_apiserver = {
+	.name = "apiserver",
+	.summary = "Role: the per-user API server (Docker Engine API on a unix socket)",
+	.usage = "[--foreground]",
+	.help = "issue #6",
+	.max_args = 0,
+	.run = not_yet,
+};
+
+const struct cmd cmd_runtime = {
+	.name = "runtime",
+	.summary = "Role: the helper that owns one container's VM",
+	.usage = "CONTAINER-ID",
+	.help = "issue #5",
+	.min_args = 1,
+	.max_args = 1,
+	.run = not_yet,
+};
+
+/* `container network` will be the user-facing network command group
+ * (issue #7), so the role's subcommand name is network-helper. */
+const struct cmd cmd_network_helper = {
+	.name = "network-helper",
+	.summary = "Role: the network helper (bridge/TAP/NAT on Linux, vmnet on macOS)",
+	.usage = "NETWORK",
+	.help = "issue #7",
+	.min_args = 1,
+	.max_args = 1,
+	.run = not_yet,
+};
+
+const struct cmd cmd_init = {
+	.name = "init",
+	.summary = "Role: PID 1 inside the guest VM (the guest agent)",
+	.help = "issue #5",
+	.max_args = 0,
+	.run = not_yet,
+};

@@ -1,0 +1,40 @@
+/* File-system helpers: atomic writes, mkdir -p, path joining, whole-file
+ * reads with a bound.  All follow lib/err.h.
+ *
+ * Atomic write = write a temp file beside the target (".name.tmp-XXXXXX"),
+ * fsync it, rename over the target, fsync the directory.  A crash at any
+ * point leaves either the old or the new content, never a mix. */
+#ifndef LIB_FS_H
+#define LIB_FS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+struct err;
+struct buf;
+
+int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
+		    struct err *e);
+
+/* Create a directory and its parents (mode for each one created). */
+int fs_mkdir_p(const char *path, mode_t mode, struct err *e);
+
+/* fsync the directory containing path (or path itself if it is a dir). */
+int fs_fsync_dir(const char *dir, struct err *e);
+
+/* Append "a/b" to out, where b is a relative path that must stay inside a:
+ * b must not be absolute, must not contain a ".." component or a NUL, and
+ * empty and "." components are dropped.  -EINVAL otherwise.  This is
+ * lexical only: it does not resolve symlinks. */
+int fs_path_join(struct buf *out, const char *a, const char *b, struct err *e);
+
+/* Read a whole file into out (appending), failing with -EFBIG past max
+ * bytes (0 = no limit). */
+int fs_read_file(const char *path, struct buf *out, size_t max, struct err *e);
+
+/* write(2)/read(2) that loop over short counts and EINTR.  fs_read_full
+ * returns the number of bytes read (short only at EOF). */
+int fs_write_full(int fd, const void *p, size_t n, struct err *e);
+ssize_t fs_read_full(int fd, void *p, size_t n, struct err *e);
+
+#endif

@@ -1,0 +1,26 @@
+#!/bin/sh
+# Run test programs under prove and end with one plain summary line,
+# "N passed, N failed, N skipped", counted from the TAP they print.
+# Usage: t/run.sh PROGRAM...   (each prints TAP; binaries and scripts alike)
+set -u
+[ $# -gt 0 ] || { echo "t/run.sh: no tests given" >&2; exit 2; }
+log=${TMPDIR:-/tmp}/container-test.$$.log
+# -v so every TAP line is in the log to count; prove's own summary follows.
+prove -v -f --timer "$@" >"$log" 2>&1
+rc=$?
+# Show failures and skips with context, not the whole verbose stream.
+grep -E '^(not ok|ok .*# SKIP)|^(Failed|Dubious|Parse errors|Result|Files=|All tests)' "$log" | grep -v '^ok .*# SKIP' 
+grep -E '^ok .*# SKIP' "$log" | sed 's/^/skipped: /' | sort | uniq -c | sort -rn | head -40
+passed=$(grep -cE '^ok ' "$log")
+skipped=$(grep -cE '^ok .*# SKIP' "$log")
+failed=$(grep -cE '^not ok ' "$log")
+passed=$((passed - skipped))
+# A program that died without TAP lines still fails the run (prove's rc).
+if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then
+	grep -E 'Dubious|Wstat|No plan|Bad plan' "$log" | head -20
+	failed=1
+fi
+[ "$rc" -ne 0 ] && { echo "--- full log: $log"; }
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$rc" -eq 0 ] && rm -f "$log"
+exit "$rc"
