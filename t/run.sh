@@ -9,11 +9,13 @@ log=${TMPDIR:-/tmp}/container-test.$$.log
 prove -v -f --timer "$@" >"$log" 2>&1
 rc=$?
 # Show failures and skips with context, not the whole verbose stream.
-grep -E '^(not ok|ok .*# SKIP)|^(Failed|Dubious|Parse errors|Result|Files=|All tests)' "$log" | grep -v '^ok .*# SKIP' 
-grep -E '^ok .*# SKIP' "$log" | sed 's/^/skipped: /' | sort | uniq -c | sort -rn | head -40
-passed=$(grep -cE '^ok ' "$log")
-skipped=$(grep -cE '^ok .*# SKIP' "$log")
-failed=$(grep -cE '^not ok ' "$log")
+grep -E '^not ok|^(Failed|Dubious|Parse errors|Result|Files=|All tests)' "$log"
+# Skips, grouped by reason: a skip always says why.
+grep -E '^ok .*# SKIP' "$log" | sed -E 's/^ok [0-9]+ (- )?.*# SKIP */skipped: /' |
+	sort | uniq -c | sort -rn | head -40
+passed=$(grep -cE '^ok [0-9]' "$log")
+skipped=$(grep -cE '^ok [0-9]+.*# SKIP' "$log")
+failed=$(grep -cE '^not ok [0-9]' "$log")
 passed=$((passed - skipped))
 # A program that died without TAP lines still fails the run (prove's rc).
 if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then

@@ -66,7 +66,9 @@ int main(void)
 		v = jsonx_load_file(buf_str(&path), 1024, &e);
 		ok(v && jsonx_int(v, "a", 0) == 1, "load file back");
 		json_decref(v);
-		is_int(jsonx_dump_buf(json_integer(5), 0, &out, &e), 0, "dump scalar");
+		v = json_integer(5);
+		is_int(jsonx_dump_buf(v, 0, &out, &e), 0, "dump scalar");
+		json_decref(v);
 		is_str(buf_str(&out), "5", "scalar text");
 		unlink(buf_str(&path));
 		rmdir(dir);
