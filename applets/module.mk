@@ -2,3 +2,4 @@
 # command group.  main.c is not in SRCS (unit tests have their own main).
 SRCS += applets/table.c applets/cli.c applets/version.c applets/roles.c
 SHELL_TESTS += t/cli/run.sh t/cli/artifacts.sh
+BENCHES += t/bench/cli_start.sh

@@ -13,7 +13,7 @@ static int not_yet(const struct cmd *c, void *o, int argc, char **argv)
 	(void)o;
 	(void)argc;
 	(void)argv;
-	fprintf(stderr, "container %s: not implemented yet (%s)\n", c->name, c->help);
+	fprintf(stderr, "container %s: %s\n", c->name, c->help);
 	return EXIT_FAIL;
 }
 
@@ -21,7 +21,7 @@ const struct cmd cmd_apiserver = {
 	.name = "apiserver",
 	.summary = "Role: the per-user API server (Docker Engine API on a unix socket)",
 	.usage = "[--foreground]",
-	.help = "issue #6",
+	.help = "Not implemented yet (issue #6).",
 	.max_args = 0,
 	.run = not_yet,
 };
@@ -30,7 +30,7 @@ const struct cmd cmd_runtime = {
 	.name = "runtime",
 	.summary = "Role: the helper that owns one container's VM",
 	.usage = "CONTAINER-ID",
-	.help = "issue #5",
+	.help = "Not implemented yet (issue #5).",
 	.min_args = 1,
 	.max_args = 1,
 	.run = not_yet,
@@ -42,7 +42,7 @@ const struct cmd cmd_network_helper = {
 	.name = "network-helper",
 	.summary = "Role: the network helper (bridge/TAP/NAT on Linux, vmnet on macOS)",
 	.usage = "NETWORK",
-	.help = "issue #7",
+	.help = "Not implemented yet (issue #7).",
 	.min_args = 1,
 	.max_args = 1,
 	.run = not_yet,
@@ -51,7 +51,7 @@ const struct cmd cmd_network_helper = {
 const struct cmd cmd_init = {
 	.name = "init",
 	.summary = "Role: PID 1 inside the guest VM (the guest agent)",
-	.help = "issue #5",
+	.help = "Not implemented yet (issue #5).",
 	.max_args = 0,
 	.run = not_yet,
 };

@@ -42,7 +42,7 @@ matching "container-network link reaches the network helper" "$T/container-netwo
 matching "init link reaches the guest init" "$T/init --help | head -1" '^Usage: init$'
 matching "apiserver as a subcommand" "\$C apiserver --help | head -1" '^Usage: container apiserver'
 testing "an unimplemented role says so and fails" "$T/container-apiserver" \
-	"container apiserver: not implemented yet (issue #6)" 1
+	"container apiserver: Not implemented yet (issue #6)." 1
 ln -s "$C" "$T/container-linux-amd64"
 matching "an unknown program name is the CLI" "$T/container-linux-amd64 --version" '^container version '
 done_testing
