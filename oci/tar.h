@@ -76,6 +76,10 @@ int tar_next(struct tar *t, struct tar_entry **out, struct err *e);
 /* Read up to n bytes of the current entry's data: returns bytes read,
  * 0 at end of the entry's data, negative on error. */
 ssize_t tar_read(struct tar *t, void *p, size_t n, struct err *e);
+/* The same as a struct reader (for fstree_apply and digest stages): owned
+ * by t, valid until tar_close, always reading the current entry; its
+ * close is NULL. */
+struct reader *tar_data(struct tar *t);
 void tar_close(struct tar *t);
 
 /* Lower the caps for this reader (0 = keep): for callers with tighter
