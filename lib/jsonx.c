@@ -18,6 +18,10 @@ json_t *jsonx_parse(const void *data, size_t len, size_t max, const char *what,
 			what, len, max);
 		return NULL;
 	}
+	if (len == 0) {
+		err_set(e, -EBADMSG, "%s: empty document (want JSON)", what);
+		return NULL;
+	}
 	/* DECODE_ANY: callers check the type they expect.  REJECT_DUPLICATES:
 	 * a document whose meaning depends on which duplicate wins is hostile. */
 	v = json_loadb(data, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &je);

@@ -39,6 +39,8 @@ int main(void)
 	ok(jsonx_parse("{\"a\":", 5, 0, "config", &e) == NULL && strstr(e.msg, "line 1") != NULL,
 	   "truncated JSON refused with a location: %s", e.msg);
 	ok(jsonx_parse("[1] [2]", 7, 0, "x", &e) == NULL, "trailing data refused");
+	ok(jsonx_parse(NULL, 0, 0, "config", &e) == NULL && e.code == -EBADMSG, "empty input refused");
+	is_str(e.msg, "config: empty document (want JSON)", "empty input message");
 	ok(jsonx_parse("{\"s\":\"a\\u0000b\"}", 15, 0, "x", &e) == NULL,
 	   "\\u0000 in a string refused by the parser: %s", e.msg);
 	v = json_pack("{s:s%}", "s", "a\0b", (size_t)3);

@@ -1,0 +1,28 @@
+/* Where state lives (DESIGN.md "State on disk").  Each directory can be
+ * overridden by an environment variable, which tests use to stay in their
+ * own scratch space:
+ *
+ *   data    $CONTAINER_DATA_DIR, else Linux: /var/lib/container as root,
+ *           ${XDG_DATA_HOME:-~/.local/share}/container otherwise;
+ *           macOS: ~/Library/Application Support/container
+ *   run     $CONTAINER_RUN_DIR, else Linux: /run/container as root,
+ *           $XDG_RUNTIME_DIR/container, else <data>/run; macOS: <data>/run
+ *   docker  $DOCKER_CONFIG, else ~/.docker (config.json with registry
+ *           credentials, shared with the docker CLI)
+ *
+ * Each function appends the path to out (nothing is created). */
+#ifndef LIB_PATHS_H
+#define LIB_PATHS_H
+
+struct buf;
+struct err;
+
+int paths_data_dir(struct buf *out, struct err *e);
+int paths_run_dir(struct buf *out, struct err *e);
+int paths_docker_config_dir(struct buf *out, struct err *e);
+
+/* Per-platform defaults (lib/paths_linux.c, lib/paths_darwin.c). */
+int paths__data_default(struct buf *out, const char *home, struct err *e);
+int paths__run_default(struct buf *out, const char *data, struct err *e);
+
+#endif
