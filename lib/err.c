@@ -6,9 +6,18 @@
 
 #include "lib/err.h"
 
-static void err__cut(struct err *e, int n)
+/* Format into e->msg, then append ": tail" when tail is non-empty; a
+ * message longer than the bound is cut and marked with "...". */
+static void fill(struct err *e, const char *tail, const char *fmt, va_list ap)
 {
-	/* vsnprintf reports the untruncated length: mark a cut message. */
+	int n = vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	size_t len;
+
+	if (n < 0)
+		n = 0;
+	len = strlen(e->msg);
+	if (tail && *tail)
+		n = (int)len + snprintf(e->msg + len, sizeof(e->msg) - len, ": %s", tail);
 	if (n >= (int)sizeof(e->msg))
 		memcpy(e->msg + sizeof(e->msg) - 4, "...", 4);
 }
@@ -16,7 +25,6 @@ static void err__cut(struct err *e, int n)
 int err_set(struct err *e, int code, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
 
 	if (code > 0)
 		code = -code;
@@ -26,9 +34,8 @@ int err_set(struct err *e, int code, const char *fmt, ...)
 		return code;
 	e->code = code;
 	va_start(ap, fmt);
-	n = vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	fill(e, NULL, fmt, ap);
 	va_end(ap);
-	err__cut(e, n);
 	return code;
 }
 
@@ -36,20 +43,13 @@ int err_sys(struct err *e, const char *fmt, ...)
 {
 	int saved = errno ? errno : EIO;
 	va_list ap;
-	size_t len;
-	int n;
 
 	if (!e)
 		return -saved;
 	e->code = -saved;
 	va_start(ap, fmt);
-	n = vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	fill(e, strerror(saved), fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		n = 0;
-	len = strlen(e->msg);
-	n = (int)len + snprintf(e->msg + len, sizeof(e->msg) - len, ": %s", strerror(saved));
-	err__cut(e, n);
 	return -saved;
 }
 
@@ -57,8 +57,6 @@ int err_wrap(struct err *e, const char *fmt, ...)
 {
 	char old[ERR_MSG_MAX];
 	va_list ap;
-	size_t len;
-	int n;
 
 	if (!e)
 		return -EIO;
@@ -66,14 +64,8 @@ int err_wrap(struct err *e, const char *fmt, ...)
 		e->code = -EIO;
 	memcpy(old, e->msg, sizeof(old));
 	va_start(ap, fmt);
-	n = vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	fill(e, old, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		n = 0;
-	len = strlen(e->msg);
-	if (old[0])
-		n = (int)len + snprintf(e->msg + len, sizeof(e->msg) - len, ": %s", old);
-	err__cut(e, n);
 	return e->code;
 }
 
