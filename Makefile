@@ -11,6 +11,7 @@
 #   make test       unit tests, fuzz corpus replay, CLI and integration tests
 #   make check      unit tests built with ASan + UBSan (dynamic build)
 #   make fuzz       libFuzzer targets (clang), FUZZ_SECONDS each
+#   make kernel     the guest kernel(s), KERNEL_ARCHES="x86_64 arm64" (cached)
 #   make bench      benchmarks, as tables
 #   make clean
 
@@ -159,6 +160,13 @@ fuzz: $(patsubst t/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_TARGETS))
 		echo "fuzz $$n for $(FUZZ_SECONDS)s"; \
 		$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 			$(BUILD)/fuzz-corpus/$$n t/fuzz/corpus/$$n || exit 1; done
+
+# --- guest kernel ------------------------------------------------------------
+# Built from Debian's linux-source with initrd/kernel/<arch>.config, cached
+# outside the tree keyed by a hash of its inputs; prints the kernel's path.
+KERNEL_ARCHES ?= $(if $(filter linux-arm64,$(HOST_TARGET)),arm64,x86_64)
+kernel:
+	@for a in $(KERNEL_ARCHES); do initrd/kernel/build.sh $$a || exit 1; done
 
 # --- benchmarks ------------------------------------------------------------
 bench: all $(call tool_bins,native)

@@ -8,6 +8,7 @@
 
 /* Format into e->msg, then append ": tail" when tail is non-empty; a
  * message longer than the bound is cut and marked with "...". */
+__attribute__((format(printf, 3, 0)))
 static void fill(struct err *e, const char *tail, const char *fmt, va_list ap)
 {
 	int n = vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
