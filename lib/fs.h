@@ -19,7 +19,7 @@ int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
 /* Create a directory and its parents (mode for each one created). */
 int fs_mkdir_p(const char *path, mode_t mode, struct err *e);
 
-/* fsync the directory containing path (or path itself if it is a dir). */
+/* fsync the directory dir (a directory path, not a file in it). */
 int fs_fsync_dir(const char *dir, struct err *e);
 
 /* Append "a/b" to out, where b is a relative path that must stay inside a:
