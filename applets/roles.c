@@ -2,7 +2,7 @@
  * program name or as `container ROLE`) and documents itself, and each says
  * plainly that its body arrives with its issue rather than pretending to
  * work.  A role moves into its own file (applets/apiserver.c, ...) when it
- * is implemented. */
+ * is implemented.  The guest init is in applets/init_<os>.c. */
 #include <stdio.h>
 
 #include "applets/applets.h"
@@ -45,13 +45,5 @@ const struct cmd cmd_network_helper = {
 	.help = "Not implemented yet (issue #7).",
 	.min_args = 1,
 	.max_args = 1,
-	.run = not_yet,
-};
-
-const struct cmd cmd_init = {
-	.name = "init",
-	.summary = "Role: PID 1 inside the guest VM (the guest agent)",
-	.help = "Not implemented yet (issue #5).",
-	.max_args = 0,
 	.run = not_yet,
 };

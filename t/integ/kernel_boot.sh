@@ -216,44 +216,7 @@ EOF
 # override), so the kernel hangs calibrating.  TCG's guest TSC is the host's
 # TSC, so the host's TSC rate, measured here against CLOCK_MONOTONIC_RAW,
 # is passed as tsc_early_khz=.  KVM guests use kvmclock and need none of it.
-host_tsc_khz() {
-	cat >"$work/tsc.c" <<'EOF'
-#include <stdio.h>
-#include <stdlib.h>
-#include <time.h>
-#include <x86intrin.h>
-
-static long long ns(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC_RAW, &t);
-	return t.tv_sec * 1000000000LL + t.tv_nsec;
-}
-
-static int cmp(const void *a, const void *b)
-{
-	unsigned long long x = *(const unsigned long long *)a, y = *(const unsigned long long *)b;
-	return x < y ? -1 : x > y;
-}
-
-int main(void)
-{
-	unsigned long long khz[5];
-	for (int i = 0; i < 5; i++) {
-		long long t0 = ns(), t1;
-		unsigned long long c0 = __rdtsc();
-		while ((t1 = ns()) - t0 < 20000000)
-			;
-		khz[i] = (__rdtsc() - c0) * 1000000ULL / (unsigned long long)(t1 - t0);
-	}
-	/* Preemption skews a sample either way: take the median. */
-	qsort(khz, 5, sizeof khz[0], cmp);
-	printf("%llu\n", khz[2]);
-	return 0;
-}
-EOF
-	cc -O2 -o "$work/tsc" "$work/tsc.c" 2>/dev/null && "$work/tsc"
-}
+. "$here/tsc.sh"
 
 # Shared inputs: an ext4 disk image and a 9p share, each holding "hello".
 mkdir -p "$work/share" "$work/diskroot"
