@@ -25,6 +25,7 @@
 #include "oci/pull.h"
 #include "oci/push.h"
 #include "oci/ref.h"
+#include "oci/snapshot.h"
 #include "oci/store.h"
 
 static int fail(const struct cmd *c, const struct err *e)
@@ -501,13 +502,17 @@ static const struct cmd cmd_image_tag = {
 static void collect(const char *root, struct images *im, int verbose)
 {
 	struct store_gc_result res = { 0 };
+	struct snapshot_gc_result sres = { 0 };
 	struct digest *roots = NULL;
 	struct store *s = NULL;
 	struct err e = ERR_INIT;
 	size_t n = 0;
 	int rc;
 
-	if ((rc = images_roots(im, &roots, &n, &e)) == 0 && (rc = store_open(root, &s, &e)) == 0)
+	/* Snapshots first: finding an index's child manifests needs the blobs
+	 * that store_gc may then delete. */
+	if ((rc = images_roots(im, &roots, &n, &e)) == 0 && (rc = store_open(root, &s, &e)) == 0 &&
+	    (rc = snapshot_gc(s, root, roots, n, &sres, &e)) == 0)
 		rc = store_gc(s, roots, n, 24 * 3600, &res, &e);
 	free(roots);
 	store_close(s);
@@ -517,8 +522,9 @@ static void collect(const char *root, struct images *im, int verbose)
 		fprintf(stderr, "container image: %s\n", e.msg);
 	else if (verbose) {
 		_cleanup_buf_ struct buf b = BUF_INIT;
-		human(&b, (long long)res.bytes_freed);
-		printf("Deleted %zu blobs, reclaimed %s\n", res.removed, buf_str(&b));
+		human(&b, (long long)(res.bytes_freed + sres.bytes_freed));
+		printf("Deleted %zu blobs and %zu root file systems, reclaimed %s\n", res.removed,
+		       sres.removed, buf_str(&b));
 	}
 }
 

@@ -776,6 +776,27 @@ static int drain(struct tar *t, struct err *e)
 	}
 }
 
+/* Skip the padding after an entry's data.  Returns 1 when the input ends
+ * inside it: the archive was cut after the last entry's data, which
+ * Go's archive/tar (and so Docker and containerd) accepts as its end, and
+ * which layers written by umoci look like.  The bytes are still all
+ * covered by the layer's digest and diff_id. */
+static int skip_pad(struct tar *t, uint64_t n, struct err *e)
+{
+	unsigned char tmp[BLOCK];
+
+	while (n > 0) {
+		ssize_t got = reader_read(t->in, tmp, (size_t)n, e);
+		if (got < 0)
+			return fail_wrap(t, e, (int)got);
+		if (got == 0)
+			return 1;
+		t->off += (uint64_t)got;
+		n -= (uint64_t)got;
+	}
+	return 0;
+}
+
 static int end_marker(struct tar *t, struct err *e)
 {
 	bool pending = t->have_longname || t->have_longlink || t->have_pax;
@@ -790,8 +811,11 @@ static int end_marker(struct tar *t, struct err *e)
 	rc = read_block(t, e);
 	if (rc < 0)
 		return rc;
-	if (rc == 0)
-		return fail(t, e, -EPROTO, "input ends after a single zero block");
+	if (rc == 0) {
+		/* A lone zero block at the very end: accepted, as Go's reader does. */
+		t->state = 1;
+		return 0;
+	}
 	if (!all_zero(t->hdr, BLOCK))
 		return fail(t, e, -EBADMSG, "single zero block followed by data at byte %llu",
 			    (unsigned long long)(t->off - BLOCK));
@@ -820,10 +844,16 @@ int tar_next(struct tar *t, struct tar_entry **out, struct err *e)
 	}
 	if (t->state == 1)
 		return 0;
-	if ((rc = skip(t, t->remain + t->pad, "entry data", e)) < 0)
+	if ((rc = skip(t, t->remain, "entry data", e)) < 0)
+		return rc;
+	if ((rc = skip_pad(t, t->pad, e)) < 0)
 		return rc;
 	t->remain = t->pad = 0;
 	reset_pending(t);
+	if (rc == 1) {
+		t->state = 1;
+		return 0;
+	}
 
 	for (;;) {
 		enum fmt fmt;
@@ -834,8 +864,16 @@ int tar_next(struct tar *t, struct tar_entry **out, struct err *e)
 		buf_puts(&t->name, "header");
 		if ((rc = read_block(t, e)) < 0)
 			return rc;
-		if (rc == 0)
-			return fail(t, e, -EPROTO, "input ends without an end-of-archive marker");
+		if (rc == 0 && (t->have_longname || t->have_longlink || t->have_pax))
+			return fail(t, e, -EPROTO, "input ends after a %s header, before its entry",
+				    t->have_pax ? "PAX" : t->have_longname ? "GNU long-name" :
+				    "GNU long-link");
+		if (rc == 0) {
+			/* End of input at a header boundary, no end marker:
+			 * accepted as Go's archive/tar does (see skip_pad). */
+			t->state = 1;
+			return 0;
+		}
 		if (all_zero(t->hdr, BLOCK))
 			return end_marker(t, e);
 		set_name(t, (const char *)t->hdr, 100);

@@ -16,7 +16,8 @@
  * Errors (the entry's path and header offset are named in the message):
  *   -EBADMSG       malformed header or PAX record, bad checksum, unknown
  *                  magic, trailing garbage after the end marker
- *   -EPROTO        stream ends early (header, data, or no end marker)
+ *   -EPROTO        stream ends early (inside a header or data, or after a
+ *                  PAX/long-name header)
  *   -ENAMETOOLONG  path or link name of TAR_PATH_MAX bytes or more
  *   -E2BIG         PAX header over its cap, xattrs over their cap
  *   -ENOTSUP       entry kinds we refuse (GNU sparse, multi-volume, ...)
@@ -26,8 +27,12 @@
  * End of archive: two zero blocks, then only zero bytes until the end of
  * the input (record padding of any length).  tar_next returns 0 only after
  * reading the input to its end, so a digest stage below has seen every
- * byte.  A single zero block followed by anything, a missing end marker,
- * or a nonzero byte after the marker is an error. */
+ * byte.  A single zero block followed by data, or a nonzero byte after the
+ * marker, is an error.  As Go's archive/tar (Docker, containerd) does, an
+ * input that simply ends after an entry's data (inside its padding, at a
+ * header boundary, or after one zero block) is a clean end: umoci writes
+ * layers like that.  An input that ends after a PAX or GNU long-name
+ * header, or inside a header or the data, is an error. */
 #ifndef OCI_TAR_H
 #define OCI_TAR_H
 

@@ -177,7 +177,11 @@ out=$($C registry logout "$REG" 2>&1); rc=$?
 tap_is "$rc:$out" "0:Removed login credentials for $REG" "logout"
 out=$($C registry logout "$REG" 2>&1); rc=$?
 tap_is "$rc" 1 "logout again: not logged in"
+# A root file system built for an image (at first run) goes with the image.
+snap=$("$TOOLS_DIR/snapshot" get "$CONTAINER_DATA_DIR" "$sdig" 2>"$W/snap.err"); rc=$?
+tap_is "$rc:$([ -f "$snap" ] && echo yes)" "0:yes" "a snapshot of the image exists: $snap"
 $C image rm -f --all >/dev/null 2>&1
+tap_is "$(ls "$CONTAINER_DATA_DIR/snapshots" 2>/dev/null | grep -c '\.ext4$')" 0 "image rm deletes its snapshot"
 out=$($C image prune 2>&1); rc=$?
 tap_like "$rc:$out" "0:Deleted " "prune after rm --all"
 tap_is "$(blobs | wc -l)" 0 "no blob left"

@@ -499,10 +499,10 @@ static void test_hostile(void)
 
 	{
 		struct buf cut = BUF_INIT;
-		buf_append(&cut, tar.data, tar.len - 1024);  /* no end marker */
+		buf_append(&cut, tar.data, 300);  /* cut inside the first header */
 		layer(&cut, ZSTD, &l);
 		image(&l, 1, &md);
-		expect_fail(&md, NULL, -EPROTO, NULL, "tar without its end marker");
+		expect_fail(&md, NULL, -EPROTO, NULL, "tar cut inside a header");
 		buf_free(&cut);
 	}
 
