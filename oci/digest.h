@@ -26,10 +26,16 @@ int digest_parse(const char *s, struct digest *out, struct err *e);
 /* Pointer to the 64 hex characters (for paths like blobs/sha256/<hex>). */
 static inline const char *digest_hex(const struct digest *d) { return d->s + 7; }
 
-/* Streaming sha256; opaque state sized for mbedTLS's context. */
+/* Streaming sha256 (FIPS 180-4).  The compression function is chosen
+ * once per hash at sha256_init: SHA-NI on x86-64, the ARMv8 SHA2
+ * instructions on arm64, portable C otherwise.  Plain data: a copy of a
+ * struct sha256 is an independent hash of the same prefix. */
+typedef void sha256__blocks_fn(uint32_t st[8], const unsigned char *p, size_t nblocks);
 struct sha256 {
-	uint64_t st[32];   /* holds mbedtls_sha256_context; checked at build time */
-	uint64_t nbytes;
+	uint32_t st[8];
+	unsigned char buf[64];   /* partial block, nbytes % 64 bytes used */
+	uint64_t nbytes;         /* bytes hashed so far (the digest reader reads it) */
+	sha256__blocks_fn *blocks;
 };
 void sha256_init(struct sha256 *h);
 void sha256_update(struct sha256 *h, const void *p, size_t n);
@@ -56,5 +62,17 @@ void digest_reader_init(struct digest_reader *dr, struct reader *in,
 			const char *what);
 /* After EOF: the digest of what was read. */
 void digest_reader_result(struct digest_reader *dr, struct digest *out);
+
+/* Internal (oci/digest.c, oci/sha256_*.c, tests and the sha256 bench).
+ * The accelerated compression functions, or NULL when this CPU (or this
+ * architecture) lacks the instructions. */
+extern const uint32_t sha256__K[64];   /* round constants, 16-byte aligned */
+sha256__blocks_fn *sha256__x86_probe(void);
+sha256__blocks_fn *sha256__arm64_probe(void);
+/* Tests and benchmarks: make later sha256_init()s use portable C (on != 0)
+ * or the best available implementation (on == 0); not thread-safe. */
+void sha256__force_portable(int on);
+/* "sha-ni", "armv8-sha2" or "portable": what sha256_init picks now. */
+const char *sha256__impl_name(void);
 
 #endif
