@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -208,4 +209,38 @@ int fs_read_file(const char *path, struct buf *out, size_t max, struct err *e)
 	}
 	close(fd);
 	return 0;
+}
+
+int fs_lock(const char *path, int op, int *out_fd, struct err *e)
+{
+	for (;;) {
+		struct stat a, b;
+		int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+		if (fd < 0)
+			return err_sys(e, "open lock %s", path);
+		while (flock(fd, op) < 0) {
+			int saved = errno;
+			if (saved == EINTR)
+				continue;
+			close(fd);
+			if (saved == EWOULDBLOCK)
+				return err_set(e, -EBUSY, "%s is locked by another process", path);
+			errno = saved;
+			return err_sys(e, "flock %s", path);
+		}
+		if (fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_ino == b.st_ino &&
+		    a.st_dev == b.st_dev) {
+			*out_fd = fd;
+			return 0;
+		}
+		close(fd);
+	}
+}
+
+void fs_unlock_unlink(const char *path, int fd)
+{
+	if (fd < 0)
+		return;
+	unlink(path);
+	close(fd);
 }

@@ -37,4 +37,14 @@ int fs_read_file(const char *path, struct buf *out, size_t max, struct err *e);
 int fs_write_full(int fd, const void *p, size_t n, struct err *e);
 ssize_t fs_read_full(int fd, void *p, size_t n, struct err *e);
 
+/* Lock files.  fs_lock takes an flock (op: LOCK_SH or LOCK_EX, optionally
+ * | LOCK_NB, which fails with -EBUSY) on path, creating it.  A holder may
+ * unlink the file when it releases (fs_unlock_unlink), so a waiter that
+ * wakes up on an inode no longer at path starts over: whoever holds the
+ * lock always holds the one everybody else can see. */
+int fs_lock(const char *path, int op, int *out_fd, struct err *e);
+/* Release: unlink path while still holding the lock, then close.  fd -1
+ * is a no-op. */
+void fs_unlock_unlink(const char *path, int fd);
+
 #endif

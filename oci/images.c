@@ -189,23 +189,6 @@ static int load(struct images *im, struct err *e)
 	return quarantine(im, pe.msg, e);
 }
 
-static int take_lock(const char *path, int op, int *out, struct err *e)
-{
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-
-	if (fd < 0)
-		return err_sys(e, "open %s", path);
-	while (flock(fd, op) < 0) {
-		if (errno != EINTR) {
-			int rc = err_sys(e, "lock %s", path);
-			close(fd);
-			return rc;
-		}
-	}
-	*out = fd;
-	return 0;
-}
-
 int images_open(const char *root, int flags, struct images **out, struct err *e)
 {
 	_cleanup_buf_ struct buf b = BUF_INIT;
@@ -221,7 +204,7 @@ int images_open(const char *root, int flags, struct images **out, struct err *e)
 	buf_printf(&b, "%s/images.json", root);
 	im->path = buf_steal(&b);
 	buf_printf(&b, "%s/images.lock", root);
-	rc = take_lock(buf_str(&b), im->writable ? LOCK_EX : LOCK_SH, &im->lock_fd, e);
+	rc = fs_lock(buf_str(&b), im->writable ? LOCK_EX : LOCK_SH, &im->lock_fd, e);
 	if (rc == 0)
 		rc = load(im, e);
 	if (rc == -EBADMSG && !im->writable) {

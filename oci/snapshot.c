@@ -45,43 +45,7 @@ static void lock_path(const char *root, const char *hex, struct buf *out)
 	buf_printf(out, "%s/snapshots/%s.lock", root, hex);
 }
 
-/* ---- locks (the content store's scheme; see oci/store.c) ---- */
-
-/* flock path (created if needed).  The holder unlinks the file on release,
- * so a waiter that wakes up holding an unlinked inode starts over. */
-static int lock_file(const char *path, int op, int *out, struct err *e)
-{
-	for (;;) {
-		struct stat a, b;
-		int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-		if (fd < 0)
-			return err_sys(e, "open lock %s", path);
-		while (flock(fd, op) < 0) {
-			int saved = errno;
-			if (saved == EINTR)
-				continue;
-			close(fd);
-			if (saved == EWOULDBLOCK)
-				return err_set(e, -EBUSY, "%s is locked by another process", path);
-			errno = saved;
-			return err_sys(e, "flock %s", path);
-		}
-		if (fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_ino == b.st_ino &&
-		    a.st_dev == b.st_dev) {
-			*out = fd;
-			return 0;
-		}
-		close(fd);
-	}
-}
-
-static void unlock_file(const char *path, int fd)
-{
-	if (fd < 0)
-		return;
-	unlink(path);
-	close(fd);
-}
+/* Builder locks are lib/fs.h's lock files (the content store's scheme). */
 
 /* ---- reading the image's documents ---- */
 
@@ -455,16 +419,16 @@ int snapshot_get(struct store *s, const char *root, const struct digest *manifes
 	if (rc < 0)
 		return rc;
 	lock_path(root, digest_hex(manifest), &lock);
-	rc = lock_file(buf_str(&lock), LOCK_EX, &fd, e);
+	rc = fs_lock(buf_str(&lock), LOCK_EX, &fd, e);
 	if (rc < 0)
 		return rc;
 	/* Another process may have built it while we waited. */
 	if (is_file(buf_str(&path))) {
-		unlock_file(buf_str(&lock), fd);
+		fs_unlock_unlink(buf_str(&lock), fd);
 		goto done;
 	}
 	rc = snapshot_build(s, manifest, buf_str(&path), o, NULL, e);
-	unlock_file(buf_str(&lock), fd);
+	fs_unlock_unlink(buf_str(&lock), fd);
 	if (rc < 0)
 		return rc;
 	buf_puts(out, buf_str(&path));
@@ -486,7 +450,7 @@ int snapshot_remove(const char *root, const struct digest *manifest, struct err 
 	if (!is_file(buf_str(&path)) && access(buf_str(&dir), F_OK) < 0)
 		return 0;
 	lock_path(root, digest_hex(manifest), &lock);
-	rc = lock_file(buf_str(&lock), LOCK_EX, &fd, e);
+	rc = fs_lock(buf_str(&lock), LOCK_EX, &fd, e);
 	if (rc < 0)
 		return rc;
 	if (unlink(buf_str(&path)) < 0) {
@@ -495,7 +459,7 @@ int snapshot_remove(const char *root, const struct digest *manifest, struct err 
 		rc = fs_fsync_dir(buf_str(&dir), e);
 		rc = rc < 0 ? rc : 1;
 	}
-	unlock_file(buf_str(&lock), fd);
+	fs_unlock_unlink(buf_str(&lock), fd);
 	return rc;
 }
 
@@ -586,12 +550,12 @@ static void gc_one(const char *root, const char *dir, const char *name, const st
 	}
 	lock_path(root, hex, &lock);
 	/* A builder holds the lock for its whole build: busy = alive. */
-	if (lock_file(buf_str(&lock), LOCK_EX | LOCK_NB, &fd, NULL) < 0) {
+	if (fs_lock(buf_str(&lock), LOCK_EX | LOCK_NB, &fd, NULL) < 0) {
 		res->busy++;
 		return;
 	}
 	if (temp == 2) {  /* unlock_file unlinks it */
-		unlock_file(buf_str(&lock), fd);
+		fs_unlock_unlink(buf_str(&lock), fd);
 		return;
 	}
 	buf_printf(&path, "%s/%s", dir, name);
@@ -603,7 +567,7 @@ static void gc_one(const char *root, const char *dir, const char *name, const st
 			res->bytes_freed += (unsigned long long)sb.st_blocks * 512;
 		}
 	}
-	unlock_file(buf_str(&lock), fd);
+	fs_unlock_unlink(buf_str(&lock), fd);
 }
 
 int snapshot_gc(struct store *s, const char *root, const struct digest *roots, size_t n_roots,

@@ -170,49 +170,12 @@ int store_read_blob(const struct store *s, const struct digest *d, size_t max, s
 
 /* ---- locks ---- */
 
-/* Take an flock on path (created if needed).  A lock file may be unlinked
- * by its holder on release; whoever was waiting on the old inode then
- * holds a lock nobody else can see, so it checks that the path still
- * names the file it locked and starts over if not. */
-static int lock_file(const char *path, int op, int *out, struct err *e)
-{
-	for (;;) {
-		struct stat a, b;
-		int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-		if (fd < 0)
-			return err_sys(e, "open lock %s", path);
-		while (flock(fd, op) < 0) {
-			int saved = errno;
-			if (saved == EINTR)
-				continue;
-			close(fd);
-			if (saved == EWOULDBLOCK)
-				return err_set(e, -EBUSY, "%s is locked by another process", path);
-			errno = saved;
-			return err_sys(e, "flock %s", path);
-		}
-		if (fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_ino == b.st_ino &&
-		    a.st_dev == b.st_dev) {
-			*out = fd;
-			return 0;
-		}
-		close(fd);
-	}
-}
-
-/* Release a digest lock: unlink first, while still holding it. */
-static void unlock_file(const char *path, int fd)
-{
-	if (fd < 0)
-		return;
-	unlink(path);
-	close(fd);
-}
+/* Digest locks are lib/fs.h's lock files: fs_lock, fs_unlock_unlink. */
 
 int store_lease(struct store *s, struct err *e)
 {
 	if (s->leases == 0) {
-		int rc = lock_file(s->gclock, LOCK_SH, &s->lease_fd, e);
+		int rc = fs_lock(s->gclock, LOCK_SH, &s->lease_fd, e);
 		if (rc < 0)
 			return rc;
 	}
@@ -234,7 +197,7 @@ static void writer_free(struct store_writer *w)
 {
 	if (w->fd >= 0)
 		close(w->fd);
-	unlock_file(w->lock_path, w->lock_fd);
+	fs_unlock_unlink(w->lock_path, w->lock_fd);
 	if (w->gc_fd >= 0)
 		close(w->gc_fd);
 	free(w->ingest_path);
@@ -293,8 +256,8 @@ int store_writer_open(struct store *s, const struct digest *d, long long size, i
 	w->lock_path = buf_steal(&b);
 
 	/* The GC lock is shared among writers and never unlinked. */
-	if ((rc = lock_file(s->gclock, LOCK_SH | nb, &w->gc_fd, e)) < 0 ||
-	    (rc = lock_file(w->lock_path, LOCK_EX | nb, &w->lock_fd, e)) < 0)
+	if ((rc = fs_lock(s->gclock, LOCK_SH | nb, &w->gc_fd, e)) < 0 ||
+	    (rc = fs_lock(w->lock_path, LOCK_EX | nb, &w->lock_fd, e)) < 0)
 		goto fail;
 	rc = store_has(s, d, NULL, e);
 	if (rc != 0)
@@ -568,11 +531,11 @@ static void sweep_ingest(struct store *s, long max_age, struct store_gc_result *
 		buf_printf(&lp, "%s.lock", buf_str(&p));
 		if (lstat(buf_str(&p), &st) < 0 || now - st.st_mtime < max_age)
 			continue;
-		if (lock_file(buf_str(&lp), LOCK_EX | LOCK_NB, &lfd, NULL) < 0)
+		if (fs_lock(buf_str(&lp), LOCK_EX | LOCK_NB, &lfd, NULL) < 0)
 			continue;
 		if (unlink(buf_str(&p)) == 0)
 			res->ingest_removed++;
-		unlock_file(buf_str(&lp), lfd);
+		fs_unlock_unlink(buf_str(&lp), lfd);
 	}
 	closedir(dir);
 }
@@ -587,7 +550,7 @@ int store_gc(struct store *s, const struct digest *roots, size_t n_roots, long i
 	if (s->leases > 0)
 		return err_set(e, -EBUSY,
 			       "content store: garbage collection while holding a lease");
-	rc = lock_file(s->gclock, LOCK_EX | LOCK_NB, &gc_fd, e);
+	rc = fs_lock(s->gclock, LOCK_EX | LOCK_NB, &gc_fd, e);
 	if (rc == -EBUSY)
 		return err_set(e, -EBUSY,
 			       "content store: a download is in progress; try again later");

@@ -7,6 +7,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <dirent.h>
+#include <sys/file.h>
+#include <sys/wait.h>
 
 #include "lib/buf.h"
 #include "lib/err.h"
@@ -89,6 +91,29 @@ int main(void)
 	buf_reset(&p);
 	buf_printf(&p, "%s/state.json/sub", dir);
 	ok(fs_mkdir_p(buf_str(&p), 0755, &e) < 0, "mkdir -p through a file fails: %s", e.msg);
+
+	/* Lock files: a second holder is refused with LOCK_NB (from another
+	 * process: flock is per open file), release unlinks, re-taking works. */
+	{
+		int fd = -1, fd2 = -1, wst = 0;
+		pid_t pid;
+		buf_reset(&p);
+		buf_printf(&p, "%s/x.lock", dir);
+		is_int(fs_lock(buf_str(&p), LOCK_EX, &fd, &e), 0, "lock taken");
+		pid = fork();
+		if (pid == 0) {
+			int cfd = -1;
+			_exit(fs_lock(buf_str(&p), LOCK_EX | LOCK_NB, &cfd, NULL) == -EBUSY ? 0 : 1);
+		}
+		waitpid(pid, &wst, 0);
+		ok(WIFEXITED(wst) && WEXITSTATUS(wst) == 0, "another process gets -EBUSY with LOCK_NB");
+		fs_unlock_unlink(buf_str(&p), fd);
+		ok(access(buf_str(&p), F_OK) < 0, "release unlinks the lock file");
+		is_int(fs_lock(buf_str(&p), LOCK_SH, &fd2, &e), 0, "lock taken again after release");
+		fs_unlock_unlink(buf_str(&p), fd2);
+		fs_unlock_unlink(buf_str(&p), -1);
+		ok(1, "releasing fd -1 is a no-op");
+	}
 
 	join("/root", "a/b", 0, "/root/a/b");
 	join("/root", "./a//b/.", 0, "/root/a/b");
