@@ -258,21 +258,6 @@ int guest_rlimit_parse(const char *name)
 	return -1;
 }
 
-/* An optional string field: absent or null = NULL. */
-static int opt_str(const json_t *o, const char *key, char **out, const char *what,
-		   struct err *e)
-{
-	json_t *v = json_object_get(o, key);
-
-	if (!v || json_is_null(v))
-		return 0;
-	if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v))
-		return err_set(e, -EINVAL, "%s: '%s' is not a string", what, key);
-	free(*out);
-	*out = xstrdup(json_string_value(v));
-	return 0;
-}
-
 static int opt_strv(const json_t *o, const char *key, char ***out, const char *what,
 		    struct err *e)
 {
@@ -385,9 +370,9 @@ static int parse_ifaces(const json_t *arr, struct guest_config *c, struct err *e
 		int rc = 0;
 		if (!json_is_object(x))
 			return err_set(e, -EINVAL, "config: interface %zu is not an object", i);
-		if ((rc = opt_str(x, "name", &f->name, "interface", e)) < 0 ||
-		    (rc = opt_str(x, "address", &addr, "interface", e)) < 0 ||
-		    (rc = opt_str(x, "gateway", &gw, "interface", e)) < 0 ||
+		if ((rc = jsonx_opt_strdup(x, "name", &f->name, "interface", e)) < 0 ||
+		    (rc = jsonx_opt_strdup(x, "address", &addr, "interface", e)) < 0 ||
+		    (rc = jsonx_opt_strdup(x, "gateway", &gw, "interface", e)) < 0 ||
 		    (rc = opt_int(x, "mtu", 0, 65535, &mtu, "interface", e)) < 0)
 			goto done;
 		f->mtu = (unsigned)mtu;
@@ -431,8 +416,8 @@ static int parse_process(const json_t *img, const json_t *proc, struct guest_pro
 	if (img && ((rc = opt_strv(img, "Entrypoint", &p->img_entrypoint, "image", e)) < 0 ||
 		    (rc = opt_strv(img, "Cmd", &p->img_cmd, "image", e)) < 0 ||
 		    (rc = opt_strv(img, "Env", &p->img_env, "image", e)) < 0 ||
-		    (rc = opt_str(img, "User", &p->img_user, "image", e)) < 0 ||
-		    (rc = opt_str(img, "WorkingDir", &p->img_workdir, "image", e)) < 0))
+		    (rc = jsonx_opt_strdup(img, "User", &p->img_user, "image", e)) < 0 ||
+		    (rc = jsonx_opt_strdup(img, "WorkingDir", &p->img_workdir, "image", e)) < 0))
 		return rc;
 	if (!proc)
 		return 0;
@@ -440,8 +425,8 @@ static int parse_process(const json_t *img, const json_t *proc, struct guest_pro
 	    (rc = opt_strv(proc, "cmd", &p->cmd, "process", e)) < 0 ||
 	    (rc = opt_strv(proc, "env", &p->env, "process", e)) < 0 ||
 	    (rc = opt_strv(proc, "groups", &p->groups, "process", e)) < 0 ||
-	    (rc = opt_str(proc, "user", &p->user, "process", e)) < 0 ||
-	    (rc = opt_str(proc, "workdir", &p->workdir, "process", e)) < 0 ||
+	    (rc = jsonx_opt_strdup(proc, "user", &p->user, "process", e)) < 0 ||
+	    (rc = jsonx_opt_strdup(proc, "workdir", &p->workdir, "process", e)) < 0 ||
 	    (rc = opt_bool(proc, "tty", &p->tty, "process", e)) < 0 ||
 	    (rc = opt_bool(proc, "stdin", &p->open_stdin, "process", e)) < 0)
 		return rc;
@@ -474,14 +459,14 @@ int guest_config_parse(const char *json, size_t len, struct guest_config *out,
 	dns = json_object_get(root, "dns");
 	if (dns && !json_is_null(dns) && !json_is_object(dns))
 		return err_set(e, -EINVAL, "boot config: 'dns' is not an object");
-	if ((rc = opt_str(root, "hostname", &out->hostname, "boot config", e)) < 0 ||
+	if ((rc = jsonx_opt_strdup(root, "hostname", &out->hostname, "boot config", e)) < 0 ||
 	    (rc = opt_bool(root, "read_only", &out->read_only, "boot config", e)) < 0 ||
-	    (rc = opt_str(root, "image_dev", &out->image_dev, "boot config", e)) < 0 ||
-	    (rc = opt_str(root, "rw_dev", &out->rw_dev, "boot config", e)) < 0 ||
-	    (rc = opt_str(root, "fstype", &out->fstype, "boot config", e)) < 0 ||
+	    (rc = jsonx_opt_strdup(root, "image_dev", &out->image_dev, "boot config", e)) < 0 ||
+	    (rc = jsonx_opt_strdup(root, "rw_dev", &out->rw_dev, "boot config", e)) < 0 ||
+	    (rc = jsonx_opt_strdup(root, "fstype", &out->fstype, "boot config", e)) < 0 ||
 	    (rc = opt_strv(root, "hosts", &out->hosts, "boot config", e)) < 0 ||
 	    (rc = opt_bool(root, "init", &out->init, "boot config", e)) < 0 ||
-	    (rc = opt_str(root, "test", &out->test, "boot config", e)) < 0 ||
+	    (rc = jsonx_opt_strdup(root, "test", &out->test, "boot config", e)) < 0 ||
 	    (dns && ((rc = opt_strv(dns, "nameservers", &out->dns_servers, "dns", e)) < 0 ||
 		     (rc = opt_strv(dns, "search", &out->dns_search, "dns", e)) < 0 ||
 		     (rc = opt_strv(dns, "options", &out->dns_options, "dns", e)) < 0)) ||

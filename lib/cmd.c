@@ -118,6 +118,9 @@ int cmd_run(const struct cmd *c, const char *path, int argc, char **argv)
 	struct err e = ERR_INIT;
 	struct opt_result res;
 	void *opts = xcalloc(1, c->opts_size ? c->opts_size : 1);
+
+	if (c->opts_defaults)
+		memcpy(opts, c->opts_defaults, c->opts_size);
 	unsigned flags = c->flags | (c->sub ? OPT_STOP_AT_OPERAND : 0);
 	int rc;
 

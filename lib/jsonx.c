@@ -1,11 +1,13 @@
 /* JSON helpers over jansson (see lib/jsonx.h). */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lib/buf.h"
 #include "lib/err.h"
 #include "lib/fs.h"
 #include "lib/jsonx.h"
+#include "lib/mem.h"
 
 json_t *jsonx_parse(const void *data, size_t len, size_t max, const char *what,
 		    struct err *e)
@@ -122,4 +124,18 @@ int jsonx_write_file(const char *path, const json_t *v, mode_t mode, struct err 
 		return rc;
 	buf_putc(&b, '\n');
 	return fs_write_atomic(path, b.data, b.len, mode, e);
+}
+
+int jsonx_opt_strdup(const json_t *obj, const char *key, char **out, const char *what,
+		     struct err *e)
+{
+	json_t *v = json_object_get(obj, key);
+
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v))
+		return err_set(e, -EINVAL, "%s: '%s' is not a string", what, key);
+	free(*out);
+	*out = xstrdup(json_string_value(v));
+	return 0;
 }

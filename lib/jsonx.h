@@ -31,6 +31,12 @@ int jsonx_req_obj(const json_t *obj, const char *key, json_t **out,
 int jsonx_req_arr(const json_t *obj, const char *key, json_t **out,
 		  const char *what, struct err *e);
 
+/* An optional string field copied out: absent or null leaves *out as it
+ * is; a string (without NUL inside) replaces it (the old one is freed);
+ * any other type is -EINVAL "<what>: 'k' is not a string". */
+int jsonx_opt_strdup(const json_t *obj, const char *key, char **out, const char *what,
+		     struct err *e);
+
 /* Optional fields: NULL / dflt when absent or of the wrong type. */
 const char *jsonx_str(const json_t *obj, const char *key);
 long long jsonx_int(const json_t *obj, const char *key, long long dflt);

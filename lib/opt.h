@@ -97,6 +97,7 @@ struct cmd {
 	const char *help;        /* optional paragraph(s) shown by --help */
 	const struct opt *opts;  /* may be NULL */
 	size_t opts_size;        /* sizeof the options struct */
+	const void *opts_defaults; /* initial values (opts_size bytes), or NULL = zeros */
 	unsigned flags;          /* OPT_STOP_AT_OPERAND, ... */
 	int min_args, max_args;  /* operand count bounds; max -1 = unbounded */
 	cmd_fn run;              /* NULL for a group */

@@ -21,6 +21,11 @@ int paths_data_dir(struct buf *out, struct err *e);
 int paths_run_dir(struct buf *out, struct err *e);
 int paths_docker_config_dir(struct buf *out, struct err *e);
 
+/* The running executable's absolute path (/proc/self/exe on Linux,
+ * _NSGetExecutablePath on macOS), for spawning this program's other roles
+ * (the runtime helper) without trusting argv[0] or PATH. */
+int paths_self_exe(struct buf *out, struct err *e);
+
 /* Per-platform defaults (lib/paths_linux.c, lib/paths_darwin.c). */
 int paths__data_default(struct buf *out, const char *home, struct err *e);
 int paths__run_default(struct buf *out, const char *data, struct err *e);

@@ -1,8 +1,11 @@
 /* Linux defaults for lib/paths.h: FHS locations as root, XDG otherwise. */
+#include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "lib/buf.h"
+#include "lib/err.h"
 #include "lib/paths.h"
 
 int paths__data_default(struct buf *out, const char *home, struct err *e)
@@ -31,4 +34,16 @@ int paths__run_default(struct buf *out, const char *data, struct err *e)
 	else
 		buf_printf(out, "%s/run", data);
 	return 0;
+}
+
+int paths_self_exe(struct buf *out, struct err *e)
+{
+	char p[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", p, sizeof(p) - 1);
+
+	if (n < 0)
+		return err_sys(e, "readlink /proc/self/exe");
+	if ((size_t)n >= sizeof(p) - 1)
+		return err_set(e, -ENAMETOOLONG, "the executable's path is too long");
+	return buf_append(out, p, (size_t)n) < 0 ? err_set(e, -E2BIG, "path too long") : 0;
 }
