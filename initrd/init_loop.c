@@ -35,7 +35,11 @@
 #include "lib/mem.h"
 
 #define DRAIN_MS 2000        /* output kept flowing after a process exits */
-#define SHUTDOWN_WAIT_MS 2000
+/* After EXIT, how long to wait for the host's SHUTDOWN.  Long: a host
+ * whose client reads slowly may still be draining our output (the runtime
+ * sends SHUTDOWN right after it has read EXIT and kills the VM itself 5 s
+ * later); a host that hangs up ends the wait at once. */
+#define SHUTDOWN_WAIT_MS (10 * 60 * 1000)
 
 static int64_t now_ms(void)
 {
@@ -651,8 +655,8 @@ static bool paused(const struct init *in)
 	return false;
 }
 
-/* After the main process is reported: give the host a moment to ask for
- * the power-off itself, so it has read everything before the VM ends. */
+/* After the main process is reported: let the host ask for the power-off
+ * itself, so it has read everything before the VM ends. */
 static void await_shutdown(struct init *in)
 {
 	int64_t end = now_ms() + SHUTDOWN_WAIT_MS;
@@ -741,9 +745,11 @@ void init__loop(struct init *in)
 
 static void raw(struct init *in, const void *p, size_t n)
 {
-	if (write(in->agent, p, n) < 0) {
-		/* the host hung up on us: that is one of the outcomes tested */
-	}
+	struct err e = ERR_INIT;
+
+	/* a short write would cut a frame, which is not the case under test;
+	 * an error means the host hung up on us: one of the outcomes tested */
+	(void)fs_write_full(in->agent, p, n, &e);
 }
 
 static void misbehave_one(struct init *in, const char *mode, size_t len)
@@ -764,7 +770,7 @@ static void misbehave_one(struct init *in, const char *mode, size_t len)
 		static const uint8_t bad[] = {
 			0xC7, 0xA6, AGENT_VERSION, AGENT_EXIT, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 8,
 			AGENT_T_STATUS, 0xff, 0xff, 0xff, 0xff, 0, 0, 0,
-			0xC7, 0xA6, AGENT_VERSION, AGENT_ERROR, 0, 0, 0, 0, 0, 0, 0, 8,
+			0xC7, 0xA6, AGENT_VERSION, AGENT_ERROR, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 8,
 			AGENT_T_MESSAGE, 0, 0, 0, 3, 'a', 'b', 'c',
 		};
 		raw(in, bad, sizeof(bad));
@@ -790,7 +796,7 @@ static void misbehave_one(struct init *in, const char *mode, size_t len)
 		agent_put_raw(&b, AGENT_STDOUT, 1, 0, data, AGENT_DATA_CHUNK, &e);
 		free(data);
 		for (uint64_t sent = 0; sent < (1ull << 30); sent += b.len)
-			if (write(in->agent, b.data, b.len) < 0)
+			if (fs_write_full(in->agent, b.data, b.len, &e) < 0)
 				break;
 	} else {
 		init__log(in, "test mode: unknown mode '%.*s'", (int)len, mode);
