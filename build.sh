@@ -114,6 +114,11 @@ step_apt() {
 		need_update=1
 	fi
 	compgen -G '/var/lib/apt/lists/*_Sources*' >/dev/null || need_update=1
+	# arm64 packages as test content (busybox-static:arm64 for --arch arm64)
+	if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+		$SUDO dpkg --add-architecture arm64
+		need_update=1
+	fi
 
 	local -A have=()
 	local p missing=()
@@ -391,10 +396,27 @@ step_deps() {
 }
 
 # ---------------------------------------------------------------------------
+# Step 4b: test content that is not installable for this architecture: the
+# arm64 static busybox (image content for the --arch arm64 run test),
+# unpacked from Debian's package into $CACHE/busybox-arm64.
+BUSYBOX_ARM64=$CACHE/busybox-arm64/bin/busybox
+step_testdata() {
+	[ -x "$BUSYBOX_ARM64" ] && return 0
+	local tmp
+	tmp=$(mktemp -d)
+	chmod 755 "$tmp" # apt's download user must be able to write there
+	(cd "$tmp" && apt-get download -qq busybox-static:arm64 >/dev/null &&
+		dpkg-deb -x busybox-static_*_arm64.deb root) || { rm -rf "$tmp"; die "cannot fetch busybox-static:arm64"; }
+	mkdir -p "$(dirname "$BUSYBOX_ARM64")"
+	install -m 755 "$tmp/root/bin/busybox" "$BUSYBOX_ARM64.tmp" && mv "$BUSYBOX_ARM64.tmp" "$BUSYBOX_ARM64"
+	rm -rf "$tmp"
+}
+
+# ---------------------------------------------------------------------------
 # Step 5: .build/config.mk for the Makefile (rewritten only when it changes).
 step_config() {
 	local t mk
-	mk="# Written by build.sh; do not edit."$'\n'"ZIG := $ZIG"
+	mk="# Written by build.sh; do not edit."$'\n'"ZIG := $ZIG"$'\n'"BUSYBOX_ARM64 := $BUSYBOX_ARM64"
 	for t in "${TARGETS[@]}"; do
 		mk+=$'\n'"DEPS_$t := ${DEPS_PREFIX[$t]}"
 	done
@@ -408,11 +430,13 @@ step_make() {
 	make -j"$JOBS" all cross
 }
 
-# Step 7: the guest kernel for the host's architecture, from Debian's
+# Step 7: the guest kernels for both architectures, from Debian's
 # linux-source (cached outside the tree by initrd/kernel/build.sh; ~12 min
-# on 2 cores when its inputs change, instant otherwise).
+# each on 2 cores when its inputs change, instant otherwise).  Both, because
+# linux-amd64 also runs aarch64 guests (--arch arm64, emulated) and
+# `make release` embeds the kernel of every guest arch a binary carries.
 step_kernel() {
-	make kernel
+	make kernel KERNEL_ARCHES="x86_64 arm64"
 }
 
 # The main job: every binary runs and says what it is (arm64 under user-mode
@@ -426,6 +450,7 @@ step_run() {
 step "packages" step_apt
 step "zig" step_zig
 step "deps" step_deps
+step "testdata" step_testdata
 step "config" step_config
 if [ $DEPS_ONLY = 0 ]; then
 	step "make" step_make

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "applets/applets.h"
+#include "applets/image.h"
 #include "lib/buf.h"
 #include "lib/err.h"
 #include "lib/exit.h"
@@ -59,8 +60,7 @@ static int parse_scheme(const char *s, enum registry_scheme *out)
 	return 0;
 }
 
-/* --platform, or --os/--arch on top of the host's. */
-static int parse_platform(const char *plat, const char *os, const char *arch, struct platform *p,
+int image_cli_platform(const char *plat, const char *os, const char *arch, struct platform *p,
 			  int *given, struct err *e)
 {
 	int rc;
@@ -125,7 +125,7 @@ static int pull_cmd(const struct cmd *c, void *o, int argc, char **argv)
 		return usage(c, "--max-concurrent-downloads must be between 1 and 16");
 	if (a->progress && pull_progress_parse(a->progress, &po.progress, &e) < 0)
 		return usage(c, e.msg);
-	if (parse_platform(a->platform, a->os, a->arch, &plat, &given, &e) < 0)
+	if (image_cli_platform(a->platform, a->os, a->arch, &plat, &given, &e) < 0)
 		return usage(c, e.msg);
 	if (a->quiet)
 		po.progress = PULL_PROGRESS_NONE;
@@ -189,7 +189,7 @@ static int push_cmd(const struct cmd *c, void *o, int argc, char **argv)
 		return usage(c, "--scheme must be https, http or auto");
 	if (a->progress && pull_progress_parse(a->progress, &po.progress, &e) < 0)
 		return usage(c, e.msg);
-	if (parse_platform(a->platform, NULL, NULL, &plat, &given, &e) < 0)
+	if (image_cli_platform(a->platform, NULL, NULL, &plat, &given, &e) < 0)
 		return usage(c, e.msg);
 	if (a->quiet)
 		po.progress = PULL_PROGRESS_NONE;
@@ -689,7 +689,7 @@ static int save_cmd(const struct cmd *c, void *o, int argc, char **argv)
 	struct err e = ERR_INIT;
 	int fd = 1, given, rc;
 
-	if (parse_platform(a->platform, NULL, NULL, &plat, &given, &e) < 0)
+	if (image_cli_platform(a->platform, NULL, NULL, &plat, &given, &e) < 0)
 		return usage(c, e.msg);
 	if (!a->output && isatty(1))
 		return usage(c, "refusing to write an archive to a terminal: use -o FILE");

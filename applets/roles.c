@@ -26,16 +26,6 @@ const struct cmd cmd_apiserver = {
 	.run = not_yet,
 };
 
-const struct cmd cmd_runtime = {
-	.name = "runtime",
-	.summary = "Role: the helper that owns one container's VM",
-	.usage = "CONTAINER-ID",
-	.help = "Not implemented yet (issue #5).",
-	.min_args = 1,
-	.max_args = 1,
-	.run = not_yet,
-};
-
 /* `container network` will be the user-facing network command group
  * (issue #7), so the role's subcommand name is network-helper. */
 const struct cmd cmd_network_helper = {

@@ -1,0 +1,98 @@
+#!/bin/bash
+# `container run --rm IMG true` against its floor: the same QEMU and kernel
+# booting a ten-line static init that powers off at once (through
+# t/tools/vmrun, i.e. our vm/ layer with no disks and no agent), plus the
+# breakdown the runtime records in state.json and peak memory of the three
+# processes involved.  Medians of N runs (BENCH_RUNS, default 7).
+set -u
+: "${CONTAINER_BIN:?}" "${TOOLS_DIR:?}" "${TMPDIR:=/tmp}"
+SRCDIR=${SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+C=$CONTAINER_BIN
+N=${BENCH_RUNS:-7}
+KERNEL=$("$SRCDIR/initrd/kernel/build.sh" --cached x86_64 2>/dev/null) || { echo "skip: guest kernel not built"; exit 0; }
+command -v qemu-system-x86_64 >/dev/null || { echo "skip: qemu-system-x86_64 missing"; exit 0; }
+W=$(mktemp -d "$TMPDIR/bench_run.XXXXXX")
+trap 'rm -rf "$W"' EXIT
+export CONTAINER_DATA_DIR=$W/data
+
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+median() { sort -n | awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)]; else print "-"}'; }
+
+# --- the floor: a ten-line init ---------------------------------------------
+cat >"$W/init.c" <<'EOF'
+#include <sys/reboot.h>
+#include <unistd.h>
+int main(void)
+{
+	sync();
+	reboot(RB_POWER_OFF);
+	for (;;)
+		pause();
+}
+EOF
+cc -static -Os -o "$W/init" "$W/init.c" || { echo "skip: cannot build a static init"; exit 0; }
+(cd "$W" && mkdir -p fl/dev && cp init fl/init && cd fl && find . | cpio -o -H newc --quiet >"$W/floor.cpio")
+for i in $(seq "$N"); do
+	t0=$(now_ms)
+	"$TOOLS_DIR/vmrun" --kernel "$KERNEL" --initrd "$W/floor.cpio" --in-memory --cpus 2 --mem 1024 \
+		--append "quiet" --timeout 60000 >/dev/null 2>&1
+	echo $(( $(now_ms) - t0 ))
+done >"$W/floor.ms"
+
+# --- ours ---------------------------------------------------------------------
+"$C" system kernel set --binary "$KERNEL" >/dev/null
+python3 "$SRCDIR/t/integ/mkimage.py" "$W/bb.tar" bench/bb:1 amd64 /bin/busybox
+"$C" image load -i "$W/bb.tar" >/dev/null
+"$C" run --rm bench/bb:1 true # builds the image's snapshot once
+for i in $(seq "$N"); do
+	t0=$(now_ms)
+	"$C" run --rm bench/bb:1 true
+	echo $(( $(now_ms) - t0 ))
+done >"$W/ours.ms"
+# the same without --rm, to read the runtime's breakdown from state.json
+: >"$W/timings"
+for i in $(seq "$N"); do
+	"$C" run --name "t$i" bench/bb:1 true
+	cat "$CONTAINER_DATA_DIR"/containers/*/state.json >>"$W/timings"
+	rm -rf "$CONTAINER_DATA_DIR"/containers/*
+done
+part() { python3 -c '
+import json, sys, re
+text = open(sys.argv[1]).read()
+docs = [json.loads(m) for m in re.findall(r"\{.*?\n\}", text, re.S)]
+vals = sorted(d.get("timings", {}).get(sys.argv[2], 0) for d in docs)
+print(vals[(len(vals) - 1) // 2] if vals else "-")' "$W/timings" "$1"; }
+
+# --- memory: runtime (its own VmHWM), QEMU (VmHWM while it runs), guest init
+"$C" run -d --name mem --kernel-arg container.debug=1 bench/bb:1 sleep 3 >/dev/null
+sleep 2.5
+qpid=$(python3 -c 'import json,glob,sys; print(json.load(open(glob.glob(sys.argv[1])[0]))["vmm_pid"])' \
+	"$CONTAINER_DATA_DIR/containers/*/state.json" 2>/dev/null ||
+	pgrep -f "qemu-system.*$W/data" | head -1)
+qemu_kib=$(awk '/VmHWM/ {print $2}' "/proc/$qpid/status" 2>/dev/null || echo -)
+for i in $(seq 100); do grep -q '"exited"' "$CONTAINER_DATA_DIR"/containers/*/state.json 2>/dev/null && break; sleep 0.1; done
+init_kib=$(grep -o 'init peak rss [0-9]* KiB' "$CONTAINER_DATA_DIR"/containers/*/boot.log | grep -o '[0-9]*' | tail -1)
+rt_kib=$(part rss_kib)
+
+fl=$(median <"$W/floor.ms")
+ou=$(median <"$W/ours.ms")
+printf '%-44s %10s %10s\n' "container run --rm IMG true (median of $N)" "ours" "floor"
+printf '%-44s %8s ms %8s ms\n' "wall time" "$ou" "$fl"
+printf '%-44s %10s %10s\n' "ratio (target <= 1.15)" "$(awk -v a="$ou" -v b="$fl" 'BEGIN{printf "%.2f", a/b}')" "1.00"
+echo
+echo "breakdown (runtime's state.json, median ms; cli = wall - runtime total):"
+tot=0
+for p in prep spawn boot start run teardown; do
+	v=$(part $p)
+	tot=$(awk -v a="$tot" -v b="$v" 'BEGIN{print a+b}')
+	printf '  %-42s %8s ms\n' "$p" "$v"
+done
+printf '  %-42s %8s ms\n' "cli (image lookup, bundle, spawn, attach)" "$(awk -v a="$ou" -v b="$tot" 'BEGIN{printf "%.0f", a-b}')"
+echo "  (prep: runtime start to disk ready; spawn: vm_start; boot: to the guest's"
+echo "   HELLO; start: CONFIG to the workload running; run: to EXIT; teardown:"
+echo "   EXIT to the VM gone and the bundle cleaned up)"
+echo
+printf '%-44s %10s %10s\n' "peak memory" "KiB" "target"
+printf '%-44s %10s %10s\n' "runtime role (VmHWM)" "$rt_kib" "8192"
+printf '%-44s %10s %10s\n' "QEMU (VmHWM, reported separately)" "$qemu_kib" "-"
+printf '%-44s %10s %10s\n' "guest init (VmHWM at power-off)" "${init_kib:--}" "2048"
