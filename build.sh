@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # build.sh: fresh Debian 12 machine -> toolchains, static deps, every target.
 #
-#   ./build.sh              steps 1-6 (packages, deb-src, zig, deps, config.mk, make)
+#   ./build.sh              every step (packages, deb-src, zig, deps, test data,
+#                           config.mk, make all cross, kernels, make release)
 #   ./build.sh --deps-only  steps 1-5
 #
 # Everything downloaded or built outside the repo lives in
@@ -42,7 +43,7 @@ DEPS_ONLY=0
 for arg in "$@"; do
 	case $arg in
 	--deps-only) DEPS_ONLY=1 ;;
-	-h | --help) sed -n '2,9p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,11p' "$0"; exit 0 ;;
 	*) echo "build.sh: unknown argument: $arg" >&2; exit 2 ;;
 	esac
 done
@@ -439,6 +440,13 @@ step_kernel() {
 	make kernel KERNEL_ARCHES="x86_64 arm64"
 }
 
+# Step 8: the release binaries, out/release/<target>/container: stripped,
+# embedding the guest kernel(s) too -- the one file a machine needs.
+step_release() {
+	make release
+	ls -l out/release/*/container
+}
+
 # The main job: every binary runs and says what it is (arm64 under user-mode
 # emulation; the darwin binary cannot run here and is only described).
 step_run() {
@@ -455,6 +463,7 @@ step "config" step_config
 if [ $DEPS_ONLY = 0 ]; then
 	step "make" step_make
 	step "kernel" step_kernel
+	step "release" step_release
 	step "run" step_run
 fi
 log "total: $(elapsed "$T_ALL")"

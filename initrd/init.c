@@ -52,6 +52,12 @@ static __attribute__((format(printf, 2, 0))) void vlog(struct init *in, const ch
 {
 	struct buf b = BUF_INIT;
 
+	if (in->debug) {
+		/* the kernel's printk clock, so init's steps line up with its log */
+		struct timespec ts;
+		clock_gettime(CLOCK_BOOTTIME, &ts);
+		buf_printf(&b, "[%5ld.%06ld] ", (long)ts.tv_sec, ts.tv_nsec / 1000);
+	}
 	buf_puts(&b, "init: ");
 	buf_vprintf(&b, fmt, ap);
 	buf_putc(&b, '\n');
@@ -626,6 +632,7 @@ static void boot(struct init *in, int argc, char **argv)
 	    cmdline_args(in, argc, argv, &e) < 0)
 		fatal(in, &e);
 	in->debug = in->cmdline.debug;
+	init__debug(in, "running; file systems mounted");
 	if (in->cmdline.unknown)
 		init__log(in, "ignoring unknown boot parameters: %s", in->cmdline.unknown);
 	if (in->cmdline.has_clock)
@@ -633,6 +640,7 @@ static void boot(struct init *in, int argc, char **argv)
 	loopback_up(in);
 	if (init__agent_open(in, &e) < 0)
 		fatal(in, &e);
+	init__debug(in, "agent channel open");
 	if (in->cmdline.test) {
 		init__misbehave(in, in->cmdline.test);
 		init__poweroff(in);
@@ -648,6 +656,7 @@ static void boot(struct init *in, int argc, char **argv)
 	} else if (init__await_config(in, &e) < 0) {
 		fatal(in, &e);
 	}
+	init__debug(in, "configured");
 	if (in->cfg.test) {
 		init__misbehave(in, in->cfg.test);
 		init__poweroff(in);
@@ -659,8 +668,10 @@ static void boot(struct init *in, int argc, char **argv)
 	if (net_config(in, &e) < 0 || mount_root(in, &e) < 0 || etc_files(in, &e) < 0 ||
 	    container_dev(&e) < 0)
 		fatal(in, &e);
+	init__debug(in, "root file system ready");
 	if (start_main(in, &e) < 0)
 		fatal(in, &e);
+	init__debug(in, "workload started");
 	if (in->agent >= 0) {
 		buf_reset(&in->tx);
 		agent_put_raw(&in->tx, AGENT_OK, 0, 0, NULL, 0, &e);

@@ -453,6 +453,8 @@ static void do_create(struct init *in, const struct agent_frame *f)
 static void send_exit(struct init *in, struct init_proc *p)
 {
 	struct err e = ERR_INIT;
+
+	init__debug(in, "process %u exited with %d", p->id, p->status);
 	if (agent_put_exit(&in->tx, p->id, p->status, p->signal, &e) == 0)
 		init__send(in, &e);
 	p->exit_sent = true;
