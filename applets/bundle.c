@@ -27,7 +27,7 @@
 #define LOCK_NAME ".lock"
 
 const char *const bundle_timing_names[BUNDLE_T__COUNT] = {
-	"prep", "spawn", "boot", "start", "run", "teardown",
+	"create", "prep", "spawn", "boot", "start", "run", "teardown",
 };
 
 static bool id_valid(const char *id)

@@ -38,7 +38,7 @@
  *     "exit_code": 0,                          the workload's (128+N for a
  *                                              signal); -1 when unknown
  *     "error": "",                             why it could not run/finish
- *     "timings": { "prep": 1.2, "spawn": 30.5, "boot": 1800.0,
+ *     "timings": { "create": 9.5, "prep": 1.2, "spawn": 30.5, "boot": 1800.0,
  *                  "start": 40.1, "run": 12.0, "teardown": 25.3,
  *                  "rss_kib": 5120 } }       the last start, in ms (phases
  *                                              as the runtime's
@@ -78,7 +78,7 @@ struct bundle_config {
 	json_t *labels;       /* owned reference, object (may be empty) */
 };
 
-enum { BUNDLE_T_PREP, BUNDLE_T_SPAWN, BUNDLE_T_BOOT, BUNDLE_T_START, BUNDLE_T_RUN,
+enum { BUNDLE_T_CREATE, BUNDLE_T_PREP, BUNDLE_T_SPAWN, BUNDLE_T_BOOT, BUNDLE_T_START, BUNDLE_T_RUN,
        BUNDLE_T_TEARDOWN, BUNDLE_T__COUNT };
 
 enum bundle_status { BUNDLE_CREATED = 0, BUNDLE_RUNNING, BUNDLE_EXITED };
@@ -96,7 +96,7 @@ struct bundle_state {
 	long rss_kib;
 };
 
-/* "prep", "spawn", ... (the JSON keys and the timings line's names). */
+/* "create", "prep", "spawn", ... (the JSON keys and the timings line's names). */
 extern const char *const bundle_timing_names[BUNDLE_T__COUNT];
 
 /* <DATA>/containers, appended to out. */

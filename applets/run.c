@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "applets/applets.h"
@@ -325,7 +326,8 @@ static int labels_json(const char **v, json_t **out, struct err *e)
 
 /* Start `container runtime [--attach-fd 3] ID` in its own session, its
  * stdio on runtime.log (inherited stderr with --debug). */
-static int spawn_runtime(const char *id, int attach_fd, int debug, pid_t *pid, struct err *e)
+static int spawn_runtime(const char *id, int attach_fd, int debug, uint64_t t0_ns, pid_t *pid,
+			 struct err *e)
 {
 	_cleanup_buf_ struct buf exe = BUF_INIT, logp = BUF_INIT;
 	int logfd, devnull;
@@ -346,7 +348,10 @@ static int spawn_runtime(const char *id, int attach_fd, int debug, pid_t *pid, s
 	if (p == 0) {
 		char *argv[8];
 		int n = 0;
+		char t0[24];
 		setsid();
+		snprintf(t0, sizeof(t0), "%llu", (unsigned long long)t0_ns);
+		setenv("CONTAINER_START_NS", t0, 1); /* the runtime's "create" timing */
 		if (attach_fd >= 0 && dup2(attach_fd, 3) < 0)
 			_exit(127);
 		dup2(devnull, 0);
@@ -369,6 +374,13 @@ static int spawn_runtime(const char *id, int attach_fd, int debug, pid_t *pid, s
 	close(devnull);
 	*pid = p;
 	return 0;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 /* run -d: wait for the runtime's OK (the workload runs) or an EXIT (it
@@ -498,6 +510,7 @@ static int run_cmd(const struct cmd *c, void *o, int argc, char **argv)
 	struct err e = ERR_INIT;
 	int sv[2] = { -1, -1 }, status = 0, rc;
 	pid_t pid = -1;
+	uint64_t t0 = now_ns();
 
 	(void)c;
 	if (a->tty && a->interactive && !isatty(STDIN_FILENO))
@@ -513,7 +526,7 @@ static int run_cmd(const struct cmd *c, void *o, int argc, char **argv)
 		bundle_config_free(&bc);
 		return fail("socketpair failed");
 	}
-	rc = spawn_runtime(bc.id, sv[1], log_level() >= LOG_DEBUG, &pid, &e);
+	rc = spawn_runtime(bc.id, sv[1], log_level() >= LOG_DEBUG, t0, &pid, &e);
 	close(sv[1]);
 	if (rc == 0 && a->detach) {
 		/* like docker run -d: report a container that could not start */

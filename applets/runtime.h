@@ -28,10 +28,14 @@
  * Environment:
  *   CONTAINER_INITRAMFS=PATH  a cpio initramfs replacing the embedded one
  *                 (tests and development of the guest init only)
+ *   CONTAINER_START_NS=N  CLOCK_MONOTONIC ns when the creating command
+ *                 started (set by `run`): the "create" phase ends at the
+ *                 runtime's own start
  *   CONTAINER_TIMINGS=1  at exit, one line on stderr for benchmarks:
- *                 runtime: timings ms prep=.. spawn=.. boot=.. start=..
- *                 run=.. teardown=.. rss_kib=..
- *                 prep: start to writable disk ready; spawn: to vm_start
+ *                 runtime: timings ms create=.. prep=.. spawn=.. boot=..
+ *                 start=.. run=.. teardown=.. rss_kib=..
+ *                 create: the creator's image lookup, bundle and spawn of
+ *                 this process; prep: start to writable disk ready; spawn: to vm_start
  *                 returned; boot: to the guest's HELLO; start: to CONFIG's
  *                 OK (workload running); run: to its EXIT; teardown: to
  *                 the VM's end; -1 = not reached.  rss_kib is the role's

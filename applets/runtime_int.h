@@ -14,8 +14,9 @@
 
 struct vm;
 
-/* Milestones, CLOCK_MONOTONIC ns; 0 = not reached. */
-enum { RT_M_START, RT_M_DISK, RT_M_SPAWNED, RT_M_HELLO, RT_M_OK, RT_M_EXIT, RT_M_END,
+/* Milestones, CLOCK_MONOTONIC ns; 0 = not reached.  RT_M_CREATOR: when the
+ * command that created the container started ($CONTAINER_START_NS). */
+enum { RT_M_CREATOR, RT_M_START, RT_M_DISK, RT_M_SPAWNED, RT_M_HELLO, RT_M_OK, RT_M_EXIT, RT_M_END,
        RT_M__COUNT };
 
 /* Bytes waiting for the guest before we stop reading the client. */
