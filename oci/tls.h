@@ -34,13 +34,21 @@ int tls_config_ca_count(const struct tls_config *c);
 
 /* Handshake over a connected socket (borrowed: tls_close does not close
  * it), verifying the certificate against host.  timeout_ms bounds each
- * wait for the peer. */
-int tls_connect(struct tls_config *c, int fd, const char *host, int timeout_ms,
+ * wait for the peer.  The config keeps the last session made and offers
+ * it to the next handshake with the same host and port (resumption: the
+ * parallel connections of a pull skip the key exchange). */
+int tls_connect(struct tls_config *c, int fd, const char *host, int port, int timeout_ms,
 		struct tls_conn **out, struct err *e);
 /* Returns bytes read, 0 at end of stream (close_notify or TCP EOF: the
- * HTTP framing above detects truncation), or a negative errno. */
+ * HTTP framing above detects truncation), or a negative errno.  Returns
+ * as soon as one record is decrypted, plus any further records that have
+ * already arrived whole (up to n). */
 ssize_t tls_read(struct tls_conn *t, void *p, size_t n, int timeout_ms,
 		 struct err *e);
+/* Whether bytes were received but not yet returned by tls_read (an idle
+ * pooled connection with such bytes is out of step and must not be
+ * reused). */
+int tls_buffered(const struct tls_conn *t);
 int tls_write(struct tls_conn *t, const void *p, size_t n, int timeout_ms,
 	      struct err *e);
 /* Sends close_notify (best effort, no wait) and frees.  NULL is a no-op. */

@@ -1,22 +1,36 @@
 #!/bin/bash
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
-# Pull of a ~200 MB (uncompressed), 4-layer gzip image from a TLS
-# docker-registry on loopback into a cold store, median of 5 runs:
-#   ours     container image pull (3 layers at a time, digest + gunzip +
-#            diff_id checked in the one pass)
-#   skopeo   skopeo copy docker://... oci:DIR (digest only)
-#   floor    the same blob bytes read from disk once, each layer through
-#            sha256 and gunzip + sha256 (tee), layers in parallel
-# Content is generated with a fixed seed (compresses about 3:1).
+# Pull of a 4-layer gzip image, ~210 MB of compressed blobs (4 x 128 MiB
+# uncompressed, about 2.5:1), from a TLS docker-registry on loopback into a
+# cold store (fresh data dir, page cache of the registry's files warm),
+# median of 5 runs.  What each column does:
+#   ours          container image pull: TLS download + sha256 + write +
+#                 fsync of every blob, 3 blobs at a time (the default)
+#   ours verify   the same with --verify-diff-ids: also gunzip + sha256 of
+#                 the output, in the same pass
+#   skopeo        skopeo copy docker://... oci:DIR: download + sha256 +
+#                 write (no fsync)
+#   floor digest  t/tools/pullfloor -d: each blob file read once + sha256,
+#                 3 threads (no network, no TLS, no writes)
+#   floor full    t/tools/pullfloor: read + sha256 + gunzip + sha256 of the
+#                 output in one pass, 3 threads
+# Content is generated with a fixed seed.  BENCH_CACHE=DIR keeps the
+# generated image layout there between invocations.
 . "$(dirname "$0")/../integ/registry_env.sh"
 reg_need docker-registry openssl node skopeo umoci
 : "${CONTAINER_BIN:?}"
+FLOOR=$TOOLS_DIR/pullfloor
+[ -x "$FLOOR" ] || { echo "pullfloor not built (TOOLS_DIR)"; exit 1; }
 RUNS=${BENCH_RUNS:-5}
-LAYER_MB=${BENCH_LAYER_MB:-50}
+LAYERS=${BENCH_LAYERS:-4}
+LAYER_MB=${BENCH_LAYER_MB:-128}
 W=$REG_DIR/work
+IMG=${BENCH_CACHE:-$W/img}/oci-$LAYERS-$LAYER_MB
 mkdir -p "$W"
 
-cat >"$W/gen.js" <<'EOF'
+gen_image() {
+	mkdir -p "$W/gen"
+	cat >"$W/gen/gen.js" <<'EOS'
 // Deterministic, compressible content: words from a small dictionary and
 // some hex noise, from a seeded xorshift.
 const fs = require("fs");
@@ -35,55 +49,80 @@ for (let m = 0; m < +mb; m++) {
 	fs.writeSync(fd, chunk);
 }
 fs.closeSync(fd);
-EOF
-umoci init --layout "$W/oci" >/dev/null && umoci new --image "$W/oci:b" >/dev/null || exit 1
-for i in 1 2 3 4; do
-	mkdir -p "$W/l$i/data"
-	node "$W/gen.js" "$W/l$i/data/file$i" "$LAYER_MB" "$i" || exit 1
-	umoci insert --rootless --image "$W/oci:b" "$W/l$i" / >/dev/null || exit 1
-	rm -rf "$W/l$i"
-done
-umoci config --image "$W/oci:b" --architecture amd64 --os linux >/dev/null
+EOS
+	rm -rf "$IMG.tmp" && mkdir -p "$(dirname "$IMG")" || return 1
+	umoci init --layout "$IMG.tmp" >/dev/null && umoci new --image "$IMG.tmp:b" >/dev/null || return 1
+	for i in $(seq "$LAYERS"); do
+		mkdir -p "$W/gen/l$i/data"
+		node "$W/gen/gen.js" "$W/gen/l$i/data/file$i" "$LAYER_MB" "$i" || return 1
+		umoci insert --rootless --image "$IMG.tmp:b" "$W/gen/l$i" / >/dev/null || return 1
+		rm -rf "$W/gen/l$i"
+	done
+	umoci config --image "$IMG.tmp:b" --architecture amd64 --os linux >/dev/null || return 1
+	mv "$IMG.tmp" "$IMG"
+}
+[ -f "$IMG/index.json" ] || gen_image || { echo "cannot generate the image"; exit 1; }
+
 reg_start none || { echo "registry did not start"; exit 1; }
-skopeo copy -q --dest-cert-dir "$REG_CERTS" "oci:$W/oci:b" "docker://$REG/bench/img:1" >/dev/null || exit 1
-mdig=$(node -e 'const i=JSON.parse(require("fs").readFileSync(process.argv[1]));console.log(i.manifests.find(m=>m.annotations["org.opencontainers.image.ref.name"]=="b").digest.slice(7))' "$W/oci/index.json")
-layers=$(node -e 'const m=JSON.parse(require("fs").readFileSync(process.argv[1]));console.log(m.layers.map(l=>l.digest.slice(7)).join(" "))' "$W/oci/blobs/sha256/$mdig")
-csize=0
-for l in $layers; do csize=$((csize + $(stat -c %s "$W/oci/blobs/sha256/$l"))); done
+skopeo copy -q --dest-cert-dir "$REG_CERTS" "oci:$IMG:b" "docker://$REG/bench/img:1" >/dev/null || exit 1
+mdig=$(node -e 'const i=JSON.parse(require("fs").readFileSync(process.argv[1]));console.log(i.manifests.find(m=>m.annotations["org.opencontainers.image.ref.name"]=="b").digest.slice(7))' "$IMG/index.json")
+layers=$(node -e 'const m=JSON.parse(require("fs").readFileSync(process.argv[1]));console.log(m.layers.map(l=>l.digest.slice(7)).join(" "))' "$IMG/blobs/sha256/$mdig")
+csize=0 files=
+for l in $layers; do
+	csize=$((csize + $(stat -c %s "$IMG/blobs/sha256/$l")))
+	files="$files $IMG/blobs/sha256/$l"
+done
 
 now() { date +%s%N; }
 median() { sort -n | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
 ms() { echo $(( ($2 - $1) / 1000000 )); }
+pull() { # DATADIR ARGS...
+	local d=$1
+	shift
+	CONTAINER_DATA_DIR=$d DOCKER_CONFIG=$W/docker CONTAINER_REGISTRY_CA=$REG_CA \
+		"$CONTAINER_BIN" image pull --progress none "$@" "$REG/bench/img:1" >/dev/null
+}
 
-ours=() sko=() flo=()
+# One untimed round first: it warms the page cache with the registry's files.
+pull "$W/data" || { echo "our pull failed"; exit 1; }
+ours=() ver=() sko=() fld=() flf=()
 for r in $(seq "$RUNS"); do
 	rm -rf "$W/data" "$W/sk"
 	sync
 	s=$(now)
-	CONTAINER_DATA_DIR=$W/data DOCKER_CONFIG=$W/docker CONTAINER_REGISTRY_CA=$REG_CA \
-		"$CONTAINER_BIN" image pull --progress none "$REG/bench/img:1" >/dev/null || { echo "our pull failed"; exit 1; }
+	pull "$W/data" || { echo "our pull failed"; exit 1; }
 	ours+=("$(ms "$s" "$(now)")")
+	rm -rf "$W/data"
+	sync
+	s=$(now)
+	pull "$W/data" --verify-diff-ids || { echo "our pull --verify-diff-ids failed"; exit 1; }
+	ver+=("$(ms "$s" "$(now)")")
+	sync
 	s=$(now)
 	skopeo copy -q --src-cert-dir "$REG_CERTS" "docker://$REG/bench/img:1" "oci:$W/sk:b" >/dev/null || { echo "skopeo failed"; exit 1; }
 	sko+=("$(ms "$s" "$(now)")")
-	s=$(now)
-	pids=
-	for l in $layers; do
-		(tee <"$W/oci/blobs/sha256/$l" >(sha256sum >/dev/null) | gzip -dc | sha256sum >/dev/null) &
-		pids="$pids $!"
-	done
-	wait $pids # not a bare wait: the registry is a child too
-	flo+=("$(ms "$s" "$(now)")")
+	sync
+	fld+=("$("$FLOOR" -d -j 3 $files)") || { echo "pullfloor failed"; exit 1; }
+	flf+=("$("$FLOOR" -j 3 $files)") || { echo "pullfloor failed"; exit 1; }
 done
 o=$(printf '%s\n' "${ours[@]}" | median)
+v=$(printf '%s\n' "${ver[@]}" | median)
 k=$(printf '%s\n' "${sko[@]}" | median)
-f=$(printf '%s\n' "${flo[@]}" | median)
-printf 'pull of a %d-layer image: %d MB compressed, %d MB uncompressed; median of %d runs\n' \
-	4 $((csize / 1000000)) $((4 * LAYER_MB * 1048576 / 1000000)) "$RUNS"
-printf '%-44s %10s %10s\n' "" "ms" "MB/s"
-printf '%-44s %10d %10.0f\n' "container image pull (cold store)" "$o" "$(awk "BEGIN{print $csize/1000/$o}")"
-printf '%-44s %10d %10.0f\n' "skopeo copy docker:// oci:" "$k" "$(awk "BEGIN{print $csize/1000/$k}")"
-printf '%-44s %10d %10.0f\n' "floor: sha256 + gunzip + sha256, one pass" "$f" "$(awk "BEGIN{print $csize/1000/$f}")"
-printf '%-44s %10s\n' "skopeo / ours (target >= 1.5)" "$(awk "BEGIN{printf \"%.2f\", $k/$o}")"
-printf '%-44s %10s\n' "ours / floor (target <= 1.3)" "$(awk "BEGIN{printf \"%.2f\", $o/$f}")"
-echo "runs (ms): ours ${ours[*]}; skopeo ${sko[*]}; floor ${flo[*]}"
+fd=$(printf '%s\n' "${fld[@]}" | median)
+ff=$(printf '%s\n' "${flf[@]}" | median)
+row() { printf '%-52s %8d %8.0f\n' "$1" "$2" "$(awk "BEGIN{print $csize/1000/$2}")"; }
+ratio() { printf '%-52s %8s\n' "$1" "$(awk "BEGIN{printf \"%.2f\", $2/$3}")"; }
+printf 'pull of a %d-layer gzip image: %d MB of compressed blobs, %d MB uncompressed; median of %d runs\n' \
+	"$LAYERS" $((csize / 1000000)) $((LAYERS * LAYER_MB * 1048576 / 1000000)) "$RUNS"
+printf '%-52s %8s %8s\n' "" "ms" "MB/s"
+row "ours: TLS + sha256 + write + fsync" "$o"
+row "ours --verify-diff-ids: ... + gunzip + sha256" "$v"
+row "skopeo copy docker:// oci: (sha256 + write)" "$k"
+row "floor digest: read + sha256, 3 threads" "$fd"
+row "floor full: read + sha256 + gunzip + sha256" "$ff"
+ratio "skopeo / ours (target >= 1.5)" "$k" "$o"
+ratio "skopeo / ours --verify-diff-ids" "$k" "$v"
+ratio "ours / floor full (target <= 1.3)" "$o" "$ff"
+ratio "ours --verify-diff-ids / floor full" "$v" "$ff"
+ratio "ours / floor digest" "$o" "$fd"
+echo "runs (ms): ours ${ours[*]}; verify ${ver[*]}; skopeo ${sko[*]}; floor-d ${fld[*]}; floor ${flf[*]}"
