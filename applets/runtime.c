@@ -173,6 +173,67 @@ void runtime__teardown(struct rt *rt)
 	uv_timer_start(&rt->timer, on_kill_deadline, TEARDOWN_KILL_MS, 0);
 }
 
+/* Where to look when the VM failed: `logs --boot`, or, when --rm will
+ * delete the bundle, the console's last lines themselves. */
+void runtime__boot_hint(struct rt *rt, struct buf *out)
+{
+	_cleanup_buf_ struct buf p = BUF_INIT, log = BUF_INIT;
+	struct err e = ERR_INIT;
+	size_t start;
+	int lines = 0;
+
+	if (!rt->cfg.auto_remove) {
+		buf_printf(out, ": see container logs --boot %.12s", rt->cfg.id);
+		return;
+	}
+	if (bundle_path(rt->cfg.id, "boot.log", &p, &e) < 0 ||
+	    fs_read_file(buf_str(&p), &log, 16u << 20, &e) < 0 || log.len == 0)
+		return;
+	while (log.len && (log.data[log.len - 1] == '\n' || log.data[log.len - 1] == '\r'))
+		log.len--;
+	log.data[log.len] = '\0';
+	{
+		/* a panic's reason is above its backtrace: that line says it all */
+		const char *panic = strstr(log.data, "Kernel panic - not syncing");
+		if (panic) {
+			buf_printf(out, "; %.*s", (int)strcspn(panic, "\r\n"), panic);
+			return;
+		}
+	}
+	start = log.len;
+	while (start > 0 && lines < 4 && log.len - start < 320)
+		if (log.data[--start] == '\n')
+			lines++;
+	if (start > 0 || log.data[start] == '\n')
+		start++;
+	buf_puts(out, "; the VM's console ended with:\n");
+	buf_append(out, log.data + start, log.len - start);
+}
+
+/* The guest never got the workload running: a kernel that hangs, an init
+ * that never answers.  Nothing else would end such a VM. */
+static void on_boot_deadline(uv_timer_t *t)
+{
+	struct rt *rt = t->data;
+	struct err e = ERR_INIT;
+
+	_cleanup_buf_ struct buf hint = BUF_INIT;
+
+	runtime__boot_hint(rt, &hint);
+	runtime__fatal(rt, "the VM did not start the workload within %.1f s%s",
+		       runtime__boot_timeout_ms() / 1000.0, buf_str(&hint));
+	if (rt->vm && vm_kill(rt->vm, &e) < 0)
+		log_warn("runtime: %s", e.msg);
+}
+
+int runtime__boot_timeout_ms(void)
+{
+	const char *s = getenv("CONTAINER_BOOT_TIMEOUT_MS");
+	long v = s ? strtol(s, NULL, 10) : 0;
+
+	return v > 0 && v < 24L * 3600 * 1000 ? (int)v : RUNTIME_BOOT_TIMEOUT_MS;
+}
+
 static void on_grace_over(uv_timer_t *t)
 {
 	struct rt *rt = t->data;
@@ -262,10 +323,13 @@ void runtime__finish(struct rt *rt)
 		close(rt->log_fd);
 	rt->log_fd = -1;
 
-	if (!rt->got_exit && !rt->error[0])
-		snprintf(rt->error, sizeof(rt->error),
-			 "the VM ended without an exit status (%s%s%s): see container logs --boot %.12s",
-			 vm_exit_reason_name(x.reason), x.detail[0] ? ": " : "", x.detail, rt->cfg.id);
+	if (!rt->got_exit && !rt->error[0]) {
+		_cleanup_buf_ struct buf hint = BUF_INIT;
+		runtime__boot_hint(rt, &hint);
+		snprintf(rt->error, sizeof(rt->error), "the VM ended without an exit status (%s%s%s)%s",
+			 vm_exit_reason_name(x.reason), x.detail[0] ? ": " : "", x.detail,
+			 buf_str(&hint));
+	}
 	rt->st.status = BUNDLE_EXITED;
 	rt->st.runtime_pid = rt->st.vmm_pid = 0;
 	bundle_now(rt->st.finished_at, sizeof(rt->st.finished_at));
@@ -427,6 +491,7 @@ static int prepare(struct rt *rt, int attach_fd, struct err *e)
 		return rc;
 	}
 	rt->m[RT_M_SPAWNED] = runtime__now();
+	uv_timer_start(&rt->timer, on_boot_deadline, (uint64_t)runtime__boot_timeout_ms(), 0);
 	rt->st.status = BUNDLE_RUNNING;
 	rt->st.runtime_pid = (long)getpid();
 	rt->st.vmm_pid = (long)vm_pid(rt->vm);

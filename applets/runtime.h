@@ -28,6 +28,7 @@
  * Environment:
  *   CONTAINER_INITRAMFS=PATH  a cpio initramfs replacing the embedded one
  *                 (tests and development of the guest init only)
+ *   CONTAINER_BOOT_TIMEOUT_MS=N  replaces RUNTIME_BOOT_TIMEOUT_MS (tests)
  *   CONTAINER_START_NS=N  CLOCK_MONOTONIC ns when the creating command
  *                 started (set by `run`): the "create" phase ends at the
  *                 runtime's own start
@@ -74,5 +75,8 @@
  * (RT_GUEST_QUEUE_MAX, 1 MiB). */
 #define RUNTIME_CLIENT_QUEUE_MAX (4u << 20)
 #define RUNTIME_STOP_GRACE_MS 10000
+/* From the VMM's start to the workload running, at most (emulated arm64
+ * boots take seconds; a hung kernel would otherwise run for ever). */
+#define RUNTIME_BOOT_TIMEOUT_MS 120000
 
 #endif

@@ -71,6 +71,9 @@ void runtime__fatal(struct rt *rt, const char *fmt, ...) __attribute__((format(p
 void runtime__log_output(struct rt *rt, const char *stream, const void *p, size_t n);
 /* The VM ended: record, clean up, tell the client, close everything. */
 void runtime__finish(struct rt *rt);
+void runtime__boot_hint(struct rt *rt, struct buf *out);
+/* RUNTIME_BOOT_TIMEOUT_MS, or $CONTAINER_BOOT_TIMEOUT_MS. */
+int runtime__boot_timeout_ms(void);
 /* Close the client (detach), flushing nothing more. */
 void runtime__client_close(struct rt *rt);
 /* A stop was asked for (signal): graceful, then forced. */

@@ -181,6 +181,8 @@ static void guest_frame(struct rt *rt, const struct agent_frame *f)
 		}
 		rt->started = true;
 		rt->m[RT_M_OK] = runtime__now();
+		if (!rt->stopping)
+			uv_timer_stop(&rt->timer);   /* the boot deadline */
 		if (rt->client_open) {
 			/* tell the client the workload runs (run -d waits for it) */
 			_cleanup_buf_ struct buf b = BUF_INIT;

@@ -14,7 +14,7 @@ ok() { n=$((n + 1)); echo "ok $n - $1"; }
 nok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
 is() { if [ "$1" = "$2" ]; then ok "$3"; else nok "$3"; echo "#   got:  '$1'"; echo "#   want: '$2'"; fi; }
 like() { case "$1" in *"$2"*) ok "$3" ;; *) nok "$3"; echo "#   got:  '$1'"; echo "#   want: *$2*" ;; esac; }
-TOTAL=34
+TOTAL=38
 skip_rest() { while [ $n -lt $TOTAL ]; do n=$((n + 1)); echo "ok $n # SKIP $1"; done; echo "1..$n"; exit 0; }
 
 command -v qemu-system-x86_64 >/dev/null || skip_rest "qemu-system-x86_64 not installed"
@@ -129,6 +129,11 @@ out=$("$C" run --rm test/nothere:1 true 2>&1); rc=$?
 is "$rc" 125 "an image that is nowhere exits 125"
 out=$("$C" run --rm --name 'bad name' test/bb:1 true 2>&1); rc=$?
 like "$rc:$out" "125:container run: invalid container name" "an invalid name is refused before boot"
+out=$(CONTAINER_BOOT_TIMEOUT_MS=300 "$C" run --rm test/bb:1 true 2>&1); rc=$?
+like "$rc:$out" "125:container run: the VM did not start the workload within 0.3 s" "a VM that does not start in time is killed, with a message (125)"
+out=$("$C" run --rm --kernel-arg rdinit=/nonexistent test/bb:1 true 2>&1); rc=$?
+like "$rc:$out" "125:container run: the VM ended without an exit status (reboot: guest-reset); Kernel panic - not syncing" "a kernel panic is reported with its reason, also under --rm (125)"
+is "$(qemus):$(ls "$CONTAINER_DATA_DIR/containers" 2>/dev/null | grep -v -e "$(cat "$W/id1")" -e "$(cat "$W/id2")" | wc -l)" "0:0" "failed --rm runs leave no VM and no container behind"
 
 # --- --arch arm64 under emulation -------------------------------------------------
 K64=$("$SRCDIR/initrd/kernel/build.sh" --cached arm64 2>/dev/null)
