@@ -1,8 +1,8 @@
 /* The long-running roles, as they stand today: each is dispatched (by
  * program name or as `container ROLE`) and documents itself, and each says
  * plainly that its body arrives with its issue rather than pretending to
- * work.  A role moves into its own file (applets/apiserver.c, ...) when it
- * is implemented.  The guest init is in applets/init_<os>.c. */
+ * work.  A role moves into its own file when it is implemented (the API
+ * server is in applets/apiserver.c, the guest init in applets/init_<os>.c). */
 #include <stdio.h>
 
 #include "applets/applets.h"
@@ -16,15 +16,6 @@ static int not_yet(const struct cmd *c, void *o, int argc, char **argv)
 	fprintf(stderr, "container %s: %s\n", c->name, c->help);
 	return EXIT_FAIL;
 }
-
-const struct cmd cmd_apiserver = {
-	.name = "apiserver",
-	.summary = "Role: the per-user API server (Docker Engine API on a unix socket)",
-	.usage = "[--foreground]",
-	.help = "Not implemented yet (issue #6).",
-	.max_args = 0,
-	.run = not_yet,
-};
 
 /* `container network` will be the user-facing network command group
  * (issue #7), so the role's subcommand name is network-helper. */

@@ -3,23 +3,33 @@
  *   system kernel set --binary PATH [--arch ARCH] | --recommended [--arch ARCH]
  *   system kernel show [--arch ARCH]
  *   system initramfs --arch ARCH > FILE     (hidden: dumps the embedded blob)
+ *   system start | stop | status             the API server (#6)
  *
  * The kernel a VM boots is resolved by initrd/blobs.c (explicit path,
  * installed, embedded); `kernel set` installs one and `kernel show` says
- * which one will boot.  #6 adds start/stop/status to system_sub.
+ * which one will boot.  start/stop/status manage container-apiserver
+ * (applets/apiserver.c) through its socket and pid file in $RUN.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "applets/api_client.h"
+#include "applets/apiserver.h"
 #include "applets/applets.h"
 #include "initrd/blobs.h"
 #include "lib/buf.h"
 #include "lib/err.h"
 #include "lib/exit.h"
 #include "lib/fs.h"
+#include "lib/jsonx.h"
+#include "lib/paths.h"
 #include "vm/vm.h"
 
 /* Kernels are tens of MiB; refuse what cannot be one before reading it. */
@@ -285,11 +295,204 @@ static const struct cmd cmd_system_initramfs = {
 	.run = initramfs_cmd,
 };
 
-static const struct cmd *const system_sub[] = { &cmd_system_kernel, &cmd_system_initramfs, NULL };
+/* ---- start / stop / status: the API server ---- */
+
+#define START_WAIT_MS 5000
+#define STOP_WAIT_MS 10000
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* GET /container/system/status: 0 with the parsed answer, or an error
+ * (-ECONNREFUSED when nothing listens). */
+static int server_status(const char *sock, json_t **out, struct err *e)
+{
+	struct api_response r;
+	int rc;
+
+	rc = api_client_call(sock, "GET", "/container/system/status", NULL, 0, 2000, &r, e);
+	if (rc == 0 && r.status != 200)
+		rc = err_set(e, -EPROTO, "the API server answered status %d", r.status);
+	if (rc == 0 && !(*out = jsonx_parse(r.body.data, r.body.len, 0, "status", e)))
+		rc = e->code;
+	api_response_free(&r);
+	return rc;
+}
+
+static int start_cmd(const struct cmd *c, void *o, int argc, char **argv)
+{
+	_cleanup_buf_ struct buf self = BUF_INIT, sock = BUF_INIT;
+	struct err e = ERR_INIT;
+	json_t *st = NULL;
+	int status, waited;
+	pid_t pid;
+
+	(void)c;
+	(void)o;
+	(void)argc;
+	(void)argv;
+	if (api_client_socket_path(&sock, &e) < 0 || paths_self_exe(&self, &e) < 0)
+		return fail("start", &e);
+	if (server_status(buf_str(&sock), &st, &e) == 0) {
+		printf("The API server is already running (pid %lld) on %s\n",
+		       (long long)jsonx_int(st, "Pid", 0), buf_str(&sock));
+		json_decref(st);
+		return EXIT_OK;
+	}
+	/* The role daemonizes itself once its socket listens; its exit status
+	 * says whether it could (its errors reach our stderr). */
+	fflush(NULL);
+	if ((pid = fork()) < 0) {
+		err_sys(&e, "fork");
+		return fail("start", &e);
+	}
+	if (pid == 0) {
+		char *args[] = { (char *)"container", (char *)"apiserver", NULL };
+
+		execv(buf_str(&self), args);
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		fprintf(stderr, "container system start: the API server did not start\n");
+		return EXIT_FAIL;
+	}
+	for (waited = 0; waited < START_WAIT_MS; waited += 50) {
+		if (server_status(buf_str(&sock), &st, &e) == 0) {
+			printf("The API server is running (pid %lld), listening on %s\n"
+			       "Docker clients: export DOCKER_HOST=unix://%s\n",
+			       (long long)jsonx_int(st, "Pid", 0), buf_str(&sock), buf_str(&sock));
+			json_decref(st);
+			return EXIT_OK;
+		}
+		sleep_ms(50);
+	}
+	err_wrap(&e, "the API server did not answer within %d s", START_WAIT_MS / 1000);
+	return fail("start", &e);
+}
+
+/* The pid in $RUN/apiserver.pid, or 0. */
+static long read_pid(void)
+{
+	_cleanup_buf_ struct buf path = BUF_INIT, data = BUF_INIT;
+	long pid;
+
+	if (paths_run_dir(&path, NULL) < 0)
+		return 0;
+	buf_puts(&path, "/" APISERVER_PIDFILE);
+	if (fs_read_file(buf_str(&path), &data, 64, NULL) < 0)
+		return 0;
+	pid = strtol(buf_str(&data), NULL, 10);
+	return pid > 1 ? pid : 0;
+}
+
+static int stop_cmd(const struct cmd *c, void *o, int argc, char **argv)
+{
+	_cleanup_buf_ struct buf sock = BUF_INIT;
+	struct err e = ERR_INIT;
+	json_t *st = NULL;
+	long pid;
+	int waited;
+
+	(void)c;
+	(void)o;
+	(void)argc;
+	(void)argv;
+	if (api_client_socket_path(&sock, &e) < 0)
+		return fail("stop", &e);
+	/* The pid comes from the server itself when it answers; the pid file
+	 * is only believed while a server holds the socket, so a stale file
+	 * never gets an unrelated process signalled. */
+	if (server_status(buf_str(&sock), &st, &e) < 0) {
+		if (e.code != -ECONNREFUSED)
+			return fail("stop", &e);
+		printf("The API server is not running\n");
+		return EXIT_OK;
+	}
+	pid = (long)jsonx_int(st, "Pid", 0);
+	json_decref(st);
+	if (pid <= 1)
+		pid = read_pid();
+	if (pid <= 1 || kill((pid_t)pid, SIGTERM) < 0) {
+		fprintf(stderr, "container system stop: cannot signal the API server (pid %ld)\n", pid);
+		return EXIT_FAIL;
+	}
+	for (waited = 0; waited < STOP_WAIT_MS; waited += 50) {
+		if (kill((pid_t)pid, 0) < 0 && errno == ESRCH) {
+			printf("Stopped the API server (pid %ld)\n", pid);
+			return EXIT_OK;
+		}
+		sleep_ms(50);
+	}
+	fprintf(stderr, "container system stop: the API server (pid %ld) did not stop within %d s\n",
+		pid, STOP_WAIT_MS / 1000);
+	return EXIT_FAIL;
+}
+
+static int status_cmd(const struct cmd *c, void *o, int argc, char **argv)
+{
+	_cleanup_buf_ struct buf sock = BUF_INIT;
+	struct err e = ERR_INIT;
+	json_t *st = NULL;
+
+	(void)c;
+	(void)o;
+	(void)argc;
+	(void)argv;
+	if (api_client_socket_path(&sock, &e) < 0)
+		return fail("status", &e);
+	if (server_status(buf_str(&sock), &st, &e) < 0) {
+		printf("status:      stopped\nsocket:      %s\n", buf_str(&sock));
+		if (e.code != -ECONNREFUSED)
+			printf("error:       %s\n", e.msg);
+		return EXIT_FAIL;
+	}
+	printf("status:      running\npid:         %lld\nsocket:      %s\napi version: %s "
+	       "(minimum %s)\nversion:     %s\nstarted:     %s\n",
+	       (long long)jsonx_int(st, "Pid", 0), buf_str(&sock),
+	       jsonx_str(st, "ApiVersion") ? jsonx_str(st, "ApiVersion") : "?",
+	       jsonx_str(st, "MinAPIVersion") ? jsonx_str(st, "MinAPIVersion") : "?",
+	       jsonx_str(st, "Version") ? jsonx_str(st, "Version") : "?",
+	       jsonx_str(st, "StartedAt") ? jsonx_str(st, "StartedAt") : "?");
+	json_decref(st);
+	return EXIT_OK;
+}
+
+static const struct cmd cmd_system_start = {
+	.name = "start",
+	.summary = "Start the API server (container-apiserver) in the background",
+	.help = "Waits until it answers (at most 5 s) and prints where it listens: point\n"
+		"Docker clients at it with DOCKER_HOST=unix://<that path>.",
+	.max_args = 0,
+	.run = start_cmd,
+};
+
+static const struct cmd cmd_system_stop = {
+	.name = "stop",
+	.summary = "Stop the API server",
+	.max_args = 0,
+	.run = stop_cmd,
+};
+
+static const struct cmd cmd_system_status = {
+	.name = "status",
+	.summary = "Show whether the API server runs (exit 0) or not (exit 1)",
+	.max_args = 0,
+	.run = status_cmd,
+};
+
+static const struct cmd *const system_sub[] = { &cmd_system_start, &cmd_system_stop,
+						&cmd_system_status, &cmd_system_kernel,
+						&cmd_system_initramfs, NULL };
 
 const struct cmd cmd_system = {
 	.name = "system",
-	.summary = "Manage the system: kernel",
+	.summary = "Manage the system: start, stop, status, kernel",
 	.usage = "COMMAND [OPTIONS] [ARG...]",
 	.sub = system_sub,
 };

@@ -1,0 +1,137 @@
+/* The route table and request dispatch of the API server (see
+ * applets/api_router.h).  Later endpoint groups (containers, images,
+ * exec, events) add their rows to `routes` below. */
+#include <errno.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "applets/api_http.h"
+#include "applets/api_router.h"
+#include "applets/api_system.h"
+#include "lib/buf.h"
+#include "lib/err.h"
+
+static const struct api_route routes[] = {
+	{ "GET", "/_ping", api_system_ping },
+	{ "GET", "/version", api_system_version },
+	{ "GET", "/info", api_system_info },
+	{ "GET", "/container/system/status", api_system_status },
+	{ NULL, NULL, NULL },
+};
+
+int api_route_match(const char *pattern, const char *path, struct api_param *params,
+		    size_t *nparams)
+{
+	const char *p = pattern, *s = path;
+	size_t n = 0;
+
+	while (*p && *s) {
+		if (*p == '{') {
+			const char *end = strchr(s, '/'), *pend = strchr(p, '}');
+
+			if (!end)
+				end = s + strlen(s);
+			if (end == s || !pend || n == API_PARAMS_MAX)
+				return 0;
+			params[n].s = s;
+			params[n].n = (size_t)(end - s);
+			n++;
+			s = end;
+			p = pend + 1;
+			continue;
+		}
+		if (*p != *s)
+			return 0;
+		p++;
+		s++;
+	}
+	/* A trailing slash on the request is tolerated, as Docker's mux does. */
+	if (*s == '/' && s[1] == '\0' && s != path)
+		s++;
+	if (*p || *s)
+		return 0;
+	*nparams = n;
+	return 1;
+}
+
+static void dispatch(struct api_call *c)
+{
+	const struct api_route *r, *hit = NULL;
+	int path_known = 0;
+
+	for (r = routes; r->method; r++) {
+		if (!api_route_match(r->pattern, c->path, c->params, &c->nparams))
+			continue;
+		path_known = 1;
+		if (strcmp(r->method, c->req->method) == 0 ||
+		    (c->head && strcmp(r->method, "GET") == 0)) {
+			hit = r;
+			break;
+		}
+	}
+	if (hit)
+		hit->fn(c);
+	else if (path_known)
+		api_reply_error(c, 405, "method %s not allowed on %s", c->req->method, c->path);
+	else
+		api_reply_error(c, 404, "page not found");
+}
+
+void api_handle(struct api_ctx *ctx, const struct api_req *r, const char *body, size_t body_len,
+		int *keepalive, struct buf *out)
+{
+	_cleanup_buf_ struct buf path = BUF_INIT;
+	struct err e = ERR_INIT;
+	struct api_call c = {
+		.ctx = ctx, .req = r, .body = body, .body_len = body_len,
+		.head = strcmp(r->method, "HEAD") == 0, .keepalive = *keepalive, .out = out,
+	};
+
+	ctx->requests++;
+	/* Decoded paths are bounded by the head they came from. */
+	buf_init(&path, API_HEAD_MAX);
+	if (api_target_split(r->target, r->target_len, &path, &c.query, &c.query_len, &e) < 0 ||
+	    api_version_strip(buf_str(&path), &c.path, &c.api_minor, &e) < 0) {
+		api_reply_error(&c, 400, "%s", e.msg);
+		return;
+	}
+	dispatch(&c);
+	*keepalive = c.keepalive;
+}
+
+void api_reply_json(struct api_call *c, int status, json_t *v)
+{
+	/* NULL: a json_pack that failed, i.e. a string that is not UTF-8. */
+	if (!v) {
+		api_reply_error(c, 500, "response is not valid UTF-8");
+		return;
+	}
+	api_write_json(c->out, status, v, c->keepalive, c->head);
+	json_decref(v);
+}
+
+void api_reply_error(struct api_call *c, int status, const char *fmt, ...)
+{
+	_cleanup_buf_ struct buf msg = BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	buf_vprintf(&msg, fmt, ap);
+	va_end(ap);
+	api_write_error(c->out, status, buf_str(&msg), c->keepalive, c->head);
+}
+
+void api_reply_text(struct api_call *c, int status, const char *extra_headers, const char *text)
+{
+	api_write_body(c->out, status, "text/plain; charset=utf-8", extra_headers, text,
+		       strlen(text), c->keepalive, c->head);
+}
+
+int api_query_bool(const struct api_call *c, const char *key, int dflt)
+{
+	_cleanup_buf_ struct buf v = BUF_INIT;
+
+	if (api_query_get(c->query, c->query_len, key, &v) <= 0)
+		return dflt;
+	return strcmp(buf_str(&v), "1") == 0 || strcasecmp(buf_str(&v), "true") == 0;
+}

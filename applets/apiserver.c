@@ -1,0 +1,619 @@
+/* The container-apiserver role (issue #6): one per user, serving the Docker
+ * Engine API over HTTP/1.1 on $RUN/container.sock with a libuv loop.
+ *
+ * Started by `container system start` (applets/system.c), which runs this
+ * role without --foreground: the socket is bound and the lock taken first,
+ * so "already running" and bad paths are reported to the caller, then the
+ * process daemonizes (double fork, setsid, stdio to $DATA/apiserver.log)
+ * and writes $RUN/apiserver.pid.
+ *
+ * Every client is hostile until proven otherwise: only the server's own
+ * user (and root) may connect (peer credentials), each connection holds at
+ * most one request head (64 KiB) plus one body (8 MiB) of input and stops
+ * being read while its answers are not taken, a connection without a
+ * complete request for the idle timeout is dropped, and past
+ * --max-connections new clients are closed at once.  Requests are parsed
+ * by applets/api_http.c and answered by applets/api_router.c. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <uv.h>
+
+#include "applets/api_http.h"
+#include "applets/api_router.h"
+#include "applets/apiserver.h"
+#include "applets/applets.h"
+#include "lib/buf.h"
+#include "lib/err.h"
+#include "lib/exit.h"
+#include "lib/fs.h"
+#include "lib/log.h"
+#include "lib/mem.h"
+#include "lib/paths.h"
+
+#define READ_CHUNK (64 * 1024)
+/* Stop reading a client whose unread answers exceed this. */
+#define WRITE_QUEUE_MAX ((size_t)1 << 20)
+/* After an answer that ends the connection, what the client still sends
+ * is read and dropped for this long, so that it sees the answer rather
+ * than a reset. */
+#define LINGER_MS 1000
+
+struct server {
+	uv_loop_t *loop;
+	uv_pipe_t listener;
+	uv_signal_t sigterm, sigint;
+	struct api_ctx ctx;
+	struct buf data_dir, run_dir, sock_path, pid_path, lock_path;
+	int listen_fd, lock_fd;
+	unsigned max_conns;
+	uint64_t idle_ms;
+	int stopping;
+	struct conn *conns;
+	char rbuf[READ_CHUNK];   /* every read lands here first, then is copied */
+};
+
+struct conn {
+	uv_pipe_t pipe;
+	uv_timer_t timer;
+	uv_shutdown_t shut;
+	struct server *srv;
+	struct conn *prev, *next;
+	struct buf in;           /* bytes received and not yet answered */
+	size_t scan;             /* head terminator searched up to here */
+	int have_head;
+	size_t head_len;
+	struct api_req req;
+	struct api_chunked ch;
+	int reading, closing, open_handles;
+};
+
+struct wreq {
+	uv_write_t w;
+	struct conn *c;
+	char *data;
+};
+
+/* ---- per-OS: who is at the other end of a unix socket ---- */
+
+static int peer_uid(int fd, uid_t *uid)
+{
+#ifdef __APPLE__
+	gid_t gid;
+
+	return getpeereid(fd, uid, &gid);
+#else
+	struct ucred cr;
+	socklen_t n = sizeof(cr);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &n) < 0)
+		return -1;
+	*uid = cr.uid;
+	return 0;
+#endif
+}
+
+/* ---- connections ---- */
+
+static void on_handle_closed(uv_handle_t *h)
+{
+	struct conn *c = h->data;
+
+	if (--c->open_handles > 0)
+		return;
+	buf_free(&c->in);
+	free(c);
+}
+
+static void conn_close(struct conn *c)
+{
+	if (uv_is_closing((uv_handle_t *)&c->pipe))
+		return;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		c->srv->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	c->srv->ctx.connections--;
+	c->closing = 1;
+	uv_close((uv_handle_t *)&c->pipe, on_handle_closed);
+	uv_close((uv_handle_t *)&c->timer, on_handle_closed);
+}
+
+static void on_timer(uv_timer_t *t)
+{
+	struct conn *c = t->data;
+
+	if (!c->closing)
+		log_debug("dropping a client idle for %llu ms", (unsigned long long)c->srv->idle_ms);
+	conn_close(c);
+}
+
+static void on_shutdown(uv_shutdown_t *s, int status)
+{
+	struct conn *c = s->data;
+
+	/* The write side is done; linger briefly reading what is left. */
+	if (status < 0 || uv_is_closing((uv_handle_t *)&c->pipe))
+		conn_close(c);
+	else
+		uv_timer_start(&c->timer, on_timer, LINGER_MS, 0);
+}
+
+/* End the connection once the queued answers are written. */
+static void conn_finish(struct conn *c)
+{
+	if (c->closing)
+		return;
+	c->closing = 1;
+	c->shut.data = c;
+	if (uv_shutdown(&c->shut, (uv_stream_t *)&c->pipe, on_shutdown) < 0)
+		conn_close(c);
+}
+
+static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
+{
+	struct conn *c = h->data;
+
+	(void)hint;
+	*b = uv_buf_init(c->srv->rbuf, sizeof(c->srv->rbuf));
+}
+
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b);
+static void process(struct conn *c);
+
+static void resume_reading(struct conn *c)
+{
+	if (c->reading || c->closing)
+		return;
+	if (uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read) < 0) {
+		conn_close(c);
+		return;
+	}
+	c->reading = 1;
+	process(c);
+}
+
+static void on_write(uv_write_t *w, int status)
+{
+	struct wreq *r = (struct wreq *)w;
+	struct conn *c = r->c;
+
+	free(r->data);
+	free(r);
+	if (status < 0) {
+		conn_close(c);
+		return;
+	}
+	if (uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe) < WRITE_QUEUE_MAX)
+		resume_reading(c);
+}
+
+static void send_out(struct conn *c, struct buf *out)
+{
+	struct wreq *r = xcalloc(1, sizeof(*r));
+	size_t n = out->len;
+	uv_buf_t b;
+
+	r->c = c;
+	r->data = buf_steal(out);
+	b = uv_buf_init(r->data, (unsigned)n);
+	if (uv_write(&r->w, (uv_stream_t *)&c->pipe, &b, 1, on_write) < 0) {
+		free(r->data);
+		free(r);
+		conn_close(c);
+	}
+}
+
+/* Refuse the request with status and end the connection. */
+static void conn_fail(struct conn *c, int status, const char *msg)
+{
+	_cleanup_buf_ struct buf out = BUF_INIT;
+
+	log_debug("refused a request: %d %s", status, msg);
+	api_write_error(&out, status, msg, 0, 0);
+	send_out(c, &out);
+	conn_finish(c);
+}
+
+/* Is a whole request (head and body) in c->in?  1 with *body, *body_len
+ * and *used set; 0 for more; -1 after refusing it. */
+static int request_ready(struct conn *c, const char **body, size_t *body_len, size_t *used)
+{
+	struct err e = ERR_INIT;
+	int st, rc;
+
+	if (!c->have_head) {
+		if (!api_http_head_end(c->in.data, c->in.len, c->scan) && c->in.len < API_HEAD_MAX) {
+			/* Cheap early refusal of what cannot be HTTP (a TLS hello). */
+			rc = api_http_parse(c->in.data, c->in.len < 1 ? 0 : 1, &c->req, &st, &e);
+			c->scan = c->in.len;
+			if (rc < 0 && rc != -EAGAIN) {
+				conn_fail(c, st, e.msg);
+				return -1;
+			}
+			return 0;
+		}
+		rc = api_http_parse(c->in.data, c->in.len, &c->req, &st, &e);
+		if (rc == -EAGAIN) {
+			c->scan = c->in.len;
+			return 0;
+		}
+		if (rc < 0) {
+			conn_fail(c, st, e.msg);
+			return -1;
+		}
+		c->have_head = 1;
+		c->head_len = (size_t)rc;
+		memset(&c->ch, 0, sizeof(c->ch));
+	}
+	*body = c->in.data + c->head_len;
+	switch (c->req.body) {
+	case API_BODY_NONE:
+		*body_len = 0;
+		*used = c->head_len;
+		return 1;
+	case API_BODY_LENGTH:
+		if (c->in.len - c->head_len < c->req.content_length)
+			return 0;
+		*body_len = (size_t)c->req.content_length;
+		*used = c->head_len + *body_len;
+		return 1;
+	case API_BODY_CHUNKED:
+		rc = api_chunked_step(&c->ch, c->in.data + c->head_len, c->in.len - c->head_len,
+				      API_BODY_MAX, &e);
+		if (rc == 0)
+			return 0;
+		if (rc < 0) {
+			conn_fail(c, rc == -EFBIG ? 413 : 400, e.msg);
+			return -1;
+		}
+		*body_len = c->ch.out;
+		*used = c->head_len + c->ch.raw;
+		return 1;
+	}
+	return 0;
+}
+
+/* Answer every complete request buffered, in order. */
+static void process(struct conn *c)
+{
+	const char *body;
+	size_t body_len, used;
+	int keepalive, st;
+
+	while (!c->closing && c->reading && c->in.len > 0) {
+		_cleanup_buf_ struct buf out = BUF_INIT;
+
+		if (request_ready(c, &body, &body_len, &used) <= 0)
+			return;
+		/* Parsed again: growing c->in may have moved the bytes the first
+		 * parse pointed into (same bytes, same result). */
+		api_http_parse(c->in.data, c->head_len, &c->req, &st, NULL);
+		keepalive = c->req.keepalive && !c->srv->stopping;
+		api_handle(&c->srv->ctx, &c->req, body, body_len, &keepalive, &out);
+		send_out(c, &out);
+		buf_consume(&c->in, used);
+		c->have_head = 0;
+		c->scan = 0;
+		uv_timer_start(&c->timer, on_timer, c->srv->idle_ms, 0);
+		if (!keepalive) {
+			conn_finish(c);
+			return;
+		}
+		/* A client that pipelines without reading answers waits. */
+		if (uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe) >= WRITE_QUEUE_MAX) {
+			uv_read_stop((uv_stream_t *)&c->pipe);
+			c->reading = 0;
+		}
+	}
+}
+
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
+{
+	struct conn *c = s->data;
+
+	if (nread < 0) {
+		conn_close(c);
+		return;
+	}
+	if (nread == 0 || c->closing)
+		return;
+	if (buf_append(&c->in, b->base, (size_t)nread) < 0) {
+		/* Only a body can get here: a head is refused at 64 KiB. */
+		conn_fail(c, 413, "request too large");
+		return;
+	}
+	process(c);
+}
+
+static void on_connection(uv_stream_t *l, int status)
+{
+	struct server *srv = l->data;
+	struct conn *c;
+	uv_os_fd_t fd;
+	uid_t uid;
+
+	if (status < 0)
+		return;
+	c = xcalloc(1, sizeof(*c));
+	c->srv = srv;
+	uv_pipe_init(srv->loop, &c->pipe, 0);
+	uv_timer_init(srv->loop, &c->timer);
+	c->pipe.data = c->timer.data = c;
+	c->open_handles = 2;
+	buf_init(&c->in, API_HEAD_MAX + API_BODY_MAX + READ_CHUNK);
+	c->next = srv->conns;
+	if (srv->conns)
+		srv->conns->prev = c;
+	srv->conns = c;
+	srv->ctx.connections++;
+	if (uv_accept(l, (uv_stream_t *)&c->pipe) < 0) {
+		conn_close(c);
+		return;
+	}
+	if (srv->ctx.connections > srv->max_conns) {
+		log_warn("refusing a client: %u connections open", srv->max_conns);
+		conn_close(c);
+		return;
+	}
+	if (uv_fileno((uv_handle_t *)&c->pipe, &fd) < 0 || peer_uid(fd, &uid) < 0 ||
+	    (uid != geteuid() && uid != 0)) {
+		log_warn("refusing a client of another user");
+		conn_close(c);
+		return;
+	}
+	uv_timer_start(&c->timer, on_timer, srv->idle_ms, 0);
+	resume_reading(c);
+}
+
+/* ---- start-up and shut-down ---- */
+
+static void on_signal(uv_signal_t *s, int signum)
+{
+	struct server *srv = s->data;
+	struct conn *c, *next;
+
+	log_info("signal %d: shutting down", signum);
+	srv->stopping = 1;
+	uv_close((uv_handle_t *)&srv->listener, NULL);
+	uv_close((uv_handle_t *)&srv->sigterm, NULL);
+	uv_close((uv_handle_t *)&srv->sigint, NULL);
+	/* Answers are written synchronously into queues: end each connection
+	 * once its queue is flushed. */
+	for (c = srv->conns; c; c = next) {
+		next = c->next;
+		if (c->closing)
+			conn_close(c);
+		else
+			conn_finish(c);
+	}
+}
+
+/* Bind the listening socket, replacing a stale socket file but never a
+ * live server's. */
+static int listen_socket(const char *path, int *out, struct err *e)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	_cleanup_close_ int fd = -1, probe = -1;
+	struct stat st;
+	mode_t old;
+	int rc;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return err_set(e, -ENAMETOOLONG, "socket path %s is longer than %zu bytes", path,
+			       sizeof(sa.sun_path) - 1);
+	memcpy(sa.sun_path, path, strlen(path));
+	if ((probe = socket(AF_UNIX, SOCK_STREAM, 0)) < 0)
+		return err_sys(e, "socket");
+	if (connect(probe, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+		return err_set(e, -EADDRINUSE, "another API server is listening on %s", path);
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode))
+			return err_set(e, -EEXIST, "%s exists and is not a socket", path);
+		if (unlink(path) < 0)
+			return err_sys(e, "remove stale socket %s", path);
+		log_info("removed stale socket %s", path);
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) < 0)
+		return err_sys(e, "socket");
+	fcntl(fd, F_SETFD, FD_CLOEXEC);
+	/* The socket is created 0600: no window where others may connect. */
+	old = umask(077);
+	rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old);
+	if (rc < 0)
+		return err_sys(e, "bind %s", path);
+	if (chmod(path, 0600) < 0 || listen(fd, 128) < 0)
+		return err_sys(e, "listen on %s", path);
+	*out = fd;
+	fd = -1;
+	return 0;
+}
+
+static int prepare(struct server *srv, struct err *e)
+{
+	int rc;
+
+	if (paths_data_dir(&srv->data_dir, e) < 0 || paths_run_dir(&srv->run_dir, e) < 0)
+		return -EINVAL;
+	if ((rc = fs_mkdir_p(buf_str(&srv->data_dir), 0700, e)) < 0 ||
+	    (rc = fs_mkdir_p(buf_str(&srv->run_dir), 0700, e)) < 0)
+		return rc;
+	if (chmod(buf_str(&srv->run_dir), 0700) < 0)
+		return err_sys(e, "chmod %s", buf_str(&srv->run_dir));
+	buf_printf(&srv->sock_path, "%s/" APISERVER_SOCKET, buf_str(&srv->run_dir));
+	buf_printf(&srv->pid_path, "%s/" APISERVER_PIDFILE, buf_str(&srv->run_dir));
+	buf_printf(&srv->lock_path, "%s/apiserver.lock", buf_str(&srv->run_dir));
+	rc = fs_lock(buf_str(&srv->lock_path), LOCK_EX | LOCK_NB, &srv->lock_fd, e);
+	if (rc == -EBUSY)
+		return err_set(e, -EALREADY, "the API server is already running (socket %s)",
+			       buf_str(&srv->sock_path));
+	if (rc < 0)
+		return rc;
+	fcntl(srv->lock_fd, F_SETFD, FD_CLOEXEC);
+	return listen_socket(buf_str(&srv->sock_path), &srv->listen_fd, e);
+}
+
+/* Detach: the caller (system start) gets its exit status once the socket
+ * listens; the server lives on in a grandchild without a terminal. */
+static int daemonize(struct server *srv, struct err *e)
+{
+	_cleanup_buf_ struct buf log = BUF_INIT;
+	int fd, null;
+	pid_t pid;
+
+	buf_printf(&log, "%s/apiserver.log", buf_str(&srv->data_dir));
+	if ((fd = open(buf_str(&log), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600)) < 0)
+		return err_sys(e, "open %s", buf_str(&log));
+	if ((null = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0) {
+		close(fd);
+		return err_sys(e, "open /dev/null");
+	}
+	if ((pid = fork()) < 0) {
+		close(fd);
+		close(null);
+		return err_sys(e, "fork");
+	}
+	if (pid > 0)
+		_exit(EXIT_OK);
+	setsid();
+	if ((pid = fork()) < 0)
+		_exit(EXIT_FAIL);
+	if (pid > 0)
+		_exit(EXIT_OK);
+	if (chdir("/") < 0)
+		_exit(EXIT_FAIL);
+	dup2(null, STDIN_FILENO);
+	dup2(fd, STDOUT_FILENO);
+	dup2(fd, STDERR_FILENO);
+	close(null);
+	close(fd);
+	return 0;
+}
+
+static int serve(struct server *srv, struct err *e)
+{
+	char pid[32];
+	int rc;
+
+	srv->loop = uv_default_loop();
+	srv->ctx.pid = (long)getpid();
+	srv->ctx.started = time(NULL);
+	srv->ctx.data_dir = buf_str(&srv->data_dir);
+	srv->ctx.run_dir = buf_str(&srv->run_dir);
+	srv->ctx.socket_path = buf_str(&srv->sock_path);
+	snprintf(pid, sizeof(pid), "%ld\n", srv->ctx.pid);
+	if ((rc = fs_write_atomic(buf_str(&srv->pid_path), pid, strlen(pid), 0600, e)) < 0)
+		return rc;
+	uv_pipe_init(srv->loop, &srv->listener, 0);
+	srv->listener.data = srv;
+	if ((rc = uv_pipe_open(&srv->listener, srv->listen_fd)) < 0 ||
+	    (rc = uv_listen((uv_stream_t *)&srv->listener, 128, on_connection)) < 0)
+		return err_set(e, rc, "listen on %s: %s", srv->ctx.socket_path, uv_strerror(rc));
+	srv->listen_fd = -1;
+	uv_signal_init(srv->loop, &srv->sigterm);
+	uv_signal_init(srv->loop, &srv->sigint);
+	srv->sigterm.data = srv->sigint.data = srv;
+	uv_signal_start(&srv->sigterm, on_signal, SIGTERM);
+	uv_signal_start(&srv->sigint, on_signal, SIGINT);
+	signal(SIGPIPE, SIG_IGN);
+	log_info("listening on %s (pid %ld, API %s)", srv->ctx.socket_path, srv->ctx.pid,
+		 API_VERSION);
+	uv_run(srv->loop, UV_RUN_DEFAULT);
+	/* Removed before the lock is released, so a successor never sees ours. */
+	unlink(srv->ctx.socket_path);
+	unlink(buf_str(&srv->pid_path));
+	uv_loop_close(srv->loop);
+	log_info("stopped after %lu requests", srv->ctx.requests);
+	return 0;
+}
+
+struct apiserver_cli {
+	int foreground;
+	long idle_timeout, max_conns;
+};
+
+static const struct apiserver_cli apiserver_defaults = { 0, -1, 256 };
+
+static const struct opt apiserver_optv[] = {
+	OPT_FLAG(0, "foreground", struct apiserver_cli, foreground,
+		 "Stay in the foreground and log to stderr"),
+	OPT_INT(0, "idle-timeout", struct apiserver_cli, idle_timeout, "SECONDS",
+		"Drop a client without a complete request for this long (default 60, or "
+		"$CONTAINER_API_IDLE_TIMEOUT)"),
+	OPT_INT(0, "max-connections", struct apiserver_cli, max_conns, "N",
+		"Clients served at once (default 256)"),
+	OPT_END,
+};
+
+static int apiserver_run(const struct cmd *cmd, void *o, int argc, char **argv)
+{
+	const struct apiserver_cli *a = o;
+	struct server *srv = xcalloc(1, sizeof(*srv));
+	struct err e = ERR_INIT;
+	const char *env = getenv("CONTAINER_API_IDLE_TIMEOUT");
+	long idle = a->idle_timeout >= 0 ? a->idle_timeout : env ? atol(env) : 60;
+	int rc;
+
+	(void)cmd;
+	(void)argc;
+	(void)argv;
+	if (idle <= 0 || idle > 86400 || a->max_conns < 1 || a->max_conns > 65536) {
+		fprintf(stderr, "container apiserver: --idle-timeout must be 1..86400 and "
+				"--max-connections 1..65536\n");
+		free(srv);
+		return EXIT_USAGE;
+	}
+	srv->idle_ms = (uint64_t)idle * 1000;
+	srv->max_conns = (unsigned)a->max_conns;
+	srv->listen_fd = srv->lock_fd = -1;
+	rc = prepare(srv, &e);
+	if (rc == 0 && !a->foreground) {
+		struct log_config lc = { "container-apiserver", log_level(), STDERR_FILENO, 1 };
+
+		rc = daemonize(srv, &e);
+		log_init(&lc);
+	}
+	if (rc == 0)
+		rc = serve(srv, &e);
+	if (rc < 0)
+		fprintf(stderr, "container apiserver: %s\n", e.msg);
+	if (srv->listen_fd >= 0)
+		close(srv->listen_fd);
+	if (srv->lock_fd >= 0)
+		close(srv->lock_fd);
+	buf_free(&srv->data_dir);
+	buf_free(&srv->run_dir);
+	buf_free(&srv->sock_path);
+	buf_free(&srv->pid_path);
+	buf_free(&srv->lock_path);
+	free(srv);
+	return rc < 0 ? EXIT_FAIL : EXIT_OK;
+}
+
+const struct cmd cmd_apiserver = {
+	.name = "apiserver",
+	.summary = "Role: the per-user API server (Docker Engine API on a unix socket)",
+	.usage = "[--foreground] [--idle-timeout SECONDS] [--max-connections N]",
+	.help = "Serves the Docker Engine API (1.24-1.45) on <run>/container.sock.  Without\n"
+		"--foreground it detaches once the socket listens, logs to\n"
+		"<data>/apiserver.log and writes its pid to <run>/apiserver.pid.  Normally\n"
+		"started by 'container system start'.",
+	.opts = apiserver_optv,
+	.opts_size = sizeof(struct apiserver_cli),
+	.opts_defaults = &apiserver_defaults,
+	.max_args = 0,
+	.run = apiserver_run,
+};

@@ -1,0 +1,10 @@
+/* Names shared by the API server role (applets/apiserver.c) and the
+ * commands that find it (applets/system.c, applets/api_client.c): both
+ * live in $RUN (lib/paths.h). */
+#ifndef APPLETS_APISERVER_H
+#define APPLETS_APISERVER_H
+
+#define APISERVER_SOCKET "container.sock"
+#define APISERVER_PIDFILE "apiserver.pid"
+
+#endif
