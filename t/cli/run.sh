@@ -36,13 +36,13 @@ testing "--debug before the command is accepted" "\$C --debug version --format j
 for role in container-apiserver container-runtime container-network init; do
 	ln -s "$C" "$T/$role"
 done
-matching "container-apiserver link reaches the apiserver" "$T/container-apiserver --help | head -1" '^Usage: container-apiserver \[--foreground\]$'
+matching "container-apiserver link reaches the apiserver" "$T/container-apiserver --help | head -1" '^Usage: container-apiserver \[--foreground\]'
 matching "container-runtime link reaches the runtime" "$T/container-runtime --help | head -1" '^Usage: container-runtime CONTAINER-ID$'
 matching "container-network link reaches the network helper" "$T/container-network --help | head -1" '^Usage: container-network NETWORK$'
 matching "init link reaches the guest init" "$T/init --help | head -1" '^Usage: init$'
 matching "apiserver as a subcommand" "\$C apiserver --help | head -1" '^Usage: container apiserver'
-testing "an unimplemented role says so and fails" "$T/container-apiserver" \
-	"container apiserver: Not implemented yet (issue #6)." 1
+testing "an unimplemented role says so and fails" "$T/container-network x" \
+	"container network-helper: Not implemented yet (issue #7)." 1
 ln -s "$C" "$T/container-linux-amd64"
 matching "an unknown program name is the CLI" "$T/container-linux-amd64 --version" '^container version '
 done_testing
