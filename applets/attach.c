@@ -20,6 +20,7 @@
 #include "lib/fs.h"
 
 #define MAIN_STREAM 1u
+#define ERRNO_MAX 4095
 
 /* State a signal handler must reach; the one place this file keeps
  * globals, because handlers take no argument. */
@@ -99,6 +100,8 @@ struct relay {
 	const struct attach_opts *o;
 	struct buf in, out;
 	bool out_dead, err_dead, stdin_done, got_hello;
+	uint32_t stream;
+	unsigned oks;     /* OKs on our stream (exec: CREATE's, START's) */
 	int status;
 	bool have_status;
 };
@@ -111,23 +114,41 @@ static int on_frame(struct relay *r, const struct agent_frame *f, struct err *e)
 		r->got_hello = true;
 		return 0;
 	case AGENT_STDOUT:
-		out_write(STDOUT_FILENO, &r->out_dead, f->payload, f->len);
+		if (f->stream == r->stream)
+			out_write(STDOUT_FILENO, &r->out_dead, f->payload, f->len);
 		return 0;
 	case AGENT_STDERR:
-		out_write(STDERR_FILENO, &r->err_dead, f->payload, f->len);
+		if (f->stream == r->stream)
+			out_write(STDERR_FILENO, &r->err_dead, f->payload, f->len);
 		return 0;
 	case AGENT_EXIT:
-		if (f->stream != MAIN_STREAM)
-			return 0;
-		r->status = f->u.exit.status;
-		r->have_status = true;
-		return 1;
+		if (f->stream == r->stream) {
+			r->status = f->u.exit.status;
+			r->have_status = true;
+			return 1;
+		}
+		if (f->stream == MAIN_STREAM)
+			return err_set(e, -ECANCELED, "the container stopped (status %d)",
+				       f->u.exit.status);
+		return 0;
 	case AGENT_ERROR:
 		if (f->stream == 0 || f->stream == MAIN_STREAM)
 			return err_set(e, -EIO, "%s", f->u.error.message);
+		if (f->stream == r->stream)
+			return err_set(e, f->u.error.code < 0 && f->u.error.code >= -ERRNO_MAX
+						  ? (int)f->u.error.code : -EIO,
+				       "%s", f->u.error.message);
+		return 0;
+	case AGENT_OK:
+		/* exec -d: CREATE's OK, then START's: it runs */
+		if (f->stream == r->stream && ++r->oks == 2 && r->o->detach) {
+			r->status = 0;
+			r->have_status = true;
+			return 1;
+		}
 		return 0;
 	default:
-		return 0; /* OK and what later versions add */
+		return 0; /* what later versions add */
 	}
 }
 
@@ -170,9 +191,9 @@ static int on_stdin_readable(struct relay *r, struct err *e)
 		return 0;
 	if (n <= 0) {
 		r->stdin_done = true;
-		rc = agent_put_raw(&r->out, AGENT_STDIN, MAIN_STREAM, AGENT_FLAG_EOF, NULL, 0, e);
+		rc = agent_put_raw(&r->out, AGENT_STDIN, r->stream, AGENT_FLAG_EOF, NULL, 0, e);
 	} else {
-		rc = agent_put_raw(&r->out, AGENT_STDIN, MAIN_STREAM, 0, b, (size_t)n, e);
+		rc = agent_put_raw(&r->out, AGENT_STDIN, r->stream, 0, b, (size_t)n, e);
 	}
 	return rc < 0 ? rc : send_frame(r->sock, &r->out, e);
 }
@@ -188,10 +209,10 @@ static int on_signal_byte(struct relay *r, int sig_r, struct err *e)
 			unsigned rows, cols;
 			if (attach_winsize(STDIN_FILENO, &rows, &cols) ||
 			    attach_winsize(STDOUT_FILENO, &rows, &cols))
-				rc = agent_put_resize(&r->out, MAIN_STREAM, (uint16_t)rows,
+				rc = agent_put_resize(&r->out, r->stream, (uint16_t)rows,
 						      (uint16_t)cols, e);
 		} else {
-			rc = agent_put_signal(&r->out, MAIN_STREAM, sigs[i], e);
+			rc = agent_put_signal(&r->out, r->stream, sigs[i], e);
 		}
 		if (rc == 0 && r->out.len)
 			rc = send_frame(r->sock, &r->out, e);
@@ -228,9 +249,24 @@ static int relay_loop(struct relay *r, int sig_r, struct err *e)
 	}
 }
 
+/* exec: our HELLO, then the process's CREATE and START in one write (the
+ * runtime holds them until the workload runs). */
+static int exec_begin(struct relay *r, struct err *e)
+{
+	struct agent_hello h = { AGENT_VERSION, AGENT_VERSION, "container-exec" };
+	int rc;
+
+	if ((rc = agent_put_hello(&r->out, &h, e)) < 0 ||
+	    (rc = agent_put_create(&r->out, r->stream, r->o->create, e)) < 0 ||
+	    (rc = agent_put_raw(&r->out, AGENT_START, r->stream, 0, NULL, 0, e)) < 0)
+		return rc;
+	return send_frame(r->sock, &r->out, e);
+}
+
 int attach_run(int sock, const struct attach_opts *o, int *status, struct err *e)
 {
-	struct relay r = { .sock = sock, .o = o, .status = -1 };
+	struct relay r = { .sock = sock, .o = o, .status = -1,
+			   .stream = o->stream ? o->stream : MAIN_STREAM };
 	struct sigaction sa = { .sa_handler = on_signal }, old[8];
 	int pipefd[2], rc, nsig = 0;
 
@@ -250,8 +286,8 @@ int attach_run(int sock, const struct attach_opts *o, int *status, struct err *e
 
 	buf_init(&r.in, AGENT_FRAME_MAX + AGENT_DATA_CHUNK);
 	buf_init(&r.out, 0);
-	rc = 0;
-	if (o->tty && o->stdin_open && isatty(STDIN_FILENO))
+	rc = o->create ? exec_begin(&r, e) : 0;
+	if (rc == 0 && o->tty && o->stdin_open && isatty(STDIN_FILENO) && !o->detach)
 		rc = tty_raw(STDIN_FILENO, e);
 	if (rc == 0)
 		rc = relay_loop(&r, pipefd[0], e);

@@ -29,8 +29,7 @@
 #include "vm/vm.h"
 
 #define TEARDOWN_KILL_MS 5000   /* after SHUTDOWN: the guest powers off in ms */
-#define STOP_KILL_MS 3000       /* after the grace period's SHUTDOWN */
-#define CLIENT_DRAIN_MS 5000    /* at the end: a client making no progress */
+#define STOP_KILL_MS 3000       /* after the SIGKILL that ends a stop */
 
 uint64_t runtime__now(void)
 {
@@ -234,37 +233,54 @@ int runtime__boot_timeout_ms(void)
 	return v > 0 && v < 24L * 3600 * 1000 ? (int)v : RUNTIME_BOOT_TIMEOUT_MS;
 }
 
-static void on_grace_over(uv_timer_t *t)
+/* SIGKILL to the workload, so its status is 137 as with docker; its EXIT
+ * then shuts the VM down (runtime__teardown).  A guest that does not
+ * answer is killed after STOP_KILL_MS. */
+static void kill_now(struct rt *rt)
 {
-	struct rt *rt = t->data;
+	_cleanup_buf_ struct buf b = BUF_INIT;
+	struct err e = ERR_INIT;
 
-	send_shutdown(rt);
+	rt->stopping = true;
+	if (agent_put_signal(&b, 1, SIGKILL, &e) == 0)
+		runtime__to_guest(rt, &b);
+	uv_timer_stop(&rt->timer);
 	uv_timer_start(&rt->timer, on_kill_deadline, STOP_KILL_MS, 0);
 }
 
-void runtime__stop(struct rt *rt)
+static void on_grace_over(uv_timer_t *t)
+{
+	kill_now(t->data);
+}
+
+void runtime__stop(struct rt *rt, int signo, uint64_t grace_ms)
 {
 	_cleanup_buf_ struct buf b = BUF_INIT;
 	struct err e = ERR_INIT;
 
 	if (rt->got_exit || rt->finished)
 		return;   /* already on its way down */
-	if (rt->stopping || !rt->started) {
-		/* a second request, or nothing runs yet: no grace */
+	if (!rt->started) {
+		/* nothing runs yet: no grace */
 		if (rt->vm)
 			vm_kill(rt->vm, &e);
 		return;
 	}
+	if (rt->stopping || signo == SIGKILL || grace_ms == 0) {
+		kill_now(rt);   /* a second request, or a kill */
+		return;
+	}
 	rt->stopping = true;
-	if (agent_put_signal(&b, 1, SIGTERM, &e) == 0)
+	if (agent_put_signal(&b, 1, signo, &e) == 0)
 		runtime__to_guest(rt, &b);
-	uv_timer_start(&rt->timer, on_grace_over, RUNTIME_STOP_GRACE_MS, 0);
+	uv_timer_stop(&rt->timer);
+	uv_timer_start(&rt->timer, on_grace_over, grace_ms, 0);
 }
 
 static void on_signal(uv_signal_t *s, int signo)
 {
 	log_debug("runtime: signal %d: stopping the container", signo);
-	runtime__stop(s->data);
+	runtime__stop(s->data, SIGTERM, RUNTIME_STOP_GRACE_MS);
 }
 
 static void closed(uv_handle_t *h)
@@ -279,30 +295,14 @@ static void close_handle(void *h)
 		uv_close(u, closed);
 }
 
-static void on_client_stuck(uv_timer_t *t)
-{
-	log_warn("runtime: the client does not read: detaching it");
-	runtime__client_close(t->data);
-}
-
 static void walk_close(uv_handle_t *h, void *arg)
 {
 	(void)arg;
 	close_handle(h);
 }
 
-static void client_shut(uv_shutdown_t *req, int status)
-{
-	struct rt *rt = req->data;
-
-	(void)status;
-	free(req);
-	runtime__client_close(rt);
-}
-
 void runtime__finish(struct rt *rt)
 {
-	_cleanup_buf_ struct buf b = BUF_INIT;
 	struct err e = ERR_INIT;
 	struct vm_exit x = { VM_EXIT_RUNNING, -1, "" };
 
@@ -343,25 +343,7 @@ void runtime__finish(struct rt *rt)
 		save_state(rt);
 	}
 
-	if (!rt->client_open)
-		close_handle(&rt->client_timer);
-	if (rt->client_open) {
-		int rc = rt->got_exit ? agent_put_exit(&b, 1, rt->exit_status, rt->exit_signal, &e)
-				      : agent_put_error(&b, 0, -EIO, rt->error, &e);
-		uv_shutdown_t *req = xmalloc(sizeof(*req));
-		if (rc == 0)
-			runtime__to_client(rt, &b);
-		/* the shutdown completes after the queued writes: then close */
-		req->data = rt;
-		if (uv_shutdown(req, (uv_stream_t *)&rt->client, client_shut) < 0) {
-			free(req);
-			runtime__client_close(rt);
-		} else {
-			/* a client that stops reading does not keep us alive */
-			uv_timer_start(&rt->client_timer, on_client_stuck, CLIENT_DRAIN_MS,
-				       CLIENT_DRAIN_MS);
-		}
-	}
+	runtime__clients_finish(rt);
 }
 
 /* The VM ended.  What the guest wrote before is still in the channel
@@ -379,8 +361,7 @@ static void on_vm_event(uv_poll_t *p, int status, int events)
 		runtime__finish(rt);
 		return;
 	}
-	if (rt->client_open)
-		uv_timer_start(&rt->client_timer, on_client_stuck, CLIENT_DRAIN_MS, CLIENT_DRAIN_MS);
+	runtime__clients_drain(rt);
 }
 
 /* --- preparation ----------------------------------------------------------- */
@@ -452,6 +433,9 @@ static int prepare(struct rt *rt, int attach_fd, struct err *e)
 	int sv[2] = { -1, -1 }, rc;
 
 	rt->read_only = json_is_true(json_object_get(rt->cfg.guest, "read_only"));
+	/* the socket first: a path too long fails before anything runs */
+	if ((rc = runtime__clients_listen(rt, e)) < 0)
+		return rc;
 	if ((rc = bundle_path(rt->cfg.id, "stdio.log", &logp, e)) < 0 ||
 	    (rc = bundle_path(rt->cfg.id, "boot.log", &boot, e)) < 0)
 		return rc;
@@ -502,7 +486,8 @@ static int prepare(struct rt *rt, int attach_fd, struct err *e)
 	rt->st.has_timings = false;
 	save_state(rt);
 
-	if ((rc = runtime__io_start(rt, sv[0], attach_fd, e)) < 0)
+	if ((rc = runtime__io_start(rt, sv[0], e)) < 0 ||
+	    (attach_fd >= 0 && (rc = runtime__clients_attach_fd(rt, attach_fd, e)) < 0))
 		return rc;
 	if ((rc = uv_poll_init(&rt->loop, &rt->vm_poll, vm_event_fd(rt->vm))) < 0 ||
 	    (rc = uv_poll_start(&rt->vm_poll, UV_READABLE | UV_DISCONNECT, on_vm_event)) < 0)
@@ -521,8 +506,6 @@ static int loop_handles(struct rt *rt, struct err *e)
 	rt->loop_ok = true;
 	uv_timer_init(&rt->loop, &rt->timer);
 	rt->timer.data = rt;
-	uv_timer_init(&rt->loop, &rt->client_timer);
-	rt->client_timer.data = rt;
 	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++) {
 		uv_signal_init(&rt->loop, &rt->sig[i]);
 		rt->sig[i].data = rt;
@@ -610,6 +593,7 @@ static int runtime_run(const struct cmd *c, void *o, int argc, char **argv)
 			rt->m[RT_M_CREATOR] = v;
 	}
 	rt->log_fd = -1;
+	runtime__streams_init(&rt->streams);
 	rt->debug = log_level() >= LOG_DEBUG;
 	/* a client that went away is a write error, not our death */
 	signal(SIGPIPE, SIG_IGN);
@@ -667,7 +651,9 @@ out:
 	if (rt->log_fd >= 0)
 		close(rt->log_fd);
 	buf_free(&rt->grx);
-	buf_free(&rt->crx);
+	if (rt->sock_path.len)
+		unlink(buf_str(&rt->sock_path));   /* a failed start */
+	buf_free(&rt->sock_path);
 	bundle_config_free(&rt->cfg);
 	free(rt);
 	return rc;

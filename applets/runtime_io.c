@@ -1,10 +1,10 @@
-/* The runtime role's two agent channels on one libuv loop: the guest
- * (untrusted: every frame is decoded with the fuzzed codec into a bounded
- * buffer) and the attached client (same codec, stream 1 = the workload).
- * Memory is bounded both ways: guest reads stop while more than
- * RUNTIME_CLIENT_QUEUE_MAX bytes wait for the client, client reads stop
- * while more than RT_GUEST_QUEUE_MAX wait for the guest.  Set up and torn
- * down by applets/runtime.c. */
+/* The runtime role's guest channel on its libuv loop (untrusted: every
+ * frame is decoded with the fuzzed codec into a bounded buffer), and the
+ * write plumbing all channels share.  Memory is bounded both ways: guest
+ * reads stop while a client's backlog is over its bound
+ * (runtime__clients_full), client reads stop while more than
+ * RT_GUEST_QUEUE_MAX wait for the guest.  The clients are in
+ * applets/runtime_clients.c; set up and torn down by applets/runtime.c. */
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -27,32 +27,32 @@
 struct wreq {
 	uv_write_t req;
 	struct rt *rt;
+	struct rt_client *client;   /* NULL: the guest */
 	size_t *queued;
 	size_t cost;
 	char data[];
 };
 
-static void guest_flow(struct rt *rt);
-static void client_flow(struct rt *rt);
-
 static void on_written(uv_write_t *req, int status)
 {
 	struct wreq *w = (struct wreq *)req;
 	struct rt *rt = w->rt;
-	bool w_is_client = w->queued == &rt->client_queued;
+	struct rt_client *c = w->client;
 
 	(void)status; /* a failed write shows up as a read error/EOF */
 	*w->queued -= w->cost;
 	free(w);
-	/* progress: the drain deadline starts over */
-	if ((rt->finished || rt->vm_ended) && rt->client_open && w_is_client)
-		uv_timer_again(&rt->client_timer);
-	guest_flow(rt);
-	client_flow(rt);
+	/* a closing client's cancelled writes come before its close callback,
+	 * so c is still valid here */
+	if (c)
+		runtime__client_wrote(c);
+	runtime__guest_flow(rt);
+	runtime__clients_flow(rt);
 }
 
 /* Try to write at once (no allocation in the common case); queue the rest. */
-static void send_buf(struct rt *rt, uv_pipe_t *p, bool open, size_t *queued, struct buf *b)
+static void send_buf(struct rt *rt, struct rt_client *c, uv_pipe_t *p, bool open, size_t *queued,
+		     struct buf *b)
 {
 	uv_buf_t ub = uv_buf_init(b->data, (unsigned)b->len);
 	size_t off = 0;
@@ -73,6 +73,7 @@ static void send_buf(struct rt *rt, uv_pipe_t *p, bool open, size_t *queued, str
 		w = xmalloc(sizeof(*w) + n);
 		memcpy(w->data, b->data + off, n);
 		w->rt = rt;
+		w->client = c;
 		w->queued = queued;
 		w->cost = sizeof(*w) + n;
 		ub = uv_buf_init(w->data, (unsigned)n);
@@ -86,24 +87,17 @@ static void send_buf(struct rt *rt, uv_pipe_t *p, bool open, size_t *queued, str
 
 void runtime__to_guest(struct rt *rt, struct buf *b)
 {
-	send_buf(rt, &rt->guest, rt->guest_open, &rt->guest_queued, b);
+	send_buf(rt, NULL, &rt->guest, rt->guest_open, &rt->guest_queued, b);
 }
 
-void runtime__to_client(struct rt *rt, struct buf *b)
+void runtime__to_client(struct rt_client *c, struct buf *b)
 {
-	send_buf(rt, &rt->client, rt->client_open, &rt->client_queued, b);
+	send_buf(c->rt, c, &c->pipe, c->open, &c->queued, b);
+	if (c->open)
+		runtime__client_queued(c);
 }
 
-static void put_error_client(struct rt *rt, uint32_t stream, int code, const char *msg)
-{
-	_cleanup_buf_ struct buf b = BUF_INIT;
-	struct err e = ERR_INIT;
-
-	if (agent_put_error(&b, stream, code, msg, &e) == 0)
-		runtime__to_client(rt, &b);
-}
-
-static void close_stdin(struct rt *rt)
+void runtime__close_stdin(struct rt *rt)
 {
 	_cleanup_buf_ struct buf b = BUF_INIT;
 	struct err e = ERR_INIT;
@@ -153,21 +147,23 @@ static void on_hello(struct rt *rt, const struct agent_frame *f)
 
 static void on_data(struct rt *rt, const struct agent_frame *f)
 {
-	_cleanup_buf_ struct buf b = BUF_INIT;
-	struct err e = ERR_INIT;
-
 	if (f->len)
 		runtime__log_output(rt, f->type == AGENT_STDOUT ? "stdout" : "stderr", f->payload,
 				    f->len);
-	if (rt->client_open &&
-	    agent_put_raw(&b, f->type, 1, f->flags, f->payload, f->len, &e) == 0)
-		runtime__to_client(rt, &b);
+	runtime__clients_main_frame(rt, f);
 }
 
 static void guest_frame(struct rt *rt, const struct agent_frame *f)
 {
 	if (f->stream > 1) {
-		skip_frame(rt, "a frame for a process we never created");
+		/* an exec'd process: to the client that made it */
+		if (!runtime__streams_by_guest(&rt->streams, f->stream))
+			skip_frame(rt, "a frame for a process we never created");
+		else if (f->type == AGENT_OK || f->type == AGENT_ERROR || f->type == AGENT_EXIT ||
+			 f->type == AGENT_STDOUT || f->type == AGENT_STDERR)
+			runtime__clients_guest_frame(rt, f);
+		else
+			skip_frame(rt, agent_type_name(f->type));
 		return;
 	}
 	switch (f->type) {
@@ -183,16 +179,7 @@ static void guest_frame(struct rt *rt, const struct agent_frame *f)
 		rt->m[RT_M_OK] = runtime__now();
 		if (!rt->stopping)
 			uv_timer_stop(&rt->timer);   /* the boot deadline */
-		if (rt->client_open) {
-			/* tell the client the workload runs (run -d waits for it) */
-			_cleanup_buf_ struct buf b = BUF_INIT;
-			struct err e = ERR_INIT;
-			if (agent_put_raw(&b, AGENT_OK, 1, 0, NULL, 0, &e) == 0)
-				runtime__to_client(rt, &b);
-		} else {
-			close_stdin(rt);
-		}
-		client_flow(rt);
+		runtime__clients_started(rt);
 		break;
 	case AGENT_ERROR:
 		if (!rt->started && f->stream == 0) {
@@ -222,6 +209,7 @@ static void guest_frame(struct rt *rt, const struct agent_frame *f)
 		runtime__teardown(rt);
 		break;
 	case AGENT_STATS_REPLY:
+		runtime__clients_guest_frame(rt, f);
 		break;
 	default:
 		skip_frame(rt, agent_type_name(f->type));
@@ -235,7 +223,7 @@ static void guest_process(struct rt *rt)
 {
 	size_t off = 0;
 
-	while (rt->guest_open && !rt->finished && rt->client_queued <= RUNTIME_CLIENT_QUEUE_MAX) {
+	while (rt->guest_open && !rt->finished && !runtime__clients_full(rt)) {
 		struct agent_frame f;
 		struct err e = ERR_INIT;
 		size_t used = 0;
@@ -282,7 +270,7 @@ static void guest_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 		rt->grx.len += (size_t)n;
 		rt->grx.data[rt->grx.len] = '\0';
 		guest_process(rt);
-		guest_flow(rt);
+		runtime__guest_flow(rt);
 	} else if (n < 0) {
 		/* QEMU closed the channel: the VM is ending; vm_poll reports it */
 		uv_read_stop(s);
@@ -294,19 +282,19 @@ static void guest_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 	}
 }
 
-/* Pause or resume reading the guest by the client's backlog. */
-static void guest_flow(struct rt *rt)
+/* Pause or resume reading the guest by the clients' backlogs. */
+void runtime__guest_flow(struct rt *rt)
 {
 	if (!rt->guest_open || rt->finished)
 		return;
-	if (rt->client_queued > RUNTIME_CLIENT_QUEUE_MAX) {
+	if (runtime__clients_full(rt)) {
 		if (!rt->guest_paused)
 			uv_read_stop((uv_stream_t *)&rt->guest);
 		rt->guest_paused = true;
-	} else if (rt->guest_paused && rt->client_queued <= RUNTIME_CLIENT_QUEUE_MAX / 2) {
+	} else if (rt->guest_paused) {
 		rt->guest_paused = false;
 		guest_process(rt);
-		if (rt->client_queued > RUNTIME_CLIENT_QUEUE_MAX) {
+		if (runtime__clients_full(rt)) {
 			rt->guest_paused = true;
 			return;
 		}
@@ -314,142 +302,11 @@ static void guest_flow(struct rt *rt)
 	}
 }
 
-/* --- the client ------------------------------------------------------------- */
-
-static void client_closed(uv_handle_t *h)
-{
-	(void)h;
-}
-
-void runtime__client_close(struct rt *rt)
-{
-	if (!rt->client_open)
-		return;
-	rt->client_open = false;
-	rt->client_reading = false;
-	uv_close((uv_handle_t *)&rt->client, client_closed);
-	if (rt->client_timer.loop && !uv_is_closing((uv_handle_t *)&rt->client_timer))
-		uv_close((uv_handle_t *)&rt->client_timer, client_closed);
-	buf_free(&rt->crx);
-	/* detach: the workload's stdin ends, its output goes on to stdio.log */
-	close_stdin(rt);
-}
-
-static void client_frame(struct rt *rt, const struct agent_frame *f)
-{
-	_cleanup_buf_ struct buf b = BUF_INIT;
-	struct err e = ERR_INIT;
-	int rc = 0;
-
-	if (f->stream != 1) {
-		put_error_client(rt, f->stream, -ESRCH, "no such process");
-		return;
-	}
-	switch (f->type) {
-	case AGENT_STDIN:
-		if (rt->stdin_closed)
-			return;
-		if (f->flags & AGENT_FLAG_EOF)
-			rt->stdin_closed = true;
-		rc = agent_put_raw(&b, AGENT_STDIN, 1, f->flags, f->payload, f->len, &e);
-		break;
-	case AGENT_RESIZE:
-		rc = agent_put_resize(&b, 1, f->u.resize.rows, f->u.resize.cols, &e);
-		break;
-	case AGENT_SIGNAL:
-		rc = agent_put_signal(&b, 1, f->u.signo, &e);
-		break;
-	default:
-		put_error_client(rt, f->stream, -ENOTSUP, "the runtime does not take this frame");
-		return;
-	}
-	if (rc < 0)
-		put_error_client(rt, f->stream, rc, e.msg);
-	else
-		runtime__to_guest(rt, &b);
-}
-
-static void client_process(struct rt *rt)
-{
-	size_t off = 0;
-
-	while (rt->client_open && rt->guest_queued <= RT_GUEST_QUEUE_MAX) {
-		struct agent_frame f;
-		struct err e = ERR_INIT;
-		size_t used = 0;
-		int rc = agent_decode(rt->crx.data + off, rt->crx.len - off, &f, &used, &e);
-		if (rc == 0)
-			break;
-		if (rc < 0) {
-			put_error_client(rt, 0, rc, e.msg);
-			if (used == 0) {
-				runtime__client_close(rt);
-				return;
-			}
-		} else {
-			client_frame(rt, &f);
-		}
-		off += used;
-	}
-	buf_consume(&rt->crx, off);
-}
-
-static void client_alloc(uv_handle_t *h, size_t hint, uv_buf_t *out)
-{
-	struct rt *rt = h->data;
-	size_t room = AGENT_FRAME_MAX - rt->crx.len;
-
-	(void)hint;
-	if (room > READ_CHUNK)
-		room = READ_CHUNK;
-	if (room == 0 || buf_reserve(&rt->crx, room) < 0) {
-		*out = uv_buf_init(NULL, 0);
-		return;
-	}
-	*out = uv_buf_init(rt->crx.data + rt->crx.len, (unsigned)room);
-}
-
-static void client_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
-{
-	struct rt *rt = s->data;
-
-	(void)b;
-	if (n > 0) {
-		rt->crx.len += (size_t)n;
-		rt->crx.data[rt->crx.len] = '\0';
-		client_process(rt);
-		client_flow(rt);
-	} else if (n < 0) {
-		runtime__client_close(rt);
-		guest_flow(rt);
-	}
-}
-
-/* Read the client only once the workload runs (the guest refuses stdin
- * before), and only while the guest keeps up. */
-static void client_flow(struct rt *rt)
-{
-	if (!rt->client_open || !rt->started || rt->finished)
-		return;
-	if (rt->guest_queued > RT_GUEST_QUEUE_MAX) {
-		if (rt->client_reading)
-			uv_read_stop((uv_stream_t *)&rt->client);
-		rt->client_reading = false;
-	} else if (!rt->client_reading && rt->guest_queued <= RT_GUEST_QUEUE_MAX / 2) {
-		client_process(rt);
-		if (!rt->client_open || rt->guest_queued > RT_GUEST_QUEUE_MAX)
-			return;
-		rt->client_reading = true;
-		uv_read_start((uv_stream_t *)&rt->client, client_alloc, client_read);
-	}
-}
-
-int runtime__io_start(struct rt *rt, int guest_fd, int client_fd, struct err *e)
+int runtime__io_start(struct rt *rt, int guest_fd, struct err *e)
 {
 	int rc;
 
 	buf_init(&rt->grx, AGENT_FRAME_MAX);
-	buf_init(&rt->crx, AGENT_FRAME_MAX);
 	if ((rc = uv_pipe_init(&rt->loop, &rt->guest, 0)) < 0 ||
 	    (rc = uv_pipe_open(&rt->guest, guest_fd)) < 0)
 		return err_set(e, rc, "agent channel: %s", uv_strerror(rc));
@@ -457,13 +314,6 @@ int runtime__io_start(struct rt *rt, int guest_fd, int client_fd, struct err *e)
 	rt->guest_open = true;
 	if ((rc = uv_read_start((uv_stream_t *)&rt->guest, guest_alloc, guest_read)) < 0)
 		return err_set(e, rc, "agent channel: %s", uv_strerror(rc));
-	if (client_fd >= 0) {
-		if ((rc = uv_pipe_init(&rt->loop, &rt->client, 0)) < 0 ||
-		    (rc = uv_pipe_open(&rt->client, client_fd)) < 0)
-			return err_set(e, rc, "--attach-fd %d: %s", client_fd, uv_strerror(rc));
-		rt->client.data = rt;
-		rt->client_open = true;
-	}
 	return 0;
 }
 

@@ -13,7 +13,7 @@ KERNEL=$("$SRCDIR/initrd/kernel/build.sh" --cached x86_64 2>/dev/null) || { echo
 command -v qemu-system-x86_64 >/dev/null || { echo "skip: qemu-system-x86_64 missing"; exit 0; }
 W=$(mktemp -d "$TMPDIR/bench_run.XXXXXX")
 trap 'rm -rf "$W"' EXIT
-export CONTAINER_DATA_DIR=$W/data
+export CONTAINER_DATA_DIR=$W/data CONTAINER_RUN_DIR=$W/run
 
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 median() { sort -n | awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)]; else print "-"}'; }

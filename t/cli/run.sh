@@ -4,6 +4,8 @@
 . "${SRCDIR:-.}/t/cli/lib.sh"
 T=${TMPDIR:-/tmp}/cli.$$
 mkdir -p "$T" && trap 'rm -rf "$T"' EXIT
+# nothing here may touch the user's state, even by mistake
+export CONTAINER_DATA_DIR="$T/data" CONTAINER_RUN_DIR="$T/run"
 
 matching "--version names version, commit, target, date" "\$C --version" \
 	'^container version [0-9]+\.[0-9]+\.[0-9]+ \(commit [0-9a-f]{7,}(-dirty)?, linux-(amd64|arm64), built [0-9]{4}-[0-9]{2}-[0-9]{2}\)$'

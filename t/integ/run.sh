@@ -6,41 +6,12 @@
 # Covers issue #5's "must show" list: exit codes, stdin/stdout/stderr, a
 # pty, users and image config, isolation of writes, --arch arm64.
 set -u
-: "${CONTAINER_BIN:?}" "${TMPDIR:=/tmp}"
-SRCDIR=${SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-C=$CONTAINER_BIN
-n=0 failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-nok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
-is() { if [ "$1" = "$2" ]; then ok "$3"; else nok "$3"; echo "#   got:  '$1'"; echo "#   want: '$2'"; fi; }
-like() { case "$1" in *"$2"*) ok "$3" ;; *) nok "$3"; echo "#   got:  '$1'"; echo "#   want: *$2*" ;; esac; }
-TOTAL=38
-skip_rest() { while [ $n -lt $TOTAL ]; do n=$((n + 1)); echo "ok $n # SKIP $1"; done; echo "1..$n"; exit 0; }
-
-command -v qemu-system-x86_64 >/dev/null || skip_rest "qemu-system-x86_64 not installed"
-command -v python3 >/dev/null || skip_rest "python3 not installed"
-BUSYBOX=/bin/busybox
-file -L "$BUSYBOX" 2>/dev/null | grep -q 'statically linked' || skip_rest "no static busybox (busybox-static)"
-KERNEL=$("$SRCDIR/initrd/kernel/build.sh" --cached x86_64 2>/dev/null) || skip_rest "guest kernel not built (make kernel)"
-"$C" system initramfs --arch x86_64 >/dev/null 2>&1 || skip_rest "this build embeds no x86_64 initramfs"
-
-W=$(mktemp -d "$TMPDIR/run.XXXXXX")
-export CONTAINER_DATA_DIR=$W/data
-cleanup() {
-	pkill -f "$W/data" 2>/dev/null
-	rm -rf "$W"
-}
-trap cleanup EXIT
-"$C" system kernel set --binary "$KERNEL" >/dev/null || { nok "system kernel set"; skip_rest "no kernel"; }
-
-python3 "$SRCDIR/t/integ/mkimage.py" "$W/bb.tar" test/bb:1 amd64 "$BUSYBOX" &&
-	python3 "$SRCDIR/t/integ/mkimage.py" "$W/cfg.tar" test/cfg:1 amd64 "$BUSYBOX" \
-		'{"User":"app","Env":["PATH=/bin","FOO=from-image","BAR=keep"],"WorkingDir":"/srv","Entrypoint":["/bin/sh","-c"],"Cmd":["echo $FOO $BAR; id -u; id -G; pwd"]}' ||
+TOTAL=38 NAME=run
+. "$(dirname "$0")/vm_env.sh"
+python3 "$SRCDIR/t/integ/mkimage.py" "$W/cfg.tar" test/cfg:1 amd64 "$BUSYBOX" \
+	'{"User":"app","Env":["PATH=/bin","FOO=from-image","BAR=keep"],"WorkingDir":"/srv","Entrypoint":["/bin/sh","-c"],"Cmd":["echo $FOO $BAR; id -u; id -G; pwd"]}' ||
 	skip_rest "cannot build the test images"
-"$C" image load -i "$W/bb.tar" >/dev/null && "$C" image load -i "$W/cfg.tar" >/dev/null ||
-	{ nok "image load"; skip_rest "no image"; }
-
-qemus() { pgrep -f "qemu-system.*$W/data" | wc -l; }
+"$C" image load -i "$W/cfg.tar" >/dev/null || { nok "image load"; skip_rest "no image"; }
 R() { "$C" run --rm "$@"; }
 
 # --- exit codes -------------------------------------------------------------

@@ -42,7 +42,7 @@ printf 'root:x:0:0:root:/root:/bin/sh\n' >"$R/etc/passwd"
 printf 'root:x:0:\n' >"$R/etc/group"
 mke2fs -q -t ext4 -d "$R" "$W/image.ext4" 16M >/dev/null 2>&1 || skip_all "mke2fs -d failed"
 
-export CONTAINER_DATA_DIR=$W/data
+export CONTAINER_DATA_DIR=$W/data CONTAINER_RUN_DIR=$W/run
 C=$CONTAINER_DATA_DIR/containers
 mkdir -p "$C"
 seq=0

@@ -1,0 +1,33 @@
+# Sourced by the tests that run containers through the product CLI
+# (t/integ/run.sh, runtime_exec.sh): TAP helpers, the checks that skip with
+# a reason, a scratch data and run directory, the cached x86_64 kernel
+# installed with `system kernel set`, and the busybox image test/bb:1.
+# The caller sets TOTAL (its number of checks, for skip_rest) and NAME.
+: "${CONTAINER_BIN:?}" "${TMPDIR:=/tmp}" "${TOTAL:?}" "${NAME:?}"
+SRCDIR=${SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+C=$CONTAINER_BIN
+n=0 failed=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+nok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
+is() { if [ "$1" = "$2" ]; then ok "$3"; else nok "$3"; echo "#   got:  '$1'"; echo "#   want: '$2'"; fi; }
+like() { case "$1" in *"$2"*) ok "$3" ;; *) nok "$3"; echo "#   got:  '$1'"; echo "#   want: *$2*" ;; esac; }
+skip_rest() { while [ $n -lt $TOTAL ]; do n=$((n + 1)); echo "ok $n # SKIP $1"; done; echo "1..$n"; exit 0; }
+
+command -v qemu-system-x86_64 >/dev/null || skip_rest "qemu-system-x86_64 not installed"
+command -v python3 >/dev/null || skip_rest "python3 not installed"
+BUSYBOX=/bin/busybox
+file -L "$BUSYBOX" 2>/dev/null | grep -q 'statically linked' || skip_rest "no static busybox (busybox-static)"
+KERNEL=$("$SRCDIR/initrd/kernel/build.sh" --cached x86_64 2>/dev/null) || skip_rest "guest kernel not built (make kernel)"
+"$C" system initramfs --arch x86_64 >/dev/null 2>&1 || skip_rest "this build embeds no x86_64 initramfs"
+
+W=$(mktemp -d "$TMPDIR/$NAME.XXXXXX")
+export CONTAINER_DATA_DIR=$W/data CONTAINER_RUN_DIR=$W/run
+cleanup() {
+	pkill -f "$W/data" 2>/dev/null # our QEMUs (their disks are under $W/data)
+	rm -rf "$W"
+}
+trap cleanup EXIT
+"$C" system kernel set --binary "$KERNEL" >/dev/null || { nok "system kernel set"; skip_rest "no kernel"; }
+python3 "$SRCDIR/t/integ/mkimage.py" "$W/bb.tar" test/bb:1 amd64 "$BUSYBOX" || skip_rest "cannot build the test image"
+"$C" image load -i "$W/bb.tar" >/dev/null || { nok "image load"; skip_rest "no image"; }
+qemus() { pgrep -f "qemu-system.*$W/data" | wc -l; }
