@@ -20,6 +20,7 @@
 #include "applets/applets.h"
 #include "applets/bundle.h"
 #include "applets/runtime.h"
+#include "applets/stop.h"
 #include "initrd/agent.h"
 #include "lib/buf.h"
 #include "lib/err.h"
@@ -181,8 +182,7 @@ static void rtc_close(struct rtc *c)
 	buf_free(&c->in);
 }
 
-/* One container: 0, or the error in e. */
-static int stop_one(const char *query, int signo, long timeout_s, bool is_kill, struct err *e)
+int stop_container(const char *query, int signo, long timeout_s, bool is_kill, struct err *e)
 {
 	char id[BUNDLE_ID_LEN + 1];
 	struct bundle_state st;
@@ -229,7 +229,7 @@ static int run_all(const char *verb, int signo, long timeout_s, bool is_kill, in
 
 	for (int i = 0; i < argc; i++) {
 		struct err e = ERR_INIT;
-		if (stop_one(argv[i], signo, timeout_s, is_kill, &e) < 0) {
+		if (stop_container(argv[i], signo, timeout_s, is_kill, &e) < 0) {
 			fprintf(stderr, "container %s: %s\n", verb, e.msg);
 			status = EXIT_FAIL;
 		} else {

@@ -5,7 +5,7 @@
 # and `kill`, and the socket's removal.  Boots the real guest kernel (TCG
 # here) with a busybox image built by t/integ/mkimage.py, as run.sh does.
 set -u
-TOTAL=31 NAME=rtexec
+TOTAL=38 NAME=rtexec
 . "$(dirname "$0")/vm_env.sh"
 state() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["status"], d["exit_code"])' \
 	"$CONTAINER_DATA_DIR/containers/$1/state.json"; }
@@ -123,6 +123,20 @@ is "$(state "$id3")" "exited 9" "kill -s HUP: the signal reaches the main proces
 long=$W/run/$(printf 'x%.0s' $(seq 1 100))
 out=$(CONTAINER_RUN_DIR=$long "$C" run -d test/bb:1 true 2>&1); rc=$?
 like "$rc:$out" "more than a unix socket allows" "a socket path over 103 bytes: a clear error at start"
+
+# --- list, inspect, rm, prune ---------------------------------------------------
+idr=$("$C" run -d --name lister test/bb:1 sleep 1000) || nok "run -d lister"
+is "$("$C" ls -q)" "${idr:0:12}" "ls -q lists only the running container"
+like "$("$C" ls)" "Up " "ls shows it as Up"
+is "$("$C" ls -a -q | wc -l)" "$(ls "$CONTAINER_DATA_DIR/containers" | wc -l)" "ls -a lists every container"
+is "$("$C" inspect lister | python3 -c 'import json,sys; d=json.load(sys.stdin)[0]; print(d["Id"], d["State"]["Status"])')" \
+	"$idr running" "inspect by name: id and state"
+out=$("$C" rm lister 2>&1); rc=$?
+like "$rc:$out" "1:container delete: container lister is running" "rm refuses a running container"
+"$C" rm -f lister >/dev/null 2>&1
+is "$?:$(ls "$CONTAINER_DATA_DIR/containers" | grep -c "$idr")" "0:0" "rm -f kills and removes it"
+"$C" prune >/dev/null
+is "$("$C" ls -a -q | wc -l | tr -d ' ')" 0 "prune removes every stopped container"
 is "$(qemus)" 0 "no qemu is left"
 echo "1..$n"
 [ "$failed" -eq 0 ]
