@@ -23,6 +23,8 @@
 #include "applets/attach.h"
 #include "applets/bundle.h"
 #include "applets/image.h"
+#include "applets/rtclient.h"
+#include "applets/runtime.h"
 #include "lib/buf.h"
 #include "lib/err.h"
 #include "lib/exit.h"
@@ -387,46 +389,25 @@ static uint64_t now_ns(void)
  * already ended), then detach by closing our end. */
 static int wait_started(int sock, struct err *e)
 {
-	struct buf in;
-	int rc = 0;
+	struct rtc c;
+	struct agent_frame f;
+	size_t pending = 0;
+	int rc;
 
-	buf_init(&in, AGENT_FRAME_MAX + AGENT_DATA_CHUNK);
-	for (;;) {
-		struct agent_frame f;
-		size_t used = 0;
-		ssize_t n;
-
-		rc = agent_decode(in.data, in.len, &f, &used, e);
-		if (rc < 0 && used == 0)
-			break;
-		if (rc > 0 && (f.type == AGENT_OK || f.type == AGENT_EXIT)) {
-			rc = 0;
-			break;
-		}
-		if (rc > 0 && f.type == AGENT_ERROR) {
-			rc = err_set(e, -EIO, "%s", f.u.error.message);
-			break;
-		}
-		if (rc != 0) {
-			err_clear(e); /* a frame we skip */
-			buf_consume(&in, used);
-			continue;
-		}
-		if (buf_reserve(&in, AGENT_DATA_CHUNK) < 0) {
-			rc = err_set(e, -EPROTO, "the runtime sent an oversized frame");
-			break;
-		}
-		n = read(sock, in.data + in.len, in.cap - in.len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			rc = n < 0 ? err_sys(e, "read from the runtime")
-				   : err_set(e, -EPIPE, "the container's runtime ended before it started");
-			break;
-		}
-		in.len += (size_t)n;
-	}
-	buf_free(&in);
+	rtc_init(&c);
+	c.fd = sock;
+	/* the runtime's own boot deadline ends a VM that never starts */
+	while ((rc = rtc_next(&c, &pending, &f, RUNTIME_BOOT_TIMEOUT_MS + 10000, e)) > 0 &&
+	       f.type != AGENT_OK && f.type != AGENT_EXIT && f.type != AGENT_ERROR)
+		;
+	if (rc > 0)
+		rc = f.type == AGENT_ERROR ? err_set(e, -EIO, "%s", f.u.error.message) : 0;
+	else if (rc == 0)
+		rc = err_set(e, -ETIMEDOUT, "the container did not start");
+	else if (rc == -EPIPE)
+		rc = err_set(e, -EPIPE, "the container's runtime ended before it started");
+	c.fd = -1; /* the caller closes sock */
+	rtc_close(&c);
 	return rc;
 }
 

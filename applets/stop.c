@@ -20,6 +20,7 @@
 #include "applets/applets.h"
 #include "applets/bundle.h"
 #include "applets/runtime.h"
+#include "applets/rtclient.h"
 #include "applets/stop.h"
 #include "initrd/agent.h"
 #include "lib/buf.h"
@@ -56,62 +57,6 @@ static int parse_signal(const char *s)
 	return -1;
 }
 
-/* A blocking client of one runtime socket. */
-struct rtc {
-	int fd;
-	struct buf in;
-};
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-/* The next frame within timeout_ms: 1 (f borrows rc->in until the next
- * call), 0 timed out, -EPIPE the runtime closed, <0 other errors. */
-static int rtc_next(struct rtc *c, size_t *pending, struct agent_frame *f, int timeout_ms,
-		    struct err *e)
-{
-	uint64_t end = now_ms() + (uint64_t)timeout_ms;
-
-	buf_consume(&c->in, *pending);
-	*pending = 0;
-	for (;;) {
-		struct pollfd p = { .fd = c->fd, .events = POLLIN };
-		uint64_t now = now_ms();
-		ssize_t n;
-		int rc = agent_decode(c->in.data, c->in.len, f, pending, e);
-
-		if (rc > 0)
-			return 1;
-		if (rc < 0 && *pending == 0)
-			return err_wrap(e, "from the runtime");
-		if (rc < 0) {          /* a frame we cannot use: skip it */
-			buf_consume(&c->in, *pending);
-			*pending = 0;
-			err_clear(e);
-			continue;
-		}
-		if (now >= end)
-			return 0;
-		if (poll(&p, 1, (int)(end - now)) < 0 && errno != EINTR)
-			return err_sys(e, "poll");
-		if (!p.revents)
-			continue;
-		if (buf_reserve(&c->in, AGENT_DATA_CHUNK) < 0)
-			return err_set(e, -EPROTO, "the runtime sent an oversized frame");
-		n = read(c->fd, c->in.data + c->in.len, c->in.cap - c->in.len - 1);
-		if (n < 0 && errno != EINTR)
-			return err_sys(e, "read from the runtime");
-		if (n == 0)
-			return err_set(e, -EPIPE, "the runtime closed the connection");
-		if (n > 0)
-			c->in.len += (size_t)n;
-	}
-}
-
 /* HELLO both ways, then the runtime's OK on stream 1: the workload runs
  * and our requests are taken. */
 static int rtc_open(struct rtc *c, const char *id, struct err *e)
@@ -122,7 +67,6 @@ static int rtc_open(struct rtc *c, const char *id, struct err *e)
 	size_t pending = 0;
 	int rc;
 
-	buf_init(&c->in, AGENT_FRAME_MAX + AGENT_DATA_CHUNK);
 	if ((rc = runtime_connect(id, &c->fd, e)) < 0)
 		return rc;
 	if ((rc = agent_put_hello(&out, &h, e)) < 0 ||
@@ -154,13 +98,13 @@ static int rtc_signal(struct rtc *c, int signo, struct err *e)
  * 1; 0 when timeout_ms passed first. */
 static int rtc_wait_exit(struct rtc *c, int timeout_ms, struct err *e)
 {
-	uint64_t end = now_ms() + (uint64_t)timeout_ms;
+	uint64_t end = rtc_now_ms() + (uint64_t)timeout_ms;
 	struct agent_frame f;
 	size_t pending = 0;
 	int rc;
 
 	for (;;) {
-		uint64_t now = now_ms();
+		uint64_t now = rtc_now_ms();
 		if (now >= end)
 			return 0;
 		rc = rtc_next(c, &pending, &f, (int)(end - now), e);
@@ -175,20 +119,14 @@ static int rtc_wait_exit(struct rtc *c, int timeout_ms, struct err *e)
 	}
 }
 
-static void rtc_close(struct rtc *c)
-{
-	if (c->fd >= 0)
-		close(c->fd);
-	buf_free(&c->in);
-}
-
 int stop_container(const char *query, int signo, long timeout_s, bool is_kill, struct err *e)
 {
 	char id[BUNDLE_ID_LEN + 1];
 	struct bundle_state st;
-	struct rtc c = { .fd = -1 };
+	struct rtc c;
 	int rc;
 
+	rtc_init(&c);
 	if ((rc = bundle_resolve(query, id, e)) < 0 || (rc = bundle_state_load(id, &st, e)) < 0)
 		return rc;
 	if (st.status != BUNDLE_RUNNING)

@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include "initrd/guest.h"
+#include "lib/base64.h"
 #include "lib/buf.h"
 #include "lib/err.h"
 #include "lib/jsonx.h"
@@ -54,44 +55,17 @@ static void strv_push(char ***v, size_t *n, char *s)
 
 /* --- kernel command line ------------------------------------------------- */
 
-static int b64val(int c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+' || c == '-')
-		return 62;
-	if (c == '/' || c == '_')
-		return 63;
-	return -1;
-}
-
 /* Standard or URL alphabet, padding optional; anything else is refused. */
 static int b64decode(const char *s, size_t n, struct buf *out)
 {
-	uint32_t acc = 0;
-	int bits = 0;
+	size_t len;
 
-	while (n > 0 && s[n - 1] == '=')
-		n--;
-	for (size_t i = 0; i < n; i++) {
-		int v = b64val((unsigned char)s[i]);
-		if (v < 0)
-			return -EINVAL;
-		acc = acc << 6 | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			if (buf_putc(out, (char)(acc >> bits & 0xff)) < 0)
-				return -E2BIG;
-		}
-	}
-	/* leftover bits must be zero padding of a 2- or 3-char tail */
-	if (bits >= 6 || (acc & ((1u << bits) - 1)))
+	if (buf_reserve(out, n) < 0)
+		return -E2BIG;
+	if (base64_decode(s, n, (unsigned char *)out->data + out->len, &len, BASE64_URL) < 0)
 		return -EINVAL;
+	out->len += len;
+	out->data[out->len] = '\0';
 	return 0;
 }
 

@@ -36,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/base64.h"
 #include "lib/buf.h"
 #include "lib/err.h"
 #include "lib/mem.h"
@@ -349,41 +350,6 @@ static bool url_decode(char *s)
 	return true;
 }
 
-/* In-place base64 decoding (padding optional: libarchive omits it). */
-static bool b64_decode(unsigned char *s, size_t n, size_t *out)
-{
-	size_t w = 0, k = 0;
-	uint32_t acc = 0;
-
-	while (n > 0 && s[n - 1] == '=' && k < 2)
-		n--, k++;
-	if (n % 4 == 1)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		unsigned c = s[i];
-		int v = c >= 'A' && c <= 'Z' ? (int)c - 'A' :
-			c >= 'a' && c <= 'z' ? (int)c - 'a' + 26 :
-			c >= '0' && c <= '9' ? (int)c - '0' + 52 :
-			c == '+' ? 62 : c == '/' ? 63 : -1;
-		if (v < 0)
-			return false;
-		acc = acc << 6 | (uint32_t)v;
-		if (i % 4 == 3) {
-			s[w++] = (unsigned char)(acc >> 16);
-			s[w++] = (unsigned char)(acc >> 8);
-			s[w++] = (unsigned char)acc;
-			acc = 0;
-		}
-	}
-	if (n % 4 == 2) {
-		s[w++] = (unsigned char)(acc >> 4);
-	} else if (n % 4 == 3) {
-		s[w++] = (unsigned char)(acc >> 10);
-		s[w++] = (unsigned char)(acc >> 2);
-	}
-	*out = w;
-	return true;
-}
 
 static int add_xattr(struct tar *t, struct pax *px, const char *name,
 		     const unsigned char *val, size_t len, struct err *e)
@@ -472,7 +438,7 @@ static int pax_apply(struct tar *t, struct pax *px, char *key, char *v,
 		size_t len;
 		if (!url_decode(key + 17))
 			return fail(t, e, -EBADMSG, "malformed LIBARCHIVE.xattr name");
-		if (!b64_decode((unsigned char *)v, vlen, &len))
+		if (base64_decode(v, vlen, (unsigned char *)v, &len, 0) < 0) /* in place */
 			return fail(t, e, -EBADMSG, "malformed base64 in LIBARCHIVE.xattr.%.60s",
 				    key + 17);
 		if (!global)

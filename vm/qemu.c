@@ -552,27 +552,23 @@ int vm_kill(struct vm *vm, struct err *e)
 	return 0;
 }
 
-int vm_stop(struct vm *vm, int timeout_ms, struct err *e)
+int vm__power_button(struct vm *vm, struct err *e)
 {
 	struct err qe = ERR_INIT;
-	int r;
 
 	if (vm->state == VM_NEW)
 		return err_set(e, -EINVAL, "vm: not started");
 	if (vm->state == VM_ENDED)
-		return 0;
+		return 1;
 	vm->stopping = true;
-	if (qmp_execute(vm->qmp, "system_powerdown", NULL, QEMU_QMP_TIMEOUT_MS, NULL, &qe) == 0) {
-		r = vm_wait(vm, timeout_ms, NULL, e);
-		if (r != -ETIMEDOUT)
-			return r;
-		err_clear(e);
-	}
-	/* No answer, or no power-off in time: the bound is the bound. */
+	return qmp_execute(vm->qmp, "system_powerdown", NULL, QEMU_QMP_TIMEOUT_MS, NULL, &qe) == 0
+		       ? 0 : 2;
+}
+
+int vm__kill_late(struct vm *vm, struct err *e)
+{
 	vm->deadline_passed = true;
-	if ((r = vm_kill(vm, e)) < 0)
-		return r;
-	return vm_wait(vm, -1, NULL, e);
+	return vm_kill(vm, e);
 }
 
 int vm_event_fd(const struct vm *vm)

@@ -293,3 +293,23 @@ void vm__config_free(struct vm_config *c)
 	free((void *)c->nics);
 	free(c);
 }
+
+int vm_stop(struct vm *vm, int timeout_ms, struct err *e)
+{
+	int r = vm__power_button(vm, e);
+
+	if (r < 0)
+		return r;
+	if (r == 1)
+		return 0;
+	if (r == 0) {
+		r = vm_wait(vm, timeout_ms, NULL, e);
+		if (r != -ETIMEDOUT)
+			return r;
+		err_clear(e);
+	}
+	/* No answer, or no power-off in time: the bound is the bound. */
+	if ((r = vm__kill_late(vm, e)) < 0)
+		return r;
+	return vm_wait(vm, -1, NULL, e);
+}

@@ -178,6 +178,14 @@ const char *vm_exit_reason_name(enum vm_exit_reason r);
 /* Checks shared by the backends: counts, sizes, tags, MACs, fds. */
 int vm_config_check(const struct vm_config *c, struct err *e);
 
+/* Internal: vm_stop's policy (press, wait up to the timeout, kill, wait)
+ * lives in vm/vm.c; each backend supplies the two steps that differ.
+ * vm__power_button: <0 error (not started), 1 the VM has already ended,
+ * 0 the guest was asked to power off, 2 it could not be asked.
+ * vm__kill_late: vm_kill, recorded as "did not power off in time". */
+int vm__power_button(struct vm *vm, struct err *e);
+int vm__kill_late(struct vm *vm, struct err *e);
+
 /* Internal to the backends: a deep copy of a config (strings and arrays
  * duplicated, fds and blob data borrowed) and its release. */
 struct vm_config *vm__config_dup(const struct vm_config *c);

@@ -773,28 +773,24 @@ static void q_request_stop(void *arg)
 		k->r = nserr(k->e, error, "power button");
 }
 
-int vm_stop(struct vm *vm, int timeout_ms, struct err *e)
+int vm__power_button(struct vm *vm, struct err *e)
 {
 	struct err qe = ERR_INIT;
 	struct call k = {vm, &qe, 0};
-	int r;
 
 	if (vm->state == VM_NEW)
 		return err_set(e, -EINVAL, "vm: not started");
 	if (vm->state == VM_ENDED)
-		return 0;
+		return 1;
 	vm->stopping = true;
 	dispatch_sync_f(vm->queue, &k, q_request_stop);
-	if (k.r == 0) {
-		r = vm_wait(vm, timeout_ms, NULL, e);
-		if (r != -ETIMEDOUT)
-			return r;
-		err_clear(e);
-	}
+	return k.r == 0 ? 0 : 2;
+}
+
+int vm__kill_late(struct vm *vm, struct err *e)
+{
 	vm->deadline_passed = true;
-	if ((r = vm_kill(vm, e)) < 0)
-		return r;
-	return vm_wait(vm, -1, NULL, e);
+	return vm_kill(vm, e);
 }
 
 int vm_event_fd(const struct vm *vm)
