@@ -15,7 +15,9 @@
 #   floor full    t/tools/pullfloor: read + sha256 + gunzip + sha256 of the
 #                 output in one pass, 3 threads
 # Content is generated with a fixed seed.  BENCH_CACHE=DIR keeps the
-# generated image layout there between invocations.
+# generated image layout there between invocations.  BENCH_BASELINE_BIN=
+# another container binary (an older build) adds its plain pull as a
+# column, interleaved with the others, for before/after comparisons.
 . "$(dirname "$0")/../integ/registry_env.sh"
 reg_need docker-registry openssl node skopeo umoci
 : "${CONTAINER_BIN:?}"
@@ -80,12 +82,12 @@ pull() { # DATADIR ARGS...
 	local d=$1
 	shift
 	CONTAINER_DATA_DIR=$d DOCKER_CONFIG=$W/docker CONTAINER_REGISTRY_CA=$REG_CA \
-		"$CONTAINER_BIN" image pull --progress none "$@" "$REG/bench/img:1" >/dev/null
+		"${PULL_BIN:-$CONTAINER_BIN}" image pull --progress none "$@" "$REG/bench/img:1" >/dev/null
 }
 
 # One untimed round first: it warms the page cache with the registry's files.
 pull "$W/data" || { echo "our pull failed"; exit 1; }
-ours=() ver=() sko=() fld=() flf=()
+ours=() ver=() sko=() fld=() flf=() base=()
 for r in $(seq "$RUNS"); do
 	rm -rf "$W/data" "$W/sk"
 	sync
@@ -101,6 +103,13 @@ for r in $(seq "$RUNS"); do
 	s=$(now)
 	skopeo copy -q --src-cert-dir "$REG_CERTS" "docker://$REG/bench/img:1" "oci:$W/sk:b" >/dev/null || { echo "skopeo failed"; exit 1; }
 	sko+=("$(ms "$s" "$(now)")")
+	if [ -n "${BENCH_BASELINE_BIN:-}" ]; then
+		rm -rf "$W/data"
+		sync
+		s=$(now)
+		PULL_BIN=$BENCH_BASELINE_BIN pull "$W/data" || { echo "baseline pull failed"; exit 1; }
+		base+=("$(ms "$s" "$(now)")")
+	fi
 	sync
 	fld+=("$("$FLOOR" -d -j 3 $files)") || { echo "pullfloor failed"; exit 1; }
 	flf+=("$("$FLOOR" -j 3 $files)") || { echo "pullfloor failed"; exit 1; }
@@ -120,9 +129,14 @@ row "ours --verify-diff-ids: ... + gunzip + sha256" "$v"
 row "skopeo copy docker:// oci: (sha256 + write)" "$k"
 row "floor digest: read + sha256, 3 threads" "$fd"
 row "floor full: read + sha256 + gunzip + sha256" "$ff"
+if [ -n "${BENCH_BASELINE_BIN:-}" ]; then
+	b=$(printf '%s\n' "${base[@]}" | median)
+	row "baseline: BENCH_BASELINE_BIN's plain pull" "$b"
+	ratio "baseline / ours" "$b" "$o"
+fi
 ratio "skopeo / ours (target >= 1.5)" "$k" "$o"
 ratio "skopeo / ours --verify-diff-ids" "$k" "$v"
 ratio "ours / floor full (target <= 1.3)" "$o" "$ff"
 ratio "ours --verify-diff-ids / floor full" "$v" "$ff"
 ratio "ours / floor digest" "$o" "$fd"
-echo "runs (ms): ours ${ours[*]}; verify ${ver[*]}; skopeo ${sko[*]}; floor-d ${fld[*]}; floor ${flf[*]}"
+echo "runs (ms): ours ${ours[*]}; verify ${ver[*]}; skopeo ${sko[*]}; floor-d ${fld[*]}; floor ${flf[*]}${BENCH_BASELINE_BIN:+; baseline ${base[*]}}"
