@@ -315,7 +315,9 @@ int gcm_update(struct gcm *g, const struct gcm_key *k, const uint8_t *in,
 		n = len / 16 < CHUNK_BLOCKS ? len / 16 : CHUNK_BLOCKS;
 		/* GHASH reads the ciphertext: before CTR overwrites it in
 		 * place when opening, after CTR made it when sealing. */
-		if (g->decrypt) {
+		if (g->decrypt && k->accel) {
+			gcm__x86_open(k, g->cb, g->x, in, out, n);
+		} else if (g->decrypt) {
 			ghash_blocks(k, g->x, in, n);
 			ctr_blocks(k, g->cb, in, out, n);
 		} else {

@@ -29,6 +29,7 @@ struct gcm_key {
 	uint8_t h[16];          /* E(K, 0^128) */
 	uint64_t mhi[16], mlo[16]; /* portable GHASH: nibble n times H */
 	uint8_t hpow[8][16];    /* accelerated GHASH: H^1..H^8 as it wants them */
+	uint8_t hkar[8][16];    /* and their halves xored, for Karatsuba */
 };
 
 /* One message being sealed or opened. */
@@ -82,5 +83,8 @@ void gcm__x86_ctr(const struct gcm_key *k, uint8_t cb[16], const uint8_t *in,
 		  uint8_t *out, size_t nblocks);
 void gcm__x86_ghash(const struct gcm_key *k, uint8_t x[16], const uint8_t *in,
 		    size_t nblocks);
+/* Both over the same ciphertext: GHASH into x, CTR from cb to out. */
+void gcm__x86_open(const struct gcm_key *k, uint8_t cb[16], uint8_t x[16],
+		   const uint8_t *in, uint8_t *out, size_t nblocks);
 
 #endif
