@@ -11,3 +11,4 @@ BENCHES += t/bench/gcm.sh
 # The product binary's TLS record layer against OpenSSL (node): every
 # suite a server may force, our preferred one, a flipped bit refused.
 SHELL_TESTS += t/integ/tls_suites.sh
+FUZZ_TARGETS += t/fuzz/gcm.c
