@@ -7,7 +7,7 @@
  *
  * Two implementations behind one API, chosen per key: on x86_64 CPUs with
  * AES-NI and PCLMULQDQ, oci/gcm_x86.c (8 counter blocks in flight, GHASH
- * over 8 blocks per reduction); elsewhere a portable one (byte-wise AES,
+ * over 8 blocks per reduction); elsewhere a portable one (table-driven AES,
  * 4-bit-table GHASH) that is slow but correct.  Neither allocates.
  *
  * These are primitives on the per-record hot path: failures are a negative
