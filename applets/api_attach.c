@@ -114,7 +114,7 @@ static const struct api_stream_ops attach_conn_ops = {
 	.data = on_in, .eof = on_in_eof, .drain = on_drain, .closed = on_gone,
 };
 
-static void on_out(struct api_sub *s, int fd, const void *p, size_t n)
+static void on_main_out(struct api_sub *s, int fd, const void *p, size_t n)
 {
 	struct attach *a = s->ud;
 	_cleanup_buf_ struct buf b = BUF_INIT;
@@ -126,7 +126,7 @@ static void on_out(struct api_sub *s, int fd, const void *p, size_t n)
 }
 
 /* the workload runs: stdin held so far goes */
-static void on_ok(struct api_sub *s)
+static void on_main_ok(struct api_sub *s)
 {
 	struct attach *a = s->ud;
 
@@ -138,7 +138,7 @@ static void on_ok(struct api_sub *s)
 		api_conn_read(a->k, 1);
 }
 
-static void on_error(struct api_sub *s, int code, const char *msg)
+static void on_main_error(struct api_sub *s, int code, const char *msg)
 {
 	struct attach *a = s->ud;
 	_cleanup_buf_ struct buf b = BUF_INIT, m = BUF_INIT;
@@ -151,14 +151,14 @@ static void on_error(struct api_sub *s, int code, const char *msg)
 	api_conn_write(a->k, b.data, b.len);
 }
 
-static void on_exit(struct api_sub *s, int status)
+static void on_main_exit(struct api_sub *s, int status)
 {
 	(void)status;
 	attach_end(s->ud);
 }
 
 static const struct api_sub_ops attach_ops = {
-	.output = on_out, .ok = on_ok, .error = on_error, .exit = on_exit, .removed = NULL,
+	.output = on_main_out, .ok = on_main_ok, .error = on_main_error, .exit = on_main_exit, .removed = NULL,
 };
 
 void api_ctr_attach_h(struct api_call *c)

@@ -34,6 +34,19 @@ static time_t parse_time(const char *s)
 	return timegm(&tm);
 }
 
+/* The reference as a Docker user writes it: docker.io/library/alpine:3
+ * reads alpine:3, docker.io/me/app:1 reads me/app:1. */
+static const char *familiar(const char *ref)
+{
+	if (!ref)
+		return "";
+	if (strncmp(ref, "docker.io/library/", 18) == 0)
+		return ref + 18;
+	if (strncmp(ref, "docker.io/", 10) == 0)
+		return ref + 10;
+	return ref;
+}
+
 static const char *status_word(enum bundle_status s)
 {
 	return s == BUNDLE_RUNNING ? "running" : s == BUNDLE_EXITED ? "exited" : "created";
@@ -167,7 +180,7 @@ static json_t *inspect_doc(const struct bundle_config *bc, const struct bundle_s
 			   "Domainname", "", "User", f.user ? f.user : "", "AttachStdin", 0,
 			   "AttachStdout", 0, "AttachStderr", 0, "Tty", f.tty, "OpenStdin",
 			   f.open_stdin, "StdinOnce", f.open_stdin, "Env", env_merged(bc, &f), "Cmd",
-			   arr_or_null(f.cmd), "Image", bc->image_ref ? bc->image_ref : "",
+			   arr_or_null(f.cmd), "Image", familiar(bc->image_ref),
 			   "WorkingDir", f.workdir ? f.workdir : "", "Entrypoint",
 			   arr_or_null(f.entrypoint), "Labels", bc->labels, "OnBuild");
 	host = json_pack("{s:b, s:I, s:I, s:b, s:b, s:{s:s, s:i}, s:s, s:[i,i]}", "AutoRemove",
@@ -284,7 +297,7 @@ static json_t *summary(const struct bundle_config *bc, const struct bundle_state
 	return json_pack("{s:s, s:[s], s:s, s:s, s:o, s:I, s:[], s:O, s:s, s:s,"
 			 " s:{s:s}, s:{s:{}}, s:[]}",
 			 "Id", bc->id, "Names", buf_str(&name), "Image",
-			 bc->image_ref ? bc->image_ref : "", "ImageID",
+			 familiar(bc->image_ref), "ImageID",
 			 bc->image_manifest ? bc->image_manifest : "", "Command", command_line(&f),
 			 "Created", (json_int_t)parse_time(bc->created), "Ports", "Labels",
 			 bc->labels, "State", status_word(st->status), "Status", buf_str(&status),
