@@ -13,7 +13,15 @@
  * being read while its answers are not taken, a connection without a
  * complete request for the idle timeout is dropped, and past
  * --max-connections new clients are closed at once.  Requests are parsed
- * by applets/api_http.c and answered by applets/api_router.c. */
+ * by applets/api_http.c and answered by applets/api_router.c.
+ *
+ * Most answers are complete when their handler returns.  The others (a
+ * start waiting for the VM, /wait, followed logs, attach and exec streams)
+ * keep the connection (api_call_take in api_router.h): parsing of further
+ * requests on it pauses, its idle timer stops, and a hijacked one passes
+ * every byte the client sends, and its half-close, to the handler's owner.
+ * Containers' live state (runtime links) is applets/api_ctr.c's, made at
+ * start with a reconcile pass over the bundles on disk. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
