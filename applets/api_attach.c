@@ -76,6 +76,8 @@ static void on_in(void *ud, const char *p, size_t n)
 		return;
 	if (a->live) {
 		send_stdin(a, p, n, false);
+		if (a->sub.ctr && api_ctr_queued(a->sub.ctr) > API_CTR_SEND_MAX)
+			api_conn_read(a->k, 0);
 		return;
 	}
 	if (buf_append(&a->pending, p, n) < 0 || a->pending.len >= ATTACH_PENDING_MAX)
@@ -151,6 +153,14 @@ static void on_main_error(struct api_sub *s, int code, const char *msg)
 	api_conn_write(a->k, b.data, b.len);
 }
 
+static void on_main_writable(struct api_sub *s)
+{
+	struct attach *a = s->ud;
+
+	if (a->live && a->k)
+		api_conn_read(a->k, 1);
+}
+
 static void on_main_exit(struct api_sub *s, int status)
 {
 	(void)status;
@@ -159,6 +169,7 @@ static void on_main_exit(struct api_sub *s, int status)
 
 static const struct api_sub_ops attach_ops = {
 	.output = on_main_out, .ok = on_main_ok, .error = on_main_error, .exit = on_main_exit, .removed = NULL,
+	.writable = on_main_writable,
 };
 
 void api_ctr_attach_h(struct api_call *c)

@@ -197,7 +197,7 @@ static bool still(struct api_ctr *c, const struct snap *p)
 	return false;
 }
 
-enum ev { EV_OUT, EV_OK, EV_ERROR, EV_EXIT, EV_REMOVED };
+enum ev { EV_OUT, EV_OK, EV_ERROR, EV_EXIT, EV_REMOVED, EV_WRITABLE };
 
 static void dispatch(struct api_ctr *c, uint32_t stream, bool any, enum ev ev, int a,
 		     const void *p, size_t n, const char *msg)
@@ -216,6 +216,7 @@ static void dispatch(struct api_ctr *c, uint32_t stream, bool any, enum ev ev, i
 		case EV_ERROR: if (o->error) o->error(v[i].s, a, msg); break;
 		case EV_EXIT: if (o->exit) o->exit(v[i].s, a); break;
 		case EV_REMOVED: if (o->removed) o->removed(v[i].s); break;
+		case EV_WRITABLE: if (o->writable) o->writable(v[i].s); break;
 		}
 	}
 	free(v);
@@ -407,10 +408,15 @@ static int link_open(struct api_ctr *c, int fd, struct err *e)
 static void on_written(uv_write_t *w, int status)
 {
 	struct wreq *r = (struct wreq *)w;
+	struct api_ctr *c = r->c;
+	size_t before = api_ctr_queued(c) + r->n;
 
 	(void)status;   /* a broken link shows up as a read error */
 	free(r->data);
 	free(r);
+	/* crossing back under the bound: paused stdin relays go on */
+	if (c->link_open && before > API_CTR_SEND_MAX && api_ctr_queued(c) <= API_CTR_SEND_MAX)
+		dispatch(c, 0, true, EV_WRITABLE, 0, NULL, 0, NULL);
 }
 
 int api_ctr_send(struct api_ctr *c, struct buf *frames, struct err *e)

@@ -44,7 +44,12 @@ struct api_sub_ops {
 	void (*error)(struct api_sub *s, int code, const char *msg);
 	void (*exit)(struct api_sub *s, int status);
 	void (*removed)(struct api_sub *s);
+	/* what was queued to the runtime fell under API_CTR_SEND_MAX again
+	 * (stdin relays stop reading their client above it) */
+	void (*writable)(struct api_sub *s);
 };
+
+#define API_CTR_SEND_MAX ((size_t)1 << 20)
 
 struct api_sub {
 	struct api_sub *next;

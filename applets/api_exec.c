@@ -238,8 +238,10 @@ static void x_exit(struct api_sub *s, int status)
 	x_end(x);
 }
 
+static void x_writable(struct api_sub *s);
+
 static const struct api_sub_ops exec_ops = {
-	.output = x_output, .ok = x_ok, .error = x_error, .exit = x_exit,
+	.output = x_output, .ok = x_ok, .error = x_error, .exit = x_exit, .writable = x_writable,
 };
 
 static void x_stdin(struct api_exec *x, const char *p, size_t n, bool eof)
@@ -262,7 +264,20 @@ static void x_stdin(struct api_exec *x, const char *p, size_t n, bool eof)
 
 static void c_data(void *ud, const char *p, size_t n)
 {
-	x_stdin(ud, p, n, false);
+	struct api_exec *x = ud;
+
+	x_stdin(x, p, n, false);
+	/* the runtime takes stdin slower than the client sends it */
+	if (x->k && x->sub.ctr && api_ctr_queued(x->sub.ctr) > API_CTR_SEND_MAX)
+		api_conn_read(x->k, 0);
+}
+
+static void x_writable(struct api_sub *s)
+{
+	struct api_exec *x = s->ud;
+
+	if (x->k)
+		api_conn_read(x->k, 1);
 }
 
 static void c_eof(void *ud)

@@ -6,6 +6,7 @@
  *   applets/api_ctrjson.c     list (GET /containers/json) and inspect
  *   applets/api_logs.c        logs (from stdio.log; follow)
  *   applets/api_exec.c        exec create/start/inspect/resize
+ *   applets/api_images.c      images: list, inspect, pull, tag, delete
  * The live side (runtime links, subscribers) is applets/api_ctr.h. */
 #ifndef APPLETS_API_HANDLERS_H
 #define APPLETS_API_HANDLERS_H
@@ -34,6 +35,11 @@ void api_exec_create_h(struct api_call *c);
 void api_exec_start_h(struct api_call *c);
 void api_exec_inspect_h(struct api_call *c);
 void api_exec_resize_h(struct api_call *c);
+void api_image_list_h(struct api_call *c);
+void api_image_inspect_h(struct api_call *c);
+void api_image_create_h(struct api_call *c);
+void api_image_tag_h(struct api_call *c);
+void api_image_delete_h(struct api_call *c);
 /* Free the exec records (at shut-down, after the loop ended). */
 struct api_sup;
 void api_exec_free_all(struct api_sup *s);

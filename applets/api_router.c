@@ -33,6 +33,11 @@ static const struct api_route routes[] = {
 	{ "POST", "/exec/{id}/start", api_exec_start_h },
 	{ "POST", "/exec/{id}/resize", api_exec_resize_h },
 	{ "GET", "/exec/{id}/json", api_exec_inspect_h },
+	{ "GET", "/images/json", api_image_list_h },
+	{ "POST", "/images/create", api_image_create_h },
+	{ "GET", "/images/{name*}/json", api_image_inspect_h },
+	{ "POST", "/images/{name*}/tag", api_image_tag_h },
+	{ "DELETE", "/images/{name*}", api_image_delete_h },
 	{ NULL, NULL, NULL },
 };
 
@@ -46,9 +51,20 @@ int api_route_match(const char *pattern, const char *path, struct api_param *par
 		if (*p == '{') {
 			const char *end = strchr(s, '/'), *pend = strchr(p, '}');
 
-			if (!end)
+			if (!pend || n == API_PARAMS_MAX)
+				return 0;
+			if (pend > p && pend[-1] == '*') {
+				/* {name*}: the rest but the pattern's literal tail, so
+				 * image names with slashes fit (/images/a/b:1/json) */
+				size_t tail = strlen(pend + 1), left = strlen(s);
+				if (strchr(pend + 1, '{') || left <= tail ||
+				    strcmp(s + left - tail, pend + 1) != 0)
+					return 0;
+				end = s + left - tail;
+			} else if (!end) {
 				end = s + strlen(s);
-			if (end == s || !pend || n == API_PARAMS_MAX)
+			}
+			if (end == s)
 				return 0;
 			params[n].s = s;
 			params[n].n = (size_t)(end - s);

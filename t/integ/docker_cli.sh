@@ -7,15 +7,24 @@
 # stdin, a tty), run -d, ps, logs (-f ending when the container stops,
 # --tail, -t), exec (status, stdin, -it under a pty), inspect, wait, stop,
 # kill, rm (-f), name conflicts, prune, and a SIGKILL of the server while a
-# container runs: the restarted server reattaches to its runtime.
+# container runs: the restarted server reattaches to its runtime.  With
+# docker-registry, openssl and node present, also images: docker pull from a
+# loopback TLS registry (t/integ/registry_env.sh), docker run of an image
+# not stored (404, pull, retry), images, image inspect, tag, rmi.
 set -u
-TOTAL=46 NAME=dockercli
+TOTAL=54 NAME=dockercli
 command -v docker >/dev/null 2>&1 || { echo "1..0 # SKIP docker CLI not installed"; exit 0; }
 . "$(dirname "$0")/vm_env.sh"
 IMG=test/bb:1
 SOCK=$CONTAINER_RUN_DIR/container.sock
 stop_server() { "$C" system stop >/dev/null 2>&1; }
-trap 'stop_server; cleanup' EXIT
+REG=
+if command -v docker-registry >/dev/null && command -v openssl >/dev/null && command -v node >/dev/null; then
+	. "$(dirname "$0")/registry_env.sh"
+	# the server pulls: it must trust the test CA (set before it starts)
+	if reg_start none; then export CONTAINER_REGISTRY_CA=$REG_CA; else REG=; fi
+fi
+trap 'stop_server; cleanup; [ -n "${REG_DIR:-}" ] && reg_cleanup' EXIT
 out=$("$C" system start 2>&1) || { nok "system start: $out"; skip_rest "no API server"; }
 ok "system start"
 export DOCKER_HOST=unix://$SOCK
@@ -80,6 +89,28 @@ is "$rc:$(echo $out)" "0:n1 n2 n3" "docker logs -f ends when the container stops
 is "$(D wait y)" 0 "docker wait on an exited container: 0"
 is "$(D logs --tail 1 y)" n3 "docker logs --tail 1"
 is "$(D inspect -f '{{.State.Status}} {{.State.ExitCode}}' y)" "exited 0" "inspect: exited 0"
+
+# --- images ---------------------------------------------------------------------
+if [ -n "$REG" ] && "$C" image push --progress none $IMG "$REG/t/bb:2" >/dev/null 2>&1 &&
+	"$C" image push --progress none $IMG "$REG/t/bb:4" >/dev/null 2>&1; then
+	out=$(D pull "$REG/t/bb:2" 2>&1); rc=$?
+	is "$rc" 0 "docker pull from the test registry"
+	like "$out" "Downloaded newer image for $REG/t/bb:2" "docker pull prints Docker's last status line"
+	out=$(D images --format '{{.Repository}}:{{.Tag}}')
+	like "$out" "$REG/t/bb:2" "docker images lists the pulled image"
+	like "$out" "test/bb:1" "docker images lists the loaded one"
+	out=$(D run --rm "$REG/t/bb:4" echo auto-pulled 2>&1); rc=$?
+	is "$rc:$(echo "$out" | tail -1)" "0:auto-pulled" "docker run of an image not stored: 404, pull, retry, run"
+	D tag $IMG my/bb:3
+	like "$(D image inspect -f '{{.Os}} {{.RepoTags}}' my/bb:3)" "my/bb:3" \
+		"docker tag, docker image inspect shows the new name"
+	is "$(D rmi my/bb:3 2>&1)" "Untagged: my/bb:3" "docker rmi untags"
+	out=$(D pull "$REG/t/bb:nope" 2>&1); rc=$?
+	[ $rc -ne 0 ] && D version >/dev/null 2>&1 && ok "docker pull of a missing tag fails, the server stays ($(echo "$out" | tail -1))" ||
+		nok "pull missing tag: $out"
+else
+	for i in 1 2 3 4 5 6 7 8; do n=$((n + 1)); echo "ok $n # SKIP no test registry (docker-registry, openssl, node)"; done
+fi
 
 # --- the server killed and restarted while x runs ------------------------------
 PID=$(cat "$CONTAINER_RUN_DIR/apiserver.pid")
