@@ -4,6 +4,7 @@
  * take the connection and subscribe to the container's stream 1
  * (applets/api_ctr.h); create runs on libuv's thread pool because a first
  * snapshot of an image is seconds of disk work. */
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -251,6 +252,7 @@ struct create_job {
 	int rc;
 	struct api_conn *k;
 	int keepalive;
+	struct api_sup *sup;
 };
 
 static void create_closed(void *ud)
@@ -283,8 +285,11 @@ static void create_done(uv_work_t *w, int status)
 			conn_error(j->k, j->rc == -ENOENT ? 404 : j->rc == -EEXIST ? 409
 				   : j->rc == -EINVAL ? 400 : 500, j->e.msg, j->keepalive);
 	}
-	if (j->rc == 0)
+	if (j->rc == 0) {
 		log_info("container %.12s created (%s)", j->bc.id, j->bc.name);
+		api_events_emit(j->sup, "create", j->bc.id, j->bc.name, j->bc.image_ref,
+				j->bc.labels, -1);
+	}
 	ctrspec_free(&j->spec);
 	bundle_config_free(&j->bc);
 	free(j);
@@ -311,6 +316,7 @@ void api_ctr_create(struct api_call *c)
 		return;
 	}
 	j->data_dir = c->ctx->data_dir;
+	j->sup = c->ctx->sup;
 	j->keepalive = c->keepalive;
 	j->w.data = j;
 	j->k = api_call_take(c, &create_conn_ops, j, 0);
@@ -484,13 +490,6 @@ static long long disk_usage(const char *id)
 	return n;
 }
 
-struct prune_ctx {
-	struct api_call *c;
-	json_t *deleted;
-	long long space;
-};
-
-#include <dirent.h>
 
 void api_ctr_prune_h(struct api_call *c)
 {
@@ -503,6 +502,7 @@ void api_ctr_prune_h(struct api_call *c)
 	if (bundle_root(&root, NULL) == 0 && (dir = opendir(buf_str(&root)))) {
 		while ((d = readdir(dir))) {
 			struct bundle_state st;
+			struct api_ctr *r;
 			long long n;
 			if (strlen(d->d_name) != BUNDLE_ID_LEN ||
 			    strspn(d->d_name, "0123456789abcdef") != BUNDLE_ID_LEN ||
@@ -510,11 +510,12 @@ void api_ctr_prune_h(struct api_call *c)
 			    api_ctr_running(api_ctr_get(c->ctx->sup, d->d_name)))
 				continue;
 			n = disk_usage(d->d_name);
+			r = api_ctr_get(c->ctx->sup, d->d_name);   /* named in the event */
 			if (bundle_remove(d->d_name, NULL) < 0)
 				continue;
 			space += n;
 			json_array_append_new(deleted, json_string(d->d_name));
-			api_ctr_removed(api_ctr_get(c->ctx->sup, d->d_name));
+			api_ctr_removed(r);
 		}
 		closedir(dir);
 	}

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "applets/api_ctr.h"
+#include "applets/api_handlers.h"
 #include "applets/api_router.h"
 #include "applets/applets.h"
 #include "applets/runtime.h"
@@ -27,6 +28,7 @@ struct api_sup {
 	unsigned long serial;
 	bool shutting_down;
 	struct api_exec *execs;
+	struct api_events *events;
 };
 
 struct api_ctr {
@@ -44,6 +46,9 @@ struct api_ctr {
 	char rbuf[AGENT_DATA_CHUNK];
 	uint32_t next_stream;
 	struct api_sub *subs;
+	/* for events after the bundle is gone (auto-remove, rm) */
+	char *name, *image;
+	json_t *labels;
 };
 
 struct wreq {
@@ -74,6 +79,9 @@ static void handle_closed(uv_handle_t *h)
 
 	if (--c->handles == 0 && c->forgotten) {
 		buf_free(&c->rx);
+		free(c->name);
+		free(c->image);
+		json_decref(c->labels);
 		free(c);
 	}
 }
@@ -95,7 +103,28 @@ struct api_ctr *api_ctr_get(struct api_sup *s, const char *id)
 	c->next_stream = 2;
 	c->next = s->ctrs;
 	s->ctrs = c;
+	api_ctr_describe(c);
 	return c;
+}
+
+void api_ctr_describe(struct api_ctr *c)
+{
+	struct bundle_config bc;
+
+	if (bundle_config_load(c->id, &bc, NULL) < 0)
+		return;
+	free(c->name);
+	free(c->image);
+	json_decref(c->labels);
+	c->name = bc.name ? xstrdup(bc.name) : NULL;
+	c->image = bc.image_ref ? xstrdup(bc.image_ref) : NULL;
+	c->labels = json_incref(bc.labels);
+	bundle_config_free(&bc);
+}
+
+void api_ctr_event(struct api_ctr *c, const char *action, int exit_code)
+{
+	api_events_emit(c->sup, action, c->id, c->name, c->image, c->labels, exit_code);
 }
 
 /* Out of the list; freed when its handles are closed. */
@@ -131,6 +160,11 @@ void api_sup_shutdown(struct api_sup *s)
 uv_loop_t *api_sup_loop(struct api_sup *s)
 {
 	return s->loop;
+}
+
+struct api_events **api_sup_events(struct api_sup *s)
+{
+	return &s->events;
 }
 
 struct api_exec **api_sup_execs(struct api_sup *s)
@@ -318,6 +352,8 @@ static void link_close(struct api_ctr *c, const char *why)
 		}
 		free(v);
 	}
+	if (!had_exit)
+		api_ctr_event(c, "die", final_status(c->id));
 	c->exited = false;
 	bundle_gone_check(c);
 }
@@ -338,6 +374,7 @@ static void on_frame(struct api_ctr *c, const struct agent_frame *f)
 		if (f->stream == 1) {
 			c->exited = true;
 			uv_timer_stop(&c->grace);
+			api_ctr_event(c, "die", f->u.exit.status);
 		}
 		dispatch(c, f->stream, false, EV_EXIT, f->u.exit.status, NULL, 0, NULL);
 		break;
@@ -546,6 +583,7 @@ int api_ctr_start(struct api_ctr *c, struct err *e)
 	c->handles++;
 	c->proc_open = true;
 	log_info("container %.12s: runtime pid %d", c->id, c->proc.pid);
+	api_ctr_event(c, "start", -1);
 	/* the runtime greets the --attach-fd client itself */
 	return link_open(c, sv[0], e);
 }
@@ -570,6 +608,7 @@ int api_ctr_signal(struct api_ctr *c, int signo, long grace_ms, struct err *e)
 
 void api_ctr_removed(struct api_ctr *c)
 {
+	api_ctr_event(c, "destroy", -1);
 	dispatch(c, 1, false, EV_REMOVED, 0, NULL, 0, NULL);
 	/* subscribers left on a removed container hear nothing more */
 	while (c->subs)

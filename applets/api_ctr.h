@@ -73,10 +73,16 @@ void api_sup_free(struct api_sup *s);
 uv_loop_t *api_sup_loop(struct api_sup *s);
 /* The exec records' list head (applets/api_exec.c owns the records). */
 struct api_exec **api_sup_execs(struct api_sup *s);
+/* The event ring and listeners (applets/api_events.c owns them). */
+struct api_events **api_sup_events(struct api_sup *s);
 
 /* The record of container id (full), made on first use. */
 struct api_ctr *api_ctr_get(struct api_sup *s, const char *id);
 const char *api_ctr_id(const struct api_ctr *c);
+/* Re-read name, image and labels from config.json (kept for events). */
+void api_ctr_describe(struct api_ctr *c);
+/* Emit a container event (applets/api_events.c); exit_code -1 = none. */
+void api_ctr_event(struct api_ctr *c, const char *action, int exit_code);
 
 /* Start: spawn `container-runtime --attach-fd 3 ID` in its own session
  * (stdio to runtime.log), our end of the socketpair being the link.

@@ -7,6 +7,7 @@
  *   applets/api_logs.c        logs (from stdio.log; follow)
  *   applets/api_exec.c        exec create/start/inspect/resize
  *   applets/api_images.c      images: list, inspect, pull, tag, delete
+ *   applets/api_events.c      /events and the container events
  * The live side (runtime links, subscribers) is applets/api_ctr.h. */
 #ifndef APPLETS_API_HANDLERS_H
 #define APPLETS_API_HANDLERS_H
@@ -14,9 +15,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "applets/bundle.h"
 
 struct api_call;
+struct api_sup;
 struct buf;
 
 void api_ctr_create(struct api_call *c);
@@ -40,6 +44,12 @@ void api_image_inspect_h(struct api_call *c);
 void api_image_create_h(struct api_call *c);
 void api_image_tag_h(struct api_call *c);
 void api_image_delete_h(struct api_call *c);
+void api_events_h(struct api_call *c);
+/* A container event to every /events listener and the ring; labels may
+ * be NULL, exit_code -1 = none (die carries it). */
+void api_events_emit(struct api_sup *s, const char *action, const char *id, const char *name,
+		     const char *image, const json_t *labels, int exit_code);
+void api_events_free(struct api_sup *s);
 /* Free the exec records (at shut-down, after the loop ended). */
 struct api_sup;
 void api_exec_free_all(struct api_sup *s);

@@ -33,6 +33,7 @@ static const struct api_route routes[] = {
 	{ "POST", "/exec/{id}/start", api_exec_start_h },
 	{ "POST", "/exec/{id}/resize", api_exec_resize_h },
 	{ "GET", "/exec/{id}/json", api_exec_inspect_h },
+	{ "GET", "/events", api_events_h },
 	{ "GET", "/images/json", api_image_list_h },
 	{ "POST", "/images/create", api_image_create_h },
 	{ "GET", "/images/{name*}/json", api_image_inspect_h },

@@ -689,6 +689,7 @@ static int serve(struct server *srv, struct err *e)
 	unlink(srv->ctx.socket_path);
 	unlink(buf_str(&srv->pid_path));
 	api_exec_free_all(srv->ctx.sup);
+	api_events_free(srv->ctx.sup);
 	api_sup_free(srv->ctx.sup);
 	uv_loop_close(srv->loop);
 	log_info("stopped after %lu requests", srv->ctx.requests);

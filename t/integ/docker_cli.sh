@@ -12,7 +12,7 @@
 # loopback TLS registry (t/integ/registry_env.sh), docker run of an image
 # not stored (404, pull, retry), images, image inspect, tag, rmi.
 set -u
-TOTAL=54 NAME=dockercli
+TOTAL=56 NAME=dockercli
 command -v docker >/dev/null 2>&1 || { echo "1..0 # SKIP docker CLI not installed"; exit 0; }
 . "$(dirname "$0")/vm_env.sh"
 IMG=test/bb:1
@@ -111,6 +111,20 @@ if [ -n "$REG" ] && "$C" image push --progress none $IMG "$REG/t/bb:2" >/dev/nul
 else
 	for i in 1 2 3 4 5 6 7 8; do n=$((n + 1)); echo "ok $n # SKIP no test registry (docker-registry, openssl, node)"; done
 fi
+
+# --- events -----------------------------------------------------------------
+timeout 60 docker events --filter label=evt=1 --format '{{.Status}} {{.Actor.Attributes.name}} {{.Type}}' >"$W/events" 2>&1 &
+epid=$!
+sleep 1
+D run --rm --label evt=1 --name ev $IMG true
+D run --rm --name noev $IMG true
+sleep 1
+kill $epid 2>/dev/null; wait $epid 2>/dev/null
+is "$(tr '\n' ',' <"$W/events")" "create ev container,start ev container,die ev container,destroy ev container," \
+	"docker events --filter label=: create, start, die, destroy (legacy status field)"
+since=$(($(date +%s) - 120))
+like "$(D events --since $since --until $(date +%s) --filter event=destroy --format '{{.Actor.Attributes.name}}' | tr '\n' ' ')" \
+	"noev" "docker events --since/--until replays, --filter event="
 
 # --- the server killed and restarted while x runs ------------------------------
 PID=$(cat "$CONTAINER_RUN_DIR/apiserver.pid")
