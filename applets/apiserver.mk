@@ -7,4 +7,4 @@ SRCS += applets/apiserver.c applets/api_client.c applets/api_http.c applets/api_
 	applets/api_events.c applets/ctrspec.c
 UNIT_TESTS += t/unit/applets_api_http.c t/unit/applets_ctrspec.c
 FUZZ_TARGETS += t/fuzz/api_request.c t/fuzz/ctrspec_parse.c
-SHELL_TESTS += t/integ/apiserver.sh t/integ/docker_cli.sh
+SHELL_TESTS += t/integ/apiserver.sh t/integ/docker_cli.sh t/integ/api_crash.sh
