@@ -8,3 +8,4 @@ SRCS += applets/apiserver.c applets/api_client.c applets/api_http.c applets/api_
 UNIT_TESTS += t/unit/applets_api_http.c t/unit/applets_ctrspec.c
 FUZZ_TARGETS += t/fuzz/api_request.c t/fuzz/ctrspec_parse.c
 SHELL_TESTS += t/integ/apiserver.sh t/integ/docker_cli.sh t/integ/api_crash.sh
+BENCHES += t/bench/apiserver.sh

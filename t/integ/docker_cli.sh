@@ -12,7 +12,7 @@
 # loopback TLS registry (t/integ/registry_env.sh), docker run of an image
 # not stored (404, pull, retry), images, image inspect, tag, rmi.
 set -u
-TOTAL=56 NAME=dockercli
+TOTAL=57 NAME=dockercli
 command -v docker >/dev/null 2>&1 || { echo "1..0 # SKIP docker CLI not installed"; exit 0; }
 . "$(dirname "$0")/vm_env.sh"
 IMG=test/bb:1
@@ -73,6 +73,9 @@ D exec x sh -c 'exit 4' >/dev/null 2>&1
 is "$?" 4 "docker exec sh -c 'exit 4': exit code 4"
 out=$(printf 'a\nb\nc\n' | D exec -i x wc -l 2>&1)
 is "$(echo $out)" 3 "docker exec -i: stdin with EOF"
+head -c 3000000 /dev/urandom >"$W/big"
+got=$(D exec -i x cat <"$W/big" | sha256sum | cut -d' ' -f1)
+is "$got" "$(sha256sum <"$W/big" | cut -d' ' -f1)" "docker exec -i cat: 3 MB back byte for byte (flow control both ways)"
 D exec x nosuchcmd >/dev/null 2>&1
 is "$?" 127 "docker exec of a missing command: 127"
 out=$(printf 'echo pty-$((6*7))\nstty size\nexit 0\n' | script -qec "stty rows 30 cols 90; docker exec -it x sh" /dev/null | tr -d '\r')
