@@ -29,6 +29,8 @@ struct api_sup {
 	bool shutting_down;
 	struct api_exec *execs;
 	struct api_events *events;
+	/* every link's reads land here first (consumed at once into its rx) */
+	char rbuf[AGENT_DATA_CHUNK];
 };
 
 struct api_ctr {
@@ -43,7 +45,6 @@ struct api_ctr {
 	int handles;               /* open libuv handles */
 	bool forgotten;            /* out of the list: free once handles closed */
 	struct buf rx;             /* bounded by one frame plus a read */
-	char rbuf[AGENT_DATA_CHUNK];
 	uint32_t next_stream;
 	struct api_sub *subs;
 	/* for events after the bundle is gone (auto-remove, rm) */
@@ -265,7 +266,7 @@ static void on_link_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
 	struct api_ctr *c = h->data;
 
 	(void)hint;
-	*b = uv_buf_init(c->rbuf, sizeof(c->rbuf));
+	*b = uv_buf_init(c->sup->rbuf, sizeof(c->sup->rbuf));
 }
 
 static bool any_full(const struct api_ctr *c)
