@@ -12,7 +12,7 @@
 # loopback TLS registry (t/integ/registry_env.sh), docker run of an image
 # not stored (404, pull, retry), images, image inspect, tag, rmi.
 set -u
-TOTAL=57 NAME=dockercli
+TOTAL=59 NAME=dockercli
 command -v docker >/dev/null 2>&1 || { echo "1..0 # SKIP docker CLI not installed"; exit 0; }
 . "$(dirname "$0")/vm_env.sh"
 IMG=test/bb:1
@@ -92,6 +92,11 @@ is "$rc:$(echo $out)" "0:n1 n2 n3" "docker logs -f ends when the container stops
 is "$(D wait y)" 0 "docker wait on an exited container: 0"
 is "$(D logs --tail 1 y)" n3 "docker logs --tail 1"
 is "$(D inspect -f '{{.State.Status}} {{.State.ExitCode}}' y)" "exited 0" "inspect: exited 0"
+D run --name r $IMG sh -c 'cat /tmp/mark 2>/dev/null || echo first; echo again >/tmp/mark' >/dev/null 2>&1
+is "$(D start -a r 2>&1)" again "docker start -a of an exited container: runs again on its own writable layer"
+D create -i --name si $IMG sh -c 'read l; echo got $l' >/dev/null
+is "$(echo hello | D start -ai si 2>&1)" "got hello" "docker create -i + start -ai: stdin sent before the VM runs arrives"
+D rm r si >/dev/null
 
 # --- images ---------------------------------------------------------------------
 if [ -n "$REG" ] && "$C" image push --progress none $IMG "$REG/t/bb:2" >/dev/null 2>&1 &&
