@@ -60,6 +60,8 @@ struct wreq {
 };
 
 static void link_close(struct api_ctr *c, const char *why);
+static void mark_dead(const char *id, const char *why);
+static bool pid_alive(long pid);
 
 struct api_sup *api_sup_new(uv_loop_t *loop)
 {
@@ -356,6 +358,9 @@ static void link_close(struct api_ctr *c, const char *why)
 	if (!had_exit)
 		api_ctr_event(c, "die", final_status(c->id));
 	c->exited = false;
+	/* a runtime killed before it could record the end */
+	if (!had_exit)
+		mark_dead(c->id, "the container's runtime ended without an exit status");
 	bundle_gone_check(c);
 }
 
@@ -523,6 +528,8 @@ static void on_proc_exit(uv_process_t *p, int64_t status, int sig)
 			 (long long)status, sig);
 	c->proc_open = false;
 	uv_close((uv_handle_t *)p, handle_closed);
+	/* reaped now: a state it left "running" is a dead runtime's */
+	mark_dead(c->id, "the container's runtime ended without an exit status");
 }
 
 int api_ctr_start(struct api_ctr *c, struct err *e)
@@ -638,6 +645,31 @@ int api_ctr_state(const char *id, struct bundle_state *st, struct err *e)
 	return 0;
 }
 
+/* A state that says running whose runtime is gone becomes exited with
+ * why, so that every reader agrees (written atomically, lib/fs.h). */
+static void mark_dead(const char *id, const char *why)
+{
+	_cleanup_buf_ struct buf sock = BUF_INIT;
+	struct bundle_state st;
+	struct err e = ERR_INIT;
+
+	if (bundle_state_load(id, &st, NULL) < 0 || st.status != BUNDLE_RUNNING ||
+	    pid_alive(st.runtime_pid))
+		return;   /* done, or booting: its runtime writes the state */
+	/* the socket it could not remove (a successor unlinks it too) */
+	if (runtime_socket_path(id, &sock, NULL) == 0)
+		unlink(buf_str(&sock));
+	st.status = BUNDLE_EXITED;
+	st.runtime_pid = st.vmm_pid = 0;
+	if (!st.error[0])
+		snprintf(st.error, sizeof(st.error), "%s", why);
+	bundle_now(st.finished_at, sizeof(st.finished_at));
+	if (bundle_state_save(id, &st, &e) < 0)
+		log_warn("container %.12s: %s", id, e.msg);
+	else
+		log_warn("container %.12s: %s", id, why);
+}
+
 void api_sup_reconcile(struct api_sup *s)
 {
 	_cleanup_buf_ struct buf root = BUF_INIT;
@@ -664,18 +696,7 @@ void api_sup_reconcile(struct api_sup *s)
 			continue;
 		}
 		err_clear(&e);
-		if (pid_alive(st.runtime_pid))
-			continue;   /* booting, or a socket we cannot reach: leave it */
-		st.status = BUNDLE_EXITED;
-		st.runtime_pid = st.vmm_pid = 0;
-		if (!st.error[0])
-			snprintf(st.error, sizeof(st.error),
-				 "the container's runtime ended while the API server was down");
-		bundle_now(st.finished_at, sizeof(st.finished_at));
-		if (bundle_state_save(d->d_name, &st, &e) < 0) {
-			log_warn("container %.12s: %s", d->d_name, e.msg);
-			err_clear(&e);
-		}
+		mark_dead(d->d_name, "the container's runtime ended while the API server was down");
 	}
 	closedir(dir);
 }

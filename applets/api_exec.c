@@ -74,8 +74,9 @@ static struct api_exec *exec_find(struct api_call *c, size_t i)
 	return NULL;
 }
 
-/* Keep the list bounded: drop the oldest finished record. */
-static void exec_trim(struct api_sup *s)
+/* Keep the list bounded: drop the oldest finished record; -1 when all
+ * EXEC_RECORDS_MAX still run. */
+static int exec_trim(struct api_sup *s)
 {
 	struct api_exec **pp, **victim = NULL;
 	size_t n = 0;
@@ -85,11 +86,16 @@ static void exec_trim(struct api_sup *s)
 		if ((*pp)->done && !(*pp)->k)
 			victim = pp;   /* the last one found is the oldest */
 	}
-	if (n >= EXEC_RECORDS_MAX && victim) {
+	if (n < EXEC_RECORDS_MAX)
+		return 0;
+	if (!victim)
+		return -1;
+	{
 		struct api_exec *x = *victim;
 		*victim = x->next;
 		exec_free(x);
 	}
+	return 0;
 }
 
 static int strv_copy(json_t *j, const char *key, bool need, json_t **out, struct err *e)
@@ -170,7 +176,12 @@ void api_exec_create_h(struct api_call *c)
 		api_reply_error(c, 400, "%s", e.msg);
 		return;
 	}
-	exec_trim(c->ctx->sup);
+	if (exec_trim(c->ctx->sup) < 0) {
+		exec_free(x);
+		api_reply_error(c, 409, "too many exec instances (%d) still running",
+				EXEC_RECORDS_MAX);
+		return;
+	}
 	bundle_new_id(x->id);
 	snprintf(x->ctr, sizeof(x->ctr), "%s", id);
 	x->next = *api_sup_execs(c->ctx->sup);

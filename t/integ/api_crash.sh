@@ -5,9 +5,10 @@
 # still run, their logs hold the lines printed while it was down, stop
 # works, one QEMU per running container); then 8 clients starting,
 # stopping and removing the same container at once leave a consistent
-# state (no container, no VM, no runtime, no socket) and a live server.
+# state (no container, no VM, no runtime, no socket) and a live server.  A
+# runtime killed with SIGKILL: wait returns, the state says why, no VM stays.
 set -u
-TOTAL=13 NAME=apicrash
+TOTAL=16 NAME=apicrash
 command -v docker >/dev/null 2>&1 || { echo "1..0 # SKIP docker CLI not installed"; exit 0; }
 . "$(dirname "$0")/vm_env.sh"
 IMG=test/bb:1
@@ -44,6 +45,21 @@ wait || bad=1
 is "$bad:$(D ps -q | wc -l):$(qemus)" "0:0:0" "stop works on all 5 after the restart; no QEMU left"
 D rm c1 c2 c3 c4 c5 >/dev/null 2>&1
 is "$(D ps -aq | wc -l)" 0 "all removed"
+
+# --- a runtime killed with SIGKILL ------------------------------------------
+D run -d --name victim $IMG sleep 1000 >/dev/null
+D wait victim >"$W/victim.wait" 2>&1 &
+wpid=$!
+sleep 1
+kill -9 "$(D inspect -f '{{.State.Pid}}' victim >/dev/null; python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["runtime_pid"])' \
+	"$CONTAINER_DATA_DIR/containers/$(D inspect -f '{{.Id}}' victim)/state.json")"
+wait $wpid
+is "$(cat "$W/victim.wait")" 255 "the runtime killed: docker wait returns (255, no exit status)"
+like "$(D inspect -f '{{.State.Status}} {{.State.Error}}' victim)" "exited the container's runtime ended" \
+	"inspect: exited, with the reason"
+sleep 1
+is "$(qemus)" 0 "its VM did not outlive it"
+D rm victim >/dev/null
 
 # --- 8 clients at once on one container ------------------------------------
 D create --name cc $IMG sleep 1000 >/dev/null
