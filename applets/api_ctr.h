@@ -3,9 +3,8 @@
  * applets/runtime.h), the detached spawn of that runtime at start, and
  * the subscribers (attach streams, exec streams, waiters, stops) that the
  * runtime's frames are dispatched to.  Everything is on the server's libuv
- * loop: nothing here blocks on a runtime (connecting to a local unix
- * socket is the one system call that could, and it does not wait for the
- * peer's code to run).
+ * loop and nothing here blocks on a runtime: even the connect to its
+ * socket is non-blocking (a runtime not accepting is "busy").
  *
  * The durable truth stays on disk (applets/bundle.h): config.json written
  * by create, state.json written by the runtime.  The records here hold
