@@ -535,7 +535,7 @@ int api_ctr_link(struct api_ctr *c, struct err *e)
 {
 	struct agent_hello h = { AGENT_VERSION, AGENT_VERSION, "container-apiserver" };
 	_cleanup_buf_ struct buf b = BUF_INIT;
-	int fd, rc;
+	int fd = -1, rc;
 
 	if (c->link_open)
 		return 0;
