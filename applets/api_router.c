@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "applets/api_handlers.h"
 #include "applets/api_http.h"
 #include "applets/api_router.h"
 #include "applets/api_system.h"
@@ -16,6 +17,28 @@ static const struct api_route routes[] = {
 	{ "GET", "/version", api_system_version },
 	{ "GET", "/info", api_system_info },
 	{ "GET", "/container/system/status", api_system_status },
+	{ "POST", "/containers/create", api_ctr_create },
+	{ "GET", "/containers/json", api_ctr_list_h },
+	{ "POST", "/containers/prune", api_ctr_prune_h },
+	{ "GET", "/containers/{id}/json", api_ctr_inspect_h },
+	{ "POST", "/containers/{id}/start", api_ctr_start_h },
+	{ "POST", "/containers/{id}/stop", api_ctr_stop_h },
+	{ "POST", "/containers/{id}/kill", api_ctr_kill_h },
+	{ "POST", "/containers/{id}/resize", api_ctr_resize_h },
+	{ "POST", "/containers/{id}/wait", api_ctr_wait_h },
+	{ "POST", "/containers/{id}/attach", api_ctr_attach_h },
+	{ "GET", "/containers/{id}/logs", api_ctr_logs_h },
+	{ "POST", "/containers/{id}/exec", api_exec_create_h },
+	{ "DELETE", "/containers/{id}", api_ctr_delete_h },
+	{ "POST", "/exec/{id}/start", api_exec_start_h },
+	{ "POST", "/exec/{id}/resize", api_exec_resize_h },
+	{ "GET", "/exec/{id}/json", api_exec_inspect_h },
+	{ "GET", "/events", api_events_h },
+	{ "GET", "/images/json", api_image_list_h },
+	{ "POST", "/images/create", api_image_create_h },
+	{ "GET", "/images/{name*}/json", api_image_inspect_h },
+	{ "POST", "/images/{name*}/tag", api_image_tag_h },
+	{ "DELETE", "/images/{name*}", api_image_delete_h },
 	{ NULL, NULL, NULL },
 };
 
@@ -29,9 +52,20 @@ int api_route_match(const char *pattern, const char *path, struct api_param *par
 		if (*p == '{') {
 			const char *end = strchr(s, '/'), *pend = strchr(p, '}');
 
-			if (!end)
+			if (!pend || n == API_PARAMS_MAX)
+				return 0;
+			if (pend > p && pend[-1] == '*') {
+				/* {name*}: the rest but the pattern's literal tail, so
+				 * image names with slashes fit (/images/a/b:1/json) */
+				size_t tail = strlen(pend + 1), left = strlen(s);
+				if (strchr(pend + 1, '{') || left <= tail ||
+				    strcmp(s + left - tail, pend + 1) != 0)
+					return 0;
+				end = s + left - tail;
+			} else if (!end) {
 				end = s + strlen(s);
-			if (end == s || !pend || n == API_PARAMS_MAX)
+			}
+			if (end == s)
 				return 0;
 			params[n].s = s;
 			params[n].n = (size_t)(end - s);
@@ -77,14 +111,15 @@ static void dispatch(struct api_call *c)
 		api_reply_error(c, 404, "page not found");
 }
 
-void api_handle(struct api_ctx *ctx, const struct api_req *r, const char *body, size_t body_len,
-		int *keepalive, struct buf *out)
+void api_handle(struct api_ctx *ctx, struct api_conn *conn, const struct api_req *r,
+		const char *body, size_t body_len, int *keepalive, struct buf *out)
 {
 	_cleanup_buf_ struct buf path = BUF_INIT;
 	struct err e = ERR_INIT;
 	struct api_call c = {
 		.ctx = ctx, .req = r, .body = body, .body_len = body_len,
 		.head = strcmp(r->method, "HEAD") == 0, .keepalive = *keepalive, .out = out,
+		.conn = conn,
 	};
 
 	ctx->requests++;

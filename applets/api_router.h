@@ -22,6 +22,7 @@
 #include <jansson.h>
 
 struct api_req;
+struct api_sup;
 struct buf;
 
 #define API_PARAMS_MAX 4
@@ -35,6 +36,31 @@ struct api_ctx {
 	time_t started;
 	unsigned long requests;    /* served so far */
 	unsigned connections;      /* open now */
+	struct api_sup *sup;       /* containers and execs (applets/api_ctr.h) */
+};
+
+/* ---- connections a handler keeps (applets/apiserver.c) ----
+ *
+ * A handler whose answer is not ready when it returns (a start waiting for
+ * the VM, /wait, a followed log, an attach or exec stream) takes the
+ * connection with api_call_take: what it appended to call->out so far is
+ * sent at once, the server stops parsing further requests on it and drops
+ * its idle timer, and from then on the owner writes with api_conn_write
+ * until it calls api_conn_done.  Hijacked (attach, exec start): every
+ * byte the client sends after the request goes to ops->data, its
+ * half-close to ops->eof; the connection never carries another request.
+ * ops->closed tells the owner that the client went away: the pointer is
+ * dead after it returns and no other op follows.  ops->drain: the write
+ * queue fell back under API_CONN_QUEUE_MAX after the owner saw it above. */
+struct api_conn;
+
+#define API_CONN_QUEUE_MAX ((size_t)1 << 20)
+
+struct api_stream_ops {
+	void (*data)(void *ud, const char *p, size_t n);
+	void (*eof)(void *ud);
+	void (*drain)(void *ud);
+	void (*closed)(void *ud);
 };
 
 struct api_param {
@@ -56,6 +82,7 @@ struct api_call {
 	struct api_param params[API_PARAMS_MAX];
 	size_t nparams;
 	struct buf *out;           /* the response is appended here */
+	struct api_conn *conn;     /* the connection, for api_call_take */
 };
 
 typedef void (*api_handler)(struct api_call *c);
@@ -69,8 +96,20 @@ struct api_route {
 /* Answer one request: split and decode its target, strip the version,
  * route, and append the whole response to out.  The request's keepalive
  * may be turned off (*keepalive) when the answer ends the connection. */
-void api_handle(struct api_ctx *ctx, const struct api_req *r, const char *body, size_t body_len,
-		int *keepalive, struct buf *out);
+void api_handle(struct api_ctx *ctx, struct api_conn *conn, const struct api_req *r,
+		const char *body, size_t body_len, int *keepalive, struct buf *out);
+
+/* Keep the connection (see above); hijack: a raw stream from now on. */
+struct api_conn *api_call_take(struct api_call *c, const struct api_stream_ops *ops, void *ud,
+			       int hijack);
+void api_conn_write(struct api_conn *k, const void *p, size_t n);
+/* Bytes written and not yet taken by the client. */
+size_t api_conn_queued(const struct api_conn *k);
+/* Stop (0) or resume (1) reading a hijacked client (stdin back-pressure). */
+void api_conn_read(struct api_conn *k, int on);
+/* The answer is complete: with keepalive the next request is served,
+ * else the connection ends once written.  No op is called after this. */
+void api_conn_done(struct api_conn *k, int keepalive);
 
 /* Match path against one pattern; 1 with params filled, else 0. */
 int api_route_match(const char *pattern, const char *path, struct api_param *params,

@@ -13,7 +13,15 @@
  * being read while its answers are not taken, a connection without a
  * complete request for the idle timeout is dropped, and past
  * --max-connections new clients are closed at once.  Requests are parsed
- * by applets/api_http.c and answered by applets/api_router.c. */
+ * by applets/api_http.c and answered by applets/api_router.c.
+ *
+ * Most answers are complete when their handler returns.  The others (a
+ * start waiting for the VM, /wait, followed logs, attach and exec streams)
+ * keep the connection (api_call_take in api_router.h): parsing of further
+ * requests on it pauses, its idle timer stops, and a hijacked one passes
+ * every byte the client sends, and its half-close, to the handler's owner.
+ * Containers' live state (runtime links) is applets/api_ctr.c's, made at
+ * start with a reconcile pass over the bundles on disk. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -29,6 +37,8 @@
 
 #include <uv.h>
 
+#include "applets/api_ctr.h"
+#include "applets/api_handlers.h"
 #include "applets/api_http.h"
 #include "applets/api_router.h"
 #include "applets/apiserver.h"
@@ -76,6 +86,10 @@ struct conn {
 	struct api_req req;
 	struct api_chunked ch;
 	int reading, closing, open_handles;
+	/* kept by a handler (api_call_take): its ops and their argument */
+	int taken, hijacked, in_handler, done_pending, done_keepalive, paused;
+	const struct api_stream_ops *ops;
+	void *ud;
 };
 
 struct wreq {
@@ -115,10 +129,22 @@ static void on_handle_closed(uv_handle_t *h)
 	free(c);
 }
 
+/* The owner of a kept connection forgets it (once). */
+static void conn_orphan(struct conn *c)
+{
+	const struct api_stream_ops *ops = c->ops;
+
+	c->ops = NULL;
+	c->taken = 0;
+	if (ops && ops->closed)
+		ops->closed(c->ud);
+}
+
 static void conn_close(struct conn *c)
 {
 	if (uv_is_closing((uv_handle_t *)&c->pipe))
 		return;
+	conn_orphan(c);
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -182,7 +208,8 @@ static void resume_reading(struct conn *c)
 		return;
 	}
 	c->reading = 1;
-	process(c);
+	if (!c->taken)
+		process(c);
 }
 
 static void on_write(uv_write_t *w, int status)
@@ -196,16 +223,25 @@ static void on_write(uv_write_t *w, int status)
 		conn_close(c);
 		return;
 	}
+	if (c->taken) {
+		if (c->ops && c->ops->drain &&
+		    uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe) < API_CONN_QUEUE_MAX)
+			c->ops->drain(c->ud);
+		return;
+	}
 	if (uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe) < WRITE_QUEUE_MAX)
 		resume_reading(c);
 }
 
 static void send_out(struct conn *c, struct buf *out)
 {
-	struct wreq *r = xcalloc(1, sizeof(*r));
+	struct wreq *r;
 	size_t n = out->len;
 	uv_buf_t b;
 
+	if (n == 0 || uv_is_closing((uv_handle_t *)&c->pipe))
+		return;
+	r = xcalloc(1, sizeof(*r));
 	r->c = c;
 	r->data = buf_steal(out);
 	b = uv_buf_init(r->data, (unsigned)n);
@@ -293,7 +329,7 @@ static void process(struct conn *c)
 	size_t body_len, used;
 	int keepalive, st;
 
-	while (!c->closing && c->reading && c->in.len > 0) {
+	while (!c->closing && !c->taken && c->reading && c->in.len > 0) {
 		_cleanup_buf_ struct buf out = BUF_INIT;
 
 		if (request_ready(c, &body, &body_len, &used) <= 0)
@@ -302,11 +338,31 @@ static void process(struct conn *c)
 		 * parse pointed into (same bytes, same result). */
 		api_http_parse(c->in.data, c->head_len, &c->req, &st, NULL);
 		keepalive = c->req.keepalive && !c->srv->stopping;
-		api_handle(&c->srv->ctx, &c->req, body, body_len, &keepalive, &out);
+		c->in_handler = 1;
+		api_handle(&c->srv->ctx, (struct api_conn *)c, &c->req, body, body_len, &keepalive,
+			   &out);
+		c->in_handler = 0;
 		send_out(c, &out);
 		buf_consume(&c->in, used);
 		c->have_head = 0;
 		c->scan = 0;
+		if (c->closing)
+			return;
+		if (c->taken) {
+			uv_timer_stop(&c->timer);
+			/* stdin sent right behind the request head */
+			if (c->hijacked && c->in.len && c->ops && c->ops->data) {
+				_cleanup_buf_ struct buf early = BUF_INIT;
+				buf_append(&early, c->in.data, c->in.len);
+				buf_reset(&c->in);
+				c->ops->data(c->ud, early.data, early.len);
+			}
+			return;
+		}
+		if (c->done_pending) {
+			c->done_pending = 0;
+			keepalive = keepalive && c->done_keepalive;
+		}
 		uv_timer_start(&c->timer, on_timer, c->srv->idle_ms, 0);
 		if (!keepalive) {
 			conn_finish(c);
@@ -324,12 +380,25 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
 {
 	struct conn *c = s->data;
 
+	if (nread == UV_EOF && c->taken && c->hijacked) {
+		/* half-close: the client's input ended, our output goes on */
+		uv_read_stop(s);
+		c->reading = 0;
+		if (c->ops && c->ops->eof)
+			c->ops->eof(c->ud);
+		return;
+	}
 	if (nread < 0) {
 		conn_close(c);
 		return;
 	}
 	if (nread == 0 || c->closing)
 		return;
+	if (c->taken && c->hijacked) {
+		if (c->ops && c->ops->data)
+			c->ops->data(c->ud, b->base, (size_t)nread);
+		return;
+	}
 	if (buf_append(&c->in, b->base, (size_t)nread) < 0) {
 		/* Only a body can get here: a head is refused at 64 KiB. */
 		conn_fail(c, 413, "request too large");
@@ -378,6 +447,86 @@ static void on_connection(uv_stream_t *l, int status)
 	resume_reading(c);
 }
 
+/* ---- connections kept by handlers (api_router.h) ---- */
+
+struct api_conn *api_call_take(struct api_call *call, const struct api_stream_ops *ops, void *ud,
+			       int hijack)
+{
+	struct conn *c = (struct conn *)call->conn;
+
+	c->taken = 1;
+	c->hijacked = hijack;
+	c->ops = ops;
+	c->ud = ud;
+	c->done_pending = 0;
+	/* the head the handler wrote goes first */
+	send_out(c, call->out);
+	buf_reset(call->out);
+	return call->conn;
+}
+
+void api_conn_write(struct api_conn *k, const void *p, size_t n)
+{
+	struct conn *c = (struct conn *)k;
+	_cleanup_buf_ struct buf b = BUF_INIT;
+
+	if (!n || c->closing)
+		return;
+	buf_append(&b, p, n);
+	send_out(c, &b);
+}
+
+size_t api_conn_queued(const struct api_conn *k)
+{
+	const struct conn *c = (const struct conn *)k;
+
+	return uv_stream_get_write_queue_size((const uv_stream_t *)&c->pipe);
+}
+
+void api_conn_read(struct api_conn *k, int on)
+{
+	struct conn *c = (struct conn *)k;
+
+	if (!c->taken || !c->hijacked || c->closing)
+		return;
+	if (!on && c->reading) {
+		uv_read_stop((uv_stream_t *)&c->pipe);
+		c->reading = 0;
+		c->paused = 1;
+	} else if (on && c->paused) {
+		c->paused = 0;
+		if (uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read) == 0)
+			c->reading = 1;
+	}
+}
+
+void api_conn_done(struct api_conn *k, int keepalive)
+{
+	struct conn *c = (struct conn *)k;
+
+	c->ops = NULL;
+	c->ud = NULL;
+	if (c->in_handler) {
+		/* process() is still on this request: it finishes it */
+		c->taken = 0;
+		c->done_pending = 1;
+		c->done_keepalive = keepalive && !c->hijacked;
+		return;
+	}
+	c->taken = 0;
+	if (c->closing)
+		return;
+	if (!keepalive || c->hijacked || c->srv->stopping) {
+		conn_finish(c);
+		return;
+	}
+	uv_timer_start(&c->timer, on_timer, c->srv->idle_ms, 0);
+	if (!c->reading)
+		resume_reading(c);
+	else
+		process(c);
+}
+
 /* ---- start-up and shut-down ---- */
 
 static void on_signal(uv_signal_t *s, int signum)
@@ -390,6 +539,8 @@ static void on_signal(uv_signal_t *s, int signum)
 	uv_close((uv_handle_t *)&srv->listener, NULL);
 	uv_close((uv_handle_t *)&srv->sigterm, NULL);
 	uv_close((uv_handle_t *)&srv->sigint, NULL);
+	/* the runtimes run on: only our handles on them go */
+	api_sup_shutdown(srv->ctx.sup);
 	/* Answers are written synchronously into queues: end each connection
 	 * once its queue is flushed. */
 	for (c = srv->conns; c; c = next) {
@@ -529,12 +680,17 @@ static int serve(struct server *srv, struct err *e)
 	uv_signal_start(&srv->sigterm, on_signal, SIGTERM);
 	uv_signal_start(&srv->sigint, on_signal, SIGINT);
 	signal(SIGPIPE, SIG_IGN);
+	srv->ctx.sup = api_sup_new(srv->loop);
+	api_sup_reconcile(srv->ctx.sup);
 	log_info("listening on %s (pid %ld, API %s)", srv->ctx.socket_path, srv->ctx.pid,
 		 API_VERSION);
 	uv_run(srv->loop, UV_RUN_DEFAULT);
 	/* Removed before the lock is released, so a successor never sees ours. */
 	unlink(srv->ctx.socket_path);
 	unlink(buf_str(&srv->pid_path));
+	api_exec_free_all(srv->ctx.sup);
+	api_events_free(srv->ctx.sup);
+	api_sup_free(srv->ctx.sup);
 	uv_loop_close(srv->loop);
 	log_info("stopped after %lu requests", srv->ctx.requests);
 	return 0;

@@ -63,6 +63,43 @@ else
 	for i in 1 2 3 4 5 6 7 8; do skip "curl not installed"; done
 fi
 
+# Hostile container requests: clean 4xx answers, the server stays up.
+if have curl; then
+	code() { curl -s --max-time 5 --unix-socket "$SOCK" -o /dev/null -w '%{http_code}' "$@"; }
+	body() { curl -s --max-time 5 --unix-socket "$SOCK" "$@"; }
+	J='Content-Type: application/json'
+	C=http://d/v1.45/containers
+	ok $([ "$(code -X POST -H "$J" -d '{"Image":' $C/create)" = 400 ] && echo 0 || echo 1) "create with invalid JSON -> 400"
+	ok $([ "$(code -X POST -H "$J" -d '[1,2]' $C/create)" = 400 ] && echo 0 || echo 1) "create with a JSON list -> 400"
+	ok $([ "$(code -X POST -H "$J" -d '{"Image":"a"}' "$C/create?name=a/b")" = 400 ] && echo 0 || echo 1) "create ?name=a/b -> 400"
+	ok $([ "$(code -X POST -H "$J" -d '{"Image":"a"}' "$C/create?name=a%2Fb")" = 400 ] && echo 0 || echo 1) "create ?name=a%2Fb -> 400"
+	ok $([ "$(code -X POST -H "$J" -d '{"Image":"a"}' "$C/create?name=..")" = 400 ] && echo 0 || echo 1) "create ?name=.. -> 400"
+	ok $([ "$(code -X POST -H "$J" -d '{"Image":"a"}' "$C/create?name=a%00b")" = 400 ] && echo 0 || echo 1) "create ?name=a%00b (NUL) -> 400"
+	ok $([ "$(code -X POST -H "$J" -d '{"Image":"a","Cmd":["x\u0000y"]}' $C/create)" = 400 ] && echo 0 || echo 1) "create with NUL inside Cmd -> 400"
+	head -c 2000000 /dev/zero | tr '\0' ' ' >"$T/big.json"; echo '{"Image":"a"}' >>"$T/big.json"
+	ok $([ "$(code -X POST -H "$J" --data-binary @"$T/big.json" $C/create)" = 400 ] && echo 0 || echo 1) "create with a 2 MB body -> 400"
+	out=$(body -X POST -H "$J" -d '{"Image":"nosuch/image:1"}' $C/create)
+	case $out in *"No such image: nosuch/image:1"*) ok 0 "create of an image not stored -> No such image";; *) ok 1 "no such image: $out";; esac
+	ok $([ "$(code -X POST -H "$J" -d '{"Image":"nosuch/image:1"}' $C/create)" = 404 ] && echo 0 || echo 1) "... with 404, so docker run pulls"
+	ok $([ "$(code $C/a%00b/json)" = 400 ] && echo 0 || echo 1) "a container id with NUL -> 400"
+	ok $([ "$(code $C/..%2F..%2Fetc/json)" = 404 ] && echo 0 || echo 1) "a container id ../../etc -> 404"
+	ok $([ "$(code $C/../json)" = 404 ] && echo 0 || echo 1) "a container id .. -> 404"
+	bad=0
+	for req in "GET $C/nosuch/json" "POST $C/nosuch/start" "POST $C/nosuch/stop" "POST $C/nosuch/kill" \
+		"POST $C/nosuch/wait" "POST $C/nosuch/attach?stream=1" "GET $C/nosuch/logs?stdout=1" \
+		"DELETE $C/nosuch" "POST $C/nosuch/exec" "GET http://d/v1.45/exec/nosuch/json" \
+		"POST http://d/v1.45/exec/nosuch/start"; do
+		set -- $req
+		[ "$(code -X "$1" -H "$J" -d '{}' "$2")" = 404 ] || { bad=1; echo "# $req: not 404"; }
+	done
+	ok $bad "11 endpoints on a container or exec that does not exist -> 404"
+	ok $([ "$(code "$C/json?filters=notjson")" = 400 ] && echo 0 || echo 1) "list with filters that are not JSON -> 400"
+	ok $([ "$(body "$C/json?all=1")" = "[]" ] && echo 0 || echo 1) "list: no containers"
+	ok $([ "$(body http://d/_ping)" = OK ] && echo 0 || echo 1) "the server is still up"
+else
+	for i in $(seq 18); do skip "curl not installed"; done
+fi
+
 if have python3; then
 	out=$(python3 - "$SOCK" <<'PY'
 import socket, sys, time, threading

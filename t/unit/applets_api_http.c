@@ -288,6 +288,12 @@ static void test_router_and_writer(void)
 	   pr[0].n == 3 && memcmp(pr[0].s, "abc", 3) == 0, "{id} captured");
 	ok(!api_route_match("/containers/{id}/json", "/containers//json", pr, &n), "empty {id}");
 	ok(!api_route_match("/containers/{id}/json", "/containers/a/b/json", pr, &n), "{id} is one segment");
+	ok(api_route_match("/images/{name*}/json", "/images/docker.io/a/b:1/json", pr, &n) && n == 1 &&
+	   pr[0].n == 15 && memcmp(pr[0].s, "docker.io/a/b:1", 15) == 0, "{name*} spans slashes");
+	ok(api_route_match("/images/{name*}", "/images/a/b", pr, &n) && pr[0].n == 3,
+	   "{name*} at the end: the rest");
+	ok(!api_route_match("/images/{name*}/json", "/images/json", pr, &n), "{name*} is not empty");
+	ok(!api_route_match("/images/{name*}/json", "/images/a/jsonx", pr, &n), "{name*}: the tail must match");
 
 	api_write_error(&out, 404, "page not found", 1, 0);
 	ok(strstr(buf_str(&out), "HTTP/1.1 404 Not Found\r\n") == buf_str(&out), "status line");

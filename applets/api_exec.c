@@ -1,0 +1,433 @@
+/* The exec endpoints (see applets/api_handlers.h): POST
+ * /containers/{id}/exec records what to run, POST /exec/{id}/start runs it
+ * on the container's runtime link as a process of its own (CREATE and
+ * START on a fresh stream, applets/runtime.h) and, unless Detach, hijacks
+ * the connection for its stdio; GET /exec/{id}/json reports Running and
+ * ExitCode (docker exec reads the status there once the stream ended, so
+ * it is recorded before the stream is closed); POST /exec/{id}/resize.
+ *
+ * Records live in memory only (a restart of the server forgets them, as
+ * the runtime link they ran on is gone too), at most EXEC_RECORDS_MAX:
+ * past that the oldest finished one is dropped. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "applets/api_ctr.h"
+#include "applets/api_handlers.h"
+#include "applets/api_http.h"
+#include "applets/api_router.h"
+#include "initrd/agent.h"
+#include "lib/buf.h"
+#include "lib/err.h"
+#include "lib/jsonx.h"
+#include "lib/mem.h"
+
+#define EXEC_RECORDS_MAX 1024
+#define EXEC_BODY_MAX ((size_t)1 << 20)
+#define EXEC_ARGS_MAX 4096
+
+struct api_exec {
+	struct api_exec *next;
+	char id[BUNDLE_ID_LEN + 1];
+	char ctr[BUNDLE_ID_LEN + 1];
+	json_t *cmd, *env;          /* arrays of strings */
+	char *user, *workdir;
+	bool tty, in, out, err;
+	unsigned rows, cols;
+	bool started, running, done;
+	int exit_code, oks;
+	struct api_sub sub;
+	struct api_conn *k;
+	int keepalive;
+};
+
+static void exec_free(struct api_exec *x)
+{
+	api_ctr_unsubscribe(&x->sub);
+	json_decref(x->cmd);
+	json_decref(x->env);
+	free(x->user);
+	free(x->workdir);
+	free(x);
+}
+
+void api_exec_free_all(struct api_sup *s)
+{
+	struct api_exec **head = api_sup_execs(s), *x;
+
+	while ((x = *head)) {
+		*head = x->next;
+		exec_free(x);
+	}
+}
+
+static struct api_exec *exec_find(struct api_call *c, size_t i)
+{
+	_cleanup_buf_ struct buf q = BUF_INIT;
+
+	api_param_str(c, i, &q);
+	for (struct api_exec *x = *api_sup_execs(c->ctx->sup); x; x = x->next)
+		if (strcmp(x->id, buf_str(&q)) == 0)
+			return x;
+	api_reply_error(c, 404, "No such exec instance: %.64s", buf_str(&q));
+	return NULL;
+}
+
+/* Keep the list bounded: drop the oldest finished record; -1 when all
+ * EXEC_RECORDS_MAX still run. */
+static int exec_trim(struct api_sup *s)
+{
+	struct api_exec **pp, **victim = NULL;
+	size_t n = 0;
+
+	for (pp = api_sup_execs(s); *pp; pp = &(*pp)->next) {
+		n++;
+		if ((*pp)->done && !(*pp)->k)
+			victim = pp;   /* the last one found is the oldest */
+	}
+	if (n < EXEC_RECORDS_MAX)
+		return 0;
+	if (!victim)
+		return -1;
+	{
+		struct api_exec *x = *victim;
+		*victim = x->next;
+		exec_free(x);
+	}
+	return 0;
+}
+
+static int strv_copy(json_t *j, const char *key, bool need, json_t **out, struct err *e)
+{
+	json_t *v = json_object_get(j, key), *s;
+	size_t i;
+
+	*out = json_array();
+	if (!v || json_is_null(v))
+		return need ? err_set(e, -EINVAL, "No exec command specified") : 0;
+	if (!json_is_array(v) || json_array_size(v) > EXEC_ARGS_MAX ||
+	    (need && !json_array_size(v)))
+		return err_set(e, -EINVAL, "%s must be a non-empty list of strings", key);
+	json_array_foreach(v, i, s) {
+		if (!json_is_string(s) || strlen(json_string_value(s)) != json_string_length(s))
+			return err_set(e, -EINVAL, "%s[%zu] must be a string without NUL bytes", key, i);
+		json_array_append(*out, s);
+	}
+	return 0;
+}
+
+static int exec_parse(struct api_exec *x, const char *body, size_t len, struct err *e)
+{
+	json_t *j __attribute__((cleanup(jsonx_decrefp))) = NULL;
+	json_t *cs;
+	const char *u, *w;
+	int rc;
+
+	if (!(j = jsonx_parse(body, len, EXEC_BODY_MAX, "the request", e)))
+		return -EINVAL;
+	if (!json_is_object(j))
+		return err_set(e, -EINVAL, "the request is not a JSON object");
+	if ((rc = strv_copy(j, "Cmd", true, &x->cmd, e)) < 0 ||
+	    (rc = strv_copy(j, "Env", false, &x->env, e)) < 0)
+		return rc;
+	u = jsonx_str(j, "User");
+	w = jsonx_str(j, "WorkingDir");
+	if ((u && strlen(u) != json_string_length(json_object_get(j, "User"))) ||
+	    (w && strlen(w) != json_string_length(json_object_get(j, "WorkingDir"))))
+		return err_set(e, -EINVAL, "User and WorkingDir must not contain NUL bytes");
+	x->user = u && *u ? xstrdup(u) : NULL;
+	x->workdir = w && *w ? xstrdup(w) : NULL;
+	x->tty = json_is_true(json_object_get(j, "Tty"));
+	x->in = json_is_true(json_object_get(j, "AttachStdin"));
+	x->out = json_is_true(json_object_get(j, "AttachStdout"));
+	x->err = json_is_true(json_object_get(j, "AttachStderr"));
+	x->rows = 24;
+	x->cols = 80;
+	cs = json_object_get(j, "ConsoleSize");
+	if (json_is_array(cs) && json_array_size(cs) == 2 &&
+	    json_integer_value(json_array_get(cs, 0)) > 0 &&
+	    json_integer_value(json_array_get(cs, 0)) < 65536 &&
+	    json_integer_value(json_array_get(cs, 1)) > 0 &&
+	    json_integer_value(json_array_get(cs, 1)) < 65536) {
+		x->rows = (unsigned)json_integer_value(json_array_get(cs, 0));
+		x->cols = (unsigned)json_integer_value(json_array_get(cs, 1));
+	}
+	return 0;
+}
+
+void api_exec_create_h(struct api_call *c)
+{
+	char id[BUNDLE_ID_LEN + 1];
+	struct api_exec *x;
+	struct err e = ERR_INIT;
+	struct api_ctr *r;
+
+	if (api_param_ctr(c, 0, id) < 0)
+		return;
+	r = api_ctr_get(c->ctx->sup, id);
+	if (api_ctr_link(r, &e) < 0 || !api_ctr_running(r)) {
+		api_reply_error(c, 409, "Container %s is not running", id);
+		return;
+	}
+	x = xcalloc(1, sizeof(*x));
+	if (exec_parse(x, c->body, c->body_len, &e) < 0) {
+		exec_free(x);
+		api_reply_error(c, 400, "%s", e.msg);
+		return;
+	}
+	if (exec_trim(c->ctx->sup) < 0) {
+		exec_free(x);
+		api_reply_error(c, 409, "too many exec instances (%d) still running",
+				EXEC_RECORDS_MAX);
+		return;
+	}
+	bundle_new_id(x->id);
+	snprintf(x->ctr, sizeof(x->ctr), "%s", id);
+	x->next = *api_sup_execs(c->ctx->sup);
+	*api_sup_execs(c->ctx->sup) = x;
+	api_reply_json(c, 201, json_pack("{s:s}", "Id", x->id));
+}
+
+/* ---- the running process ---- */
+
+static void x_end(struct api_exec *x)
+{
+	struct api_conn *k = x->k;
+
+	x->k = NULL;
+	x->running = false;
+	x->done = true;
+	api_ctr_unsubscribe(&x->sub);
+	if (k)
+		api_conn_done(k, 0);
+}
+
+static void x_write(struct api_exec *x, int fd, const void *p, size_t n)
+{
+	_cleanup_buf_ struct buf b = BUF_INIT;
+
+	if (!x->k)
+		return;
+	api_frame(&b, x->tty, fd, p, n);
+	api_conn_write(x->k, b.data, b.len);
+}
+
+static void x_output(struct api_sub *s, int fd, const void *p, size_t n)
+{
+	struct api_exec *x = s->ud;
+
+	if ((fd == 1 && x->out) || (fd == 2 && x->err))
+		x_write(x, fd, p, n);
+}
+
+static void x_ok(struct api_sub *s)
+{
+	struct api_exec *x = s->ud;
+
+	if (++x->oks == 2)
+		x->running = true;
+}
+
+static void x_error(struct api_sub *s, int code, const char *msg)
+{
+	struct api_exec *x = s->ud;
+	_cleanup_buf_ struct buf m = BUF_INIT;
+
+	/* the process could not be made or started: Docker's 126/127 */
+	buf_printf(&m, "container exec: %s\n", msg);
+	x_write(x, 2, m.data, m.len);
+	x->exit_code = code == -ENOENT ? 127 : 126;
+	x_end(x);
+}
+
+static void x_exit(struct api_sub *s, int status)
+{
+	struct api_exec *x = s->ud;
+
+	x->exit_code = status < 0 ? 137 : status;
+	x_end(x);
+}
+
+static void x_writable(struct api_sub *s);
+
+static const struct api_sub_ops exec_ops = {
+	.output = x_output, .ok = x_ok, .error = x_error, .exit = x_exit, .writable = x_writable,
+};
+
+static void x_stdin(struct api_exec *x, const char *p, size_t n, bool eof)
+{
+	_cleanup_buf_ struct buf b = BUF_INIT;
+	struct err e = ERR_INIT;
+
+	if (!x->sub.ctr || !x->in)
+		return;
+	while (n) {
+		size_t m = n > AGENT_DATA_CHUNK ? AGENT_DATA_CHUNK : n;
+		agent_put_raw(&b, AGENT_STDIN, x->sub.stream, 0, p, m, &e);
+		p += m;
+		n -= m;
+	}
+	if (eof)
+		agent_put_raw(&b, AGENT_STDIN, x->sub.stream, AGENT_FLAG_EOF, NULL, 0, &e);
+	api_ctr_send(x->sub.ctr, &b, &e);
+}
+
+static void c_data(void *ud, const char *p, size_t n)
+{
+	struct api_exec *x = ud;
+
+	x_stdin(x, p, n, false);
+	/* the runtime takes stdin slower than the client sends it */
+	if (x->k && x->sub.ctr && api_ctr_queued(x->sub.ctr) > API_CTR_SEND_MAX)
+		api_conn_read(x->k, 0);
+}
+
+static void x_writable(struct api_sub *s)
+{
+	struct api_exec *x = s->ud;
+
+	if (x->k)
+		api_conn_read(x->k, 1);
+}
+
+static void c_eof(void *ud)
+{
+	x_stdin(ud, NULL, 0, true);
+}
+
+static void c_drain(void *ud)
+{
+	struct api_exec *x = ud;
+
+	if (x->sub.ctr)
+		api_ctr_flow(x->sub.ctr);
+}
+
+/* the client went away: the process runs on, its stdin closed and its
+ * output dropped (docker exec's behaviour) */
+static void c_closed(void *ud)
+{
+	struct api_exec *x = ud;
+
+	x->k = NULL;
+	x->sub.conn = NULL;
+	if (x->in)
+		x_stdin(x, NULL, 0, true);
+}
+
+static const struct api_stream_ops exec_conn_ops = {
+	.data = c_data, .eof = c_eof, .drain = c_drain, .closed = c_closed,
+};
+
+static int spec_frames(struct api_exec *x, struct buf *b, struct err *e)
+{
+	size_t n = json_array_size(x->cmd), m = json_array_size(x->env), i;
+	const char **argv = xcalloc(n + 1, sizeof(char *));
+	const char **env = xcalloc(m + 1, sizeof(char *));
+	struct agent_proc_spec sp = { 0 };
+	int rc;
+
+	for (i = 0; i < n; i++)
+		argv[i] = json_string_value(json_array_get(x->cmd, i));
+	for (i = 0; i < m; i++)
+		env[i] = json_string_value(json_array_get(x->env, i));
+	sp.argv = argv;
+	sp.env = env;
+	sp.cwd = x->workdir;
+	sp.user = x->user;
+	sp.tty = x->tty;
+	sp.open_stdin = x->in;
+	sp.rows = (uint16_t)x->rows;
+	sp.cols = (uint16_t)x->cols;
+	rc = agent_put_create(b, x->sub.stream, &sp, e);
+	if (rc == 0)
+		rc = agent_put_raw(b, AGENT_START, x->sub.stream, 0, NULL, 0, e);
+	free(argv);
+	free(env);
+	return rc;
+}
+
+void api_exec_start_h(struct api_call *c)
+{
+	_cleanup_buf_ struct buf b = BUF_INIT;
+	json_t *j __attribute__((cleanup(jsonx_decrefp))) = NULL;
+	struct api_exec *x;
+	struct api_ctr *r;
+	struct err e = ERR_INIT;
+	bool detach;
+
+	if (!(x = exec_find(c, 0)))
+		return;
+	if (c->body_len && !(j = jsonx_parse(c->body, c->body_len, EXEC_BODY_MAX, "the request", &e))) {
+		api_reply_error(c, 400, "%s", e.msg);
+		return;
+	}
+	detach = json_is_true(json_object_get(j, "Detach"));
+	if (x->started) {
+		api_reply_error(c, 409, "Exec %s has already been started", x->id);
+		return;
+	}
+	r = api_ctr_get(c->ctx->sup, x->ctr);
+	if (api_ctr_link(r, &e) < 0 || !api_ctr_running(r)) {
+		api_reply_error(c, 409, "Container %s is not running", x->ctr);
+		return;
+	}
+	x->sub.stream = api_ctr_new_stream(r);
+	if (spec_frames(x, &b, &e) < 0 || api_ctr_send(r, &b, &e) < 0) {
+		api_reply_error(c, 500, "%s", e.msg);
+		return;
+	}
+	x->started = true;
+	x->sub.ops = &exec_ops;
+	x->sub.ud = x;
+	api_ctr_subscribe(r, &x->sub);
+	if (detach) {
+		api_reply_text(c, 200, NULL, "");
+		return;
+	}
+	api_hijack_head(c, x->tty, c->out);
+	x->k = api_call_take(c, &exec_conn_ops, x, 1);
+	x->sub.conn = x->k;
+}
+
+void api_exec_inspect_h(struct api_call *c)
+{
+	struct api_exec *x;
+
+	if (!(x = exec_find(c, 0)))
+		return;
+	api_reply_json(c, 200,
+		       json_pack("{s:s, s:b, s:o, s:{s:b, s:s, s:O, s:b, s:s}, s:b, s:b, s:b,"
+				 " s:s, s:i, s:b, s:s}",
+				 "ID", x->id, "Running", x->running || (x->started && !x->done),
+				 "ExitCode", x->done ? json_integer(x->exit_code) : json_null(),
+				 "ProcessConfig", "tty", x->tty, "entrypoint",
+				 json_string_value(json_array_get(x->cmd, 0)), "arguments", x->cmd,
+				 "privileged", 0, "user", x->user ? x->user : "", "OpenStdin", x->in,
+				 "OpenStderr", x->err, "OpenStdout", x->out, "ContainerID", x->ctr,
+				 "Pid", 0, "CanRemove", 0, "DetachKeys", ""));
+}
+
+void api_exec_resize_h(struct api_call *c)
+{
+	_cleanup_buf_ struct buf b = BUF_INIT;
+	struct api_exec *x;
+	struct err e = ERR_INIT;
+	long h, w;
+
+	if (!(x = exec_find(c, 0)))
+		return;
+	if (api_query_long(c, "h", 0, &h) < 0 || api_query_long(c, "w", 0, &w) < 0 || h < 0 ||
+	    w < 0 || h > 65535 || w > 65535) {
+		api_reply_error(c, 400, "invalid h or w");
+		return;
+	}
+	if (!x->sub.ctr) {
+		api_reply_error(c, 409, "Exec %s is not running", x->id);
+		return;
+	}
+	if (h && w && agent_put_resize(&b, x->sub.stream, (uint16_t)h, (uint16_t)w, &e) == 0)
+		api_ctr_send(x->sub.ctr, &b, &e);
+	api_reply_text(c, 200, NULL, "");
+}

@@ -1,0 +1,487 @@
+/* Image endpoints of the Docker Engine API (issue #6), listed in
+ * applets/api_router.c's table: GET /images/json, GET /images/{name}/json,
+ * POST /images/create (pull), POST /images/{name}/tag, DELETE
+ * /images/{name}.  Names may contain slashes ({name*} routes).
+ *
+ * A pull runs on libuv's thread pool (oci/pull.h, the same code as
+ * `container image pull`); its plain progress lines come back through a
+ * pipe read by the loop and go to the client as Docker's JSON progress
+ * messages ({"status": ...}), then the digest, or {"error": ...}.  The
+ * registry credentials are ours (`container registry login`, DOCKER_CONFIG);
+ * the client's X-Registry-Auth is not used.  Tag and delete change only
+ * the names (images.json); blobs go with `container image prune`. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <uv.h>
+
+#include "applets/api_ctr.h"
+#include "applets/api_handlers.h"
+#include "applets/api_http.h"
+#include "applets/api_router.h"
+#include "applets/image.h"
+#include "lib/buf.h"
+#include "lib/err.h"
+#include "lib/jsonx.h"
+#include "lib/mem.h"
+#include "oci/creds.h"
+#include "oci/images.h"
+#include "oci/manifest.h"
+#include "oci/pull.h"
+#include "oci/ref.h"
+#include "oci/store.h"
+
+#define PROGRESS_LINE_MAX 4096
+
+static void rfc3339(long long t, char *out, size_t n)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* docker.io/library/alpine:latest -> alpine:latest, as docker shows it */
+static json_t *familiar(const char *name)
+{
+	struct ref r;
+	_cleanup_buf_ struct buf b = BUF_INIT;
+
+	if (ref_parse(name, 0, &r, NULL) < 0)
+		return json_string(name);
+	ref_format_familiar(&r, &b);
+	return json_string(buf_str(&b));
+}
+
+/* Platform manifest and config of an entry: size, config JSON. */
+static int entry_details(struct store *s, const struct images_entry *en, long long *size,
+			 json_t **config, struct err *e)
+{
+	_cleanup_buf_ struct buf cfg = BUF_INIT;
+	struct manifest *m = NULL;
+	struct digest md;
+	int rc;
+
+	*size = 0;
+	if (config)
+		*config = NULL;
+	if ((rc = pull_resolve_local(s, &en->digest, en->media_type, NULL, &md, &m, e)) < 0)
+		return rc;
+	*size = m->config.size;
+	for (size_t i = 0; i < m->n_layers; i++)
+		*size += m->layers[i].size;
+	if (config) {
+		rc = store_read_blob(s, &m->config.digest, IMAGE_CONFIG_MAX_BYTES, &cfg, e);
+		if (rc == 0 && !(*config = jsonx_parse(cfg.data, cfg.len, IMAGE_CONFIG_MAX_BYTES,
+						       "image config", e)))
+			rc = -EBADMSG;
+	}
+	manifest_free(m);
+	return rc;
+}
+
+static int open_both(struct api_call *c, int flags, struct images **im, struct store **s)
+{
+	struct err e = ERR_INIT;
+
+	*im = NULL;
+	if (s)
+		*s = NULL;
+	if (images_open(c->ctx->data_dir, flags, im, &e) < 0 ||
+	    (s && store_open(c->ctx->data_dir, s, &e) < 0)) {
+		images_close(*im);
+		api_reply_error(c, 500, "%s", e.msg);
+		return -1;
+	}
+	return 0;
+}
+
+void api_image_list_h(struct api_call *c)
+{
+	struct images *im;
+	struct store *s;
+	json_t *out = json_array();
+
+	if (open_both(c, 0, &im, &s) < 0) {
+		json_decref(out);
+		return;
+	}
+	for (size_t i = 0; i < images_count(im); i++) {
+		const struct images_entry *en = images_at(im, i);
+		json_t *tags = json_array();
+		long long size;
+		size_t j;
+
+		/* one entry per digest, with all its names; the first name seen
+		 * stands for it */
+		for (j = 0; j < i && strcmp(images_at(im, j)->digest.s, en->digest.s) != 0; j++)
+			;
+		if (j < i) {
+			json_decref(tags);
+			continue;
+		}
+		for (j = i; j < images_count(im); j++)
+			if (strcmp(images_at(im, j)->digest.s, en->digest.s) == 0)
+				json_array_append_new(tags, familiar(images_at(im, j)->name));
+		entry_details(s, en, &size, NULL, NULL);
+		json_array_append_new(out, json_pack("{s:s, s:s, s:o, s:[], s:I, s:I, s:I, s:{},"
+						     " s:i, s:i}", "Id", en->digest.s, "ParentId", "",
+						     "RepoTags", tags, "RepoDigests", "Created",
+						     (json_int_t)en->created, "Size", (json_int_t)size,
+						     "VirtualSize", (json_int_t)size, "Labels",
+						     "Containers", -1, "SharedSize", -1));
+	}
+	store_close(s);
+	images_close(im);
+	api_reply_json(c, 200, out);
+}
+
+/* The entry named by path parameter 0; NULL after a 404. */
+static const struct images_entry *find(struct api_call *c, struct images *im, struct buf *q)
+{
+	const struct images_entry *en;
+	struct err e = ERR_INIT;
+	int rc;
+
+	api_param_str(c, 0, q);
+	if ((rc = images_resolve(im, buf_str(q), &en, &e)) == 0)
+		return en;
+	if (rc == -ENOENT)
+		api_reply_error(c, 404, "No such image: %.256s", buf_str(q));
+	else
+		api_reply_error(c, 400, "%s", e.msg);
+	return NULL;
+}
+
+void api_image_inspect_h(struct api_call *c)
+{
+	_cleanup_buf_ struct buf q = BUF_INIT;
+	const struct images_entry *en;
+	struct images *im;
+	struct store *s;
+	struct err e = ERR_INIT;
+	json_t *config = NULL, *tags = json_array(), *diff;
+	long long size;
+	char when[32];
+
+	if (open_both(c, 0, &im, &s) < 0) {
+		json_decref(tags);
+		return;
+	}
+	if ((en = find(c, im, &q)) && entry_details(s, en, &size, &config, &e) < 0) {
+		api_reply_error(c, 500, "%s", e.msg);
+		en = NULL;
+	}
+	if (en) {
+		for (size_t j = 0; j < images_count(im); j++)
+			if (strcmp(images_at(im, j)->digest.s, en->digest.s) == 0)
+				json_array_append_new(tags, familiar(images_at(im, j)->name));
+		rfc3339(en->created, when, sizeof(when));
+		diff = json_object_get(json_object_get(config, "rootfs"), "diff_ids");
+		api_reply_json(c, 200, json_pack(
+			"{s:s, s:O, s:[], s:s, s:s, s:s, s:O, s:s, s:s, s:s, s:I, s:I,"
+			" s:{s:s, s:O}, s:{s:s}}",
+			"Id", en->digest.s, "RepoTags", tags, "RepoDigests", "Parent", "", "Comment", "",
+			"Created", jsonx_str(config, "created") ? jsonx_str(config, "created") : when,
+			"Config", json_object_get(config, "config") ? json_object_get(config, "config")
+								   : json_null(),
+			"Architecture", jsonx_str(config, "architecture") ? jsonx_str(config, "architecture") : "",
+			"Os", jsonx_str(config, "os") ? jsonx_str(config, "os") : "", "DockerVersion", "",
+			"Size", (json_int_t)size, "VirtualSize", (json_int_t)size, "RootFS", "Type",
+			"layers", "Layers", json_is_array(diff) ? diff : json_null(), "Metadata",
+			"LastTagTime", when));
+	}
+	json_decref(tags);
+	json_decref(config);
+	store_close(s);
+	images_close(im);
+}
+
+void api_image_tag_h(struct api_call *c)
+{
+	_cleanup_buf_ struct buf q = BUF_INIT, repo = BUF_INIT, tag = BUF_INIT, name = BUF_INIT;
+	const struct images_entry *en;
+	struct images *im;
+	struct err e = ERR_INIT;
+	struct digest d;
+	char *mt;
+	long long size;
+	int rc;
+
+	if (api_query_get(c->query, c->query_len, "repo", &repo) <= 0 || !repo.len ||
+	    api_query_get(c->query, c->query_len, "tag", &tag) < 0) {
+		api_reply_error(c, 400, "repo is required");
+		return;
+	}
+	buf_printf(&name, "%s%s%s", buf_str(&repo), tag.len ? ":" : "", buf_str(&tag));
+	if (open_both(c, IMAGES_WRITE, &im, NULL) < 0)
+		return;
+	if (!(en = find(c, im, &q))) {
+		images_close(im);
+		return;
+	}
+	d = en->digest;
+	size = en->size;
+	mt = xstrdup(en->media_type);
+	rc = images_tag(im, buf_str(&name), mt, &d, size, 0, &e);
+	if (rc == 0)
+		rc = images_save(im, &e);
+	free(mt);
+	images_close(im);
+	if (rc < 0)
+		api_reply_error(c, rc == -EINVAL ? 400 : 500, "%s", e.msg);
+	else
+		api_reply_text(c, 201, NULL, "");
+}
+
+void api_image_delete_h(struct api_call *c)
+{
+	_cleanup_buf_ struct buf q = BUF_INIT;
+	const struct images_entry *en;
+	struct images *im;
+	struct err e = ERR_INIT;
+	struct ref r;
+	json_t *out = json_array();
+	int rc = 0;
+
+	if (open_both(c, IMAGES_WRITE, &im, NULL) < 0) {
+		json_decref(out);
+		return;
+	}
+	if (!(en = find(c, im, &q))) {
+		json_decref(out);
+		images_close(im);
+		return;
+	}
+	/* a name drops that name; an id or digest drops every name of it */
+	if (ref_parse(buf_str(&q), 0, &r, NULL) == 0 && !r.has_digest &&
+	    strncmp(buf_str(&q), "sha256:", 7) != 0 && strspn(buf_str(&q), "0123456789abcdef") != q.len) {
+		json_array_append_new(out, json_pack("{s:o}", "Untagged", familiar(en->name)));
+		rc = images_untag(im, en->name, &e);
+	} else {
+		struct digest d = en->digest;
+		for (size_t i = 0; i < images_count(im); i++)
+			if (strcmp(images_at(im, i)->digest.s, d.s) == 0)
+				json_array_append_new(out, json_pack("{s:o}", "Untagged",
+								     familiar(images_at(im, i)->name)));
+		json_array_append_new(out, json_pack("{s:s}", "Deleted", d.s));
+		rc = images_untag_digest(im, &d, &e) < 0 ? -EIO : 0;
+	}
+	if (rc == 0)
+		rc = images_save(im, &e);
+	images_close(im);
+	if (rc < 0) {
+		json_decref(out);
+		api_reply_error(c, 500, "%s", e.msg);
+		return;
+	}
+	api_reply_json(c, 200, out);
+}
+
+/* ---- pull ---- */
+
+struct pull_job {
+	uv_work_t w;
+	uv_pipe_t progress;        /* read end of the thread's progress lines */
+	int wfd;
+	char *ref, *platform;
+	const char *data_dir;
+	struct pull_result res;
+	struct err e;
+	int rc;
+	struct api_conn *k;
+	int keepalive;
+	bool work_done, pipe_done, eof;
+	struct buf line;
+	char rbuf[4096];
+};
+
+static void job_free(struct pull_job *j)
+{
+	free(j->ref);
+	free(j->platform);
+	buf_free(&j->line);
+	free(j);
+}
+
+static void pipe_closed(uv_handle_t *h)
+{
+	struct pull_job *j = h->data;
+
+	j->pipe_done = true;
+	if (j->work_done)
+		job_free(j);
+}
+
+static void send_msg(struct pull_job *j, json_t *v)
+{
+	_cleanup_buf_ struct buf b = BUF_INIT, chunk = BUF_INIT;
+
+	if (j->k && v && jsonx_dump_buf(v, JSON_COMPACT, &b, NULL) == 0) {
+		buf_putc(&b, '\n');
+		api_write_chunk(&chunk, b.data, b.len);
+		api_conn_write(j->k, chunk.data, chunk.len);
+	}
+	json_decref(v);
+}
+
+/* Both the pull and its progress are over: the last words. */
+static void finish(struct pull_job *j)
+{
+	_cleanup_buf_ struct buf b = BUF_INIT;
+
+	if (j->rc == 0) {
+		_cleanup_buf_ struct buf m = BUF_INIT;
+		buf_printf(&m, "Digest: %s", j->res.digest.s);
+		send_msg(j, json_pack("{s:s}", "status", buf_str(&m)));
+		buf_reset(&m);
+		buf_printf(&m, "Status: Downloaded newer image for %s", j->res.name);
+		send_msg(j, json_pack("{s:s}", "status", buf_str(&m)));
+	} else {
+		send_msg(j, json_pack("{s:{s:s}, s:s}", "errorDetail", "message", j->e.msg, "error",
+				      j->e.msg));
+	}
+	if (j->k) {
+		api_write_chunk(&b, NULL, 0);
+		api_conn_write(j->k, b.data, b.len);
+		api_conn_done(j->k, j->keepalive);
+		j->k = NULL;
+	}
+}
+
+static void progress_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
+{
+	struct pull_job *j = h->data;
+
+	(void)hint;
+	*b = uv_buf_init(j->rbuf, sizeof(j->rbuf));
+}
+
+static void progress_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
+{
+	struct pull_job *j = st->data;
+
+	if (n < 0) {
+		j->eof = true;
+		uv_close((uv_handle_t *)&j->progress, pipe_closed);
+		if (j->work_done)
+			finish(j);
+		return;
+	}
+	for (ssize_t i = 0; i < n; i++) {
+		if (b->base[i] != '\n') {
+			buf_putc(&j->line, b->base[i]);   /* past the bound: dropped */
+			continue;
+		}
+		if (j->line.len)
+			send_msg(j, json_pack("{s:s%}", "status", j->line.data, j->line.len));
+		buf_reset(&j->line);
+	}
+}
+
+static void pull_work(uv_work_t *w)
+{
+	struct pull_job *j = w->data;
+	struct pull_opts po = { 0 };
+	struct platform plat;
+	int given;
+	FILE *f = fdopen(j->wfd, "w");
+
+	if (!f) {
+		close(j->wfd);
+		j->rc = err_sys(&j->e, "fdopen");
+		return;
+	}
+	setvbuf(f, NULL, _IOLBF, 0);
+	po.progress = PULL_PROGRESS_PLAIN;
+	po.out = f;
+	creds_conn_opts_from_env(&po.conn);
+	j->rc = image_cli_platform(j->platform, NULL, NULL, &plat, &given, &j->e);
+	if (j->rc == 0) {
+		po.platform = given ? &plat : NULL;
+		j->rc = pull_image(j->data_dir, j->ref, &po, &j->res, &j->e);
+	}
+	fclose(f);   /* the loop sees the end of the progress */
+}
+
+static void pull_done(uv_work_t *w, int status)
+{
+	struct pull_job *j = w->data;
+
+	if (status < 0 && j->rc == 0)
+		j->rc = err_set(&j->e, status, "cancelled");
+	j->work_done = true;
+	if (j->eof)
+		finish(j);
+	if (j->pipe_done)
+		job_free(j);
+}
+
+static void pull_gone(void *ud)
+{
+	((struct pull_job *)ud)->k = NULL;
+}
+
+static const struct api_stream_ops pull_ops = { .closed = pull_gone };
+
+void api_image_create_h(struct api_call *c)
+{
+	_cleanup_buf_ struct buf from = BUF_INIT, tag = BUF_INIT, plat = BUF_INIT;
+	struct pull_job *j;
+	uv_loop_t *loop = api_sup_loop(c->ctx->sup);
+	int fds[2], rc;
+
+	if (api_query_get(c->query, c->query_len, "fromImage", &from) <= 0 || !from.len ||
+	    api_query_get(c->query, c->query_len, "tag", &tag) < 0 ||
+	    api_query_get(c->query, c->query_len, "platform", &plat) < 0 || from.len > 512 ||
+	    tag.len > 256) {
+		api_reply_error(c, 400, "fromImage is required (import from a file is not supported)");
+		return;
+	}
+	if (tag.len)
+		buf_printf(&from, "%s%s", strncmp(buf_str(&tag), "sha256:", 7) == 0 ? "@" : ":",
+			   buf_str(&tag));
+	if (pipe(fds) < 0) {
+		api_reply_error(c, 500, "pipe: %s", strerror(errno));
+		return;
+	}
+	fcntl(fds[0], F_SETFD, FD_CLOEXEC);
+	fcntl(fds[1], F_SETFD, FD_CLOEXEC);
+	j = xcalloc(1, sizeof(*j));
+	j->e = (struct err)ERR_INIT;
+	buf_init(&j->line, PROGRESS_LINE_MAX);
+	j->ref = buf_steal(&from);
+	j->platform = plat.len ? buf_steal(&plat) : NULL;
+	j->data_dir = c->ctx->data_dir;
+	j->keepalive = c->keepalive;
+	j->wfd = fds[1];
+	j->w.data = j;
+	uv_pipe_init(loop, &j->progress, 0);
+	j->progress.data = j;
+	if ((rc = uv_pipe_open(&j->progress, fds[0])) < 0 ||
+	    (rc = uv_read_start((uv_stream_t *)&j->progress, progress_alloc, progress_read)) < 0) {
+		close(fds[1]);
+		j->work_done = true;
+		uv_close((uv_handle_t *)&j->progress, pipe_closed);
+		api_reply_error(c, 500, "progress pipe: %s", uv_strerror(rc));
+		return;
+	}
+	api_write_head(c->out, 200, "application/json", NULL, -1, c->keepalive);
+	j->k = api_call_take(c, &pull_ops, j, 0);
+	{
+		_cleanup_buf_ struct buf m = BUF_INIT;
+		buf_printf(&m, "Pulling from %s", j->ref);
+		send_msg(j, json_pack("{s:s}", "status", buf_str(&m)));
+	}
+	if ((rc = uv_queue_work(loop, &j->w, pull_work, pull_done)) < 0) {
+		close(fds[1]);
+		j->rc = err_set(&j->e, rc, "queue: %s", uv_strerror(rc));
+		pull_done(&j->w, 0);
+	}
+}

@@ -1,0 +1,381 @@
+/* Docker's create request -> a bundle (see applets/ctrspec.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "applets/bundle.h"
+#include "applets/ctrspec.h"
+#include "applets/image.h"
+#include "initrd/guest.h"
+#include "lib/buf.h"
+#include "lib/err.h"
+#include "lib/jsonx.h"
+#include "lib/mem.h"
+#include "oci/images.h"
+#include "oci/manifest.h"
+#include "oci/pull.h"
+#include "oci/snapshot.h"
+#include "oci/store.h"
+#include "vm/vm.h"
+
+#define RW_SIZE (8ULL << 30)
+#define STRV_MAX 4096
+#define REF_MAX 512
+
+static bool str_ok(const json_t *v)
+{
+	return json_is_string(v) && strlen(json_string_value(v)) == json_string_length(v);
+}
+
+/* An optional string field: NULL when absent, null or "". */
+static int opt_str(const json_t *o, const char *key, const char **out, struct err *e)
+{
+	json_t *v = json_object_get(o, key);
+
+	*out = NULL;
+	if (!v || json_is_null(v))
+		return 0;
+	if (!str_ok(v))
+		return err_set(e, -EINVAL, "%s must be a string without NUL bytes", key);
+	if (*json_string_value(v))
+		*out = json_string_value(v);
+	return 0;
+}
+
+static int opt_bool(const json_t *o, const char *key, bool dflt, bool *out, struct err *e)
+{
+	json_t *v = json_object_get(o, key);
+
+	*out = dflt;
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_boolean(v))
+		return err_set(e, -EINVAL, "%s must be a boolean", key);
+	*out = json_is_true(v);
+	return 0;
+}
+
+static int opt_int(const json_t *o, const char *key, long long *out, struct err *e)
+{
+	json_t *v = json_object_get(o, key);
+
+	*out = 0;
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < 0)
+		return err_set(e, -EINVAL, "%s must be a non-negative integer", key);
+	*out = json_integer_value(v);
+	return 0;
+}
+
+/* Docker's StrSlice: a string or a list of strings; a copy as a JSON
+ * array, or NULL when absent/null. */
+static int strslice(const json_t *o, const char *key, json_t **out, struct err *e)
+{
+	json_t *v = json_object_get(o, key), *a;
+	size_t i;
+
+	*out = NULL;
+	if (!v || json_is_null(v))
+		return 0;
+	if (json_is_string(v)) {
+		if (!str_ok(v))
+			return err_set(e, -EINVAL, "%s contains a NUL byte", key);
+		*out = json_pack("[O]", v);
+		return 0;
+	}
+	if (!json_is_array(v) || json_array_size(v) > STRV_MAX)
+		return err_set(e, -EINVAL, "%s must be a list of at most %d strings", key, STRV_MAX);
+	a = json_array();
+	json_array_foreach(v, i, o) {
+		if (!str_ok(o)) {
+			json_decref(a);
+			return err_set(e, -EINVAL, "%s[%zu] must be a string without NUL bytes", key, i);
+		}
+		json_array_append(a, (json_t *)o);
+	}
+	*out = a;
+	return 0;
+}
+
+static int env_check(const json_t *env, struct err *e)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(env, i, v) {
+		const char *s = json_string_value(v);
+		if (!*s || *s == '=')
+			return err_set(e, -EINVAL, "invalid environment variable '%s'", s);
+	}
+	return 0;
+}
+
+static int labels_copy(const json_t *o, json_t **out, struct err *e)
+{
+	json_t *v = json_object_get(o, "Labels"), *l = json_object(), *x;
+	const char *k;
+
+	*out = l;
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_object(v))
+		return err_set(e, -EINVAL, "Labels must be an object of strings");
+	json_object_foreach(v, k, x) {
+		if (!str_ok(x) || !*k)
+			return err_set(e, -EINVAL, "label '%s' must be a string without NUL bytes", k);
+		json_object_set(l, k, x);
+	}
+	return 0;
+}
+
+static int name_check(const char *name, char **out, struct err *e)
+{
+	*out = NULL;
+	if (!name || !*name)
+		return 0;
+	if (*name == '/')
+		name++;
+	if (!bundle_name_valid(name))
+		return err_set(e, -EINVAL,
+			       "Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
+			       name);
+	*out = xstrdup(name);
+	return 0;
+}
+
+/* Memory and CPUs of HostConfig, with our defaults when unset. */
+static int resources(const json_t *hc, struct ctrspec *s, struct err *e)
+{
+	long long mem, nano;
+	int rc;
+
+	s->cpus = CTRSPEC_DEFAULT_CPUS;
+	s->memory_mib = CTRSPEC_DEFAULT_MEMORY_MIB;
+	if ((rc = opt_int(hc, "Memory", &mem, e)) < 0 || (rc = opt_int(hc, "NanoCpus", &nano, e)) < 0)
+		return rc;
+	if (mem) {
+		if (mem >> 20 < CTRSPEC_MIN_MEMORY_MIB || mem >> 20 > (1LL << 20))
+			return err_set(e, -EINVAL, "Memory must be between %d MiB and 1 TiB",
+				       CTRSPEC_MIN_MEMORY_MIB);
+		s->memory_mib = (unsigned)(mem >> 20);
+	}
+	if (nano) {
+		long long n = (nano + 999999999) / 1000000000;
+		if (n > 64)
+			return err_set(e, -EINVAL, "NanoCpus: at most 64 CPUs");
+		s->cpus = (unsigned)n;
+	}
+	return 0;
+}
+
+static int process_doc(const json_t *j, const json_t *hc, struct ctrspec *s, struct err *e)
+{
+	json_t *p = json_object(), *cmd = NULL, *ep = NULL, *env = NULL, *cs;
+	const char *user, *wd;
+	unsigned rows = 24, cols = 80;
+	int rc;
+
+	s->process = p;
+	if ((rc = strslice(j, "Cmd", &cmd, e)) < 0 || (rc = strslice(j, "Entrypoint", &ep, e)) < 0 ||
+	    (rc = strslice(j, "Env", &env, e)) < 0 || (env && (rc = env_check(env, e)) < 0) ||
+	    (rc = opt_str(j, "User", &user, e)) < 0 || (rc = opt_str(j, "WorkingDir", &wd, e)) < 0) {
+		json_decref(cmd);
+		json_decref(ep);
+		json_decref(env);
+		return rc;
+	}
+	if (cmd && json_array_size(cmd))
+		json_object_set_new(p, "cmd", cmd);
+	else
+		json_decref(cmd);
+	if (ep) {
+		/* [""] is how the docker CLI says --entrypoint "" */
+		if (json_array_size(ep) == 1 && !*json_string_value(json_array_get(ep, 0)))
+			json_array_clear(ep);
+		json_object_set_new(p, "entrypoint", ep);
+	}
+	json_object_set_new(p, "env", env ? env : json_array());
+	if (user)
+		json_object_set_new(p, "user", json_string(user));
+	if (wd) {
+		if (*wd != '/')
+			return err_set(e, -EINVAL, "the working directory '%s' is not an absolute path", wd);
+		json_object_set_new(p, "workdir", json_string(wd));
+	}
+	cs = json_object_get(hc, "ConsoleSize");
+	if (json_is_array(cs) && json_array_size(cs) == 2 &&
+	    json_integer_value(json_array_get(cs, 0)) > 0 &&
+	    json_integer_value(json_array_get(cs, 0)) < 65536 &&
+	    json_integer_value(json_array_get(cs, 1)) > 0 &&
+	    json_integer_value(json_array_get(cs, 1)) < 65536) {
+		rows = (unsigned)json_integer_value(json_array_get(cs, 0));
+		cols = (unsigned)json_integer_value(json_array_get(cs, 1));
+	}
+	json_object_set_new(p, "tty", json_boolean(s->tty));
+	json_object_set_new(p, "stdin", json_boolean(s->open_stdin));
+	json_object_set_new(p, "rows", json_integer(rows));
+	json_object_set_new(p, "cols", json_integer(cols));
+	return 0;
+}
+
+int ctrspec_parse(const char *body, size_t len, const char *name, const char *platform,
+		  struct ctrspec *s, struct err *e)
+{
+	json_t *j __attribute__((cleanup(jsonx_decrefp))) = NULL;
+	json_t *hc;
+	const char *image, *host;
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	if ((rc = name_check(name, &s->name, e)) < 0)
+		return rc;
+	if (platform && *platform) {
+		if (strlen(platform) > 64)
+			return err_set(e, -EINVAL, "invalid platform");
+		s->platform = xstrdup(platform);
+	}
+	if (!len)
+		return err_set(e, -EINVAL, "config cannot be empty in order to create a container");
+	if (!(j = jsonx_parse(body, len, CTRSPEC_BODY_MAX, "the request", e)))
+		return -EINVAL;
+	if (!json_is_object(j))
+		return err_set(e, -EINVAL, "the request is not a JSON object");
+	hc = json_object_get(j, "HostConfig");
+	if (hc && !json_is_null(hc) && !json_is_object(hc))
+		return err_set(e, -EINVAL, "HostConfig must be an object");
+	if (!json_is_object(hc))
+		hc = NULL;
+	if ((rc = opt_str(j, "Image", &image, e)) < 0)
+		return rc;
+	if (!image)
+		return err_set(e, -EINVAL, "no image was given");
+	if (strlen(image) > REF_MAX)
+		return err_set(e, -EINVAL, "the image reference is too long");
+	s->image = xstrdup(image);
+	if ((rc = opt_str(j, "Hostname", &host, e)) < 0)
+		return rc;
+	if (host && !guest_hostname_valid(host))
+		return err_set(e, -EINVAL, "invalid hostname '%s'", host);
+	s->hostname = host ? xstrdup(host) : NULL;
+	if ((rc = opt_bool(j, "Tty", false, &s->tty, e)) < 0 ||
+	    (rc = opt_bool(j, "OpenStdin", false, &s->open_stdin, e)) < 0 ||
+	    (rc = opt_bool(j, "StdinOnce", false, &s->stdin_once, e)) < 0 ||
+	    (rc = opt_bool(hc, "AutoRemove", false, &s->auto_remove, e)) < 0 ||
+	    (rc = opt_bool(hc, "ReadonlyRootfs", false, &s->read_only, e)) < 0 ||
+	    /* our default is an init (see run.c): only an explicit false drops it */
+	    (rc = opt_bool(hc, "Init", true, &s->init, e)) < 0 ||
+	    (rc = resources(hc, s, e)) < 0 || (rc = labels_copy(j, &s->labels, e)) < 0)
+		return rc;
+	return process_doc(j, hc, s, e);
+}
+
+void ctrspec_free(struct ctrspec *s)
+{
+	free(s->image);
+	free(s->name);
+	free(s->platform);
+	free(s->hostname);
+	json_decref(s->process);
+	json_decref(s->labels);
+	memset(s, 0, sizeof(*s));
+}
+
+/* The image's platform manifest, snapshot and OCI "config" object. */
+static int image_local(const char *root, const char *query, const struct platform *plat,
+		       char ref[REF_MAX], struct digest *manifest, struct buf *snap,
+		       json_t **config, struct err *e)
+{
+	struct images *im = NULL;
+	const struct images_entry *en;
+	struct store *st = NULL;
+	struct manifest *m = NULL;
+	_cleanup_buf_ struct buf cfg = BUF_INIT;
+	struct digest top;
+	char media[128];
+	json_t *doc;
+	int rc;
+
+	if ((rc = images_open(root, 0, &im, e)) < 0)
+		return rc;
+	rc = images_resolve(im, query, &en, e);
+	if (rc == 0) {
+		snprintf(ref, REF_MAX, "%s", en->name);
+		snprintf(media, sizeof(media), "%s", en->media_type);
+		top = en->digest;
+	}
+	images_close(im);
+	if (rc == -ENOENT) {
+		err_clear(e);
+		return err_set(e, -ENOENT, "No such image: %s", query);
+	}
+	if (rc < 0 || (rc = store_open(root, &st, e)) < 0)
+		return rc;
+	rc = pull_resolve_local(st, &top, media, plat, manifest, &m, e);
+	if (rc == -ENOENT) {
+		err_clear(e);
+		rc = err_set(e, -ENOENT, "No such image: %s (no %s/%s variant here)", query, plat->os,
+			     plat->arch);
+	}
+	if (rc == 0)
+		rc = store_read_blob(st, &m->config.digest, IMAGE_CONFIG_MAX_BYTES, &cfg, e);
+	if (rc == 0) {
+		doc = jsonx_parse(cfg.data, cfg.len, IMAGE_CONFIG_MAX_BYTES, "image config", e);
+		rc = doc ? 0 : -EBADMSG;
+		if (doc) {
+			json_t *c = json_object_get(doc, "config");
+			*config = json_is_object(c) ? json_incref(c) : json_object();
+			json_decref(doc);
+		}
+	}
+	if (rc == 0 && (rc = snapshot_get(st, root, manifest, NULL, snap, e)) > 0)
+		rc = 0;
+	manifest_free(m);
+	store_close(st);
+	return rc;
+}
+
+int ctrspec_build(const struct ctrspec *s, const char *data_dir, struct bundle_config *bc,
+		  struct err *e)
+{
+	struct platform plat;
+	struct digest manifest;
+	_cleanup_buf_ struct buf snap = BUF_INIT;
+	char ref[REF_MAX], host[13];
+	json_t *config = NULL, *guest;
+	enum vm_arch arch;
+	int given, rc;
+
+	memset(bc, 0, sizeof(*bc));
+	if ((rc = image_cli_platform(s->platform, NULL, NULL, &plat, &given, e)) < 0)
+		return rc;
+	if (strcmp(plat.os, "linux") != 0)
+		return err_set(e, -EINVAL, "only linux images run here, not %s", plat.os);
+	if ((rc = vm_arch_parse(plat.arch, &arch, e)) < 0)
+		return rc;
+	if ((rc = image_local(data_dir, s->image, &plat, ref, &manifest, &snap, &config, e)) < 0)
+		return rc;
+	bundle_new_id(bc->id);
+	bc->name = s->name ? xstrdup(s->name) : bundle_random_name();
+	bc->created = xmalloc(40);
+	bundle_now(bc->created, 40);
+	bc->image_ref = xstrdup(ref);
+	bc->image_manifest = xstrdup(manifest.s);
+	bc->snapshot = buf_steal(&snap);
+	bc->arch = xstrdup(vm_arch_name(arch));
+	bc->cpus = s->cpus;
+	bc->memory_mib = s->memory_mib;
+	bc->rw_size = RW_SIZE;
+	bc->auto_remove = s->auto_remove;
+	bc->labels = json_incref(s->labels);
+	snprintf(host, sizeof(host), "%.12s", bc->id);
+	guest = json_object();
+	json_object_set_new(guest, "hostname", json_string(s->hostname ? s->hostname : host));
+	json_object_set_new(guest, "read_only", json_boolean(s->read_only));
+	json_object_set_new(guest, "init", json_boolean(s->init));
+	json_object_set_new(guest, "image", config);
+	json_object_set(guest, "process", s->process);
+	bc->guest = guest;
+	return 0;
+}

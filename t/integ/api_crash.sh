@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# t/integ/api_crash.sh: the API server's robustness with real VMs (issue
+# #6), driven by the real docker CLI: 5 containers printing once a second
+# survive a SIGKILL of the server; the restarted server reattaches (they
+# still run, their logs hold the lines printed while it was down, stop
+# works, one QEMU per running container); then 8 clients starting,
+# stopping and removing the same container at once leave a consistent
+# state (no container, no VM, no runtime, no socket) and a live server.  A
+# runtime killed with SIGKILL: wait returns, the state says why, no VM stays.
+set -u
+TOTAL=16 NAME=apicrash
+command -v docker >/dev/null 2>&1 || { echo "1..0 # SKIP docker CLI not installed"; exit 0; }
+. "$(dirname "$0")/vm_env.sh"
+IMG=test/bb:1
+stop_server() { "$C" system stop >/dev/null 2>&1; }
+trap 'stop_server; cleanup' EXIT
+"$C" system start >/dev/null 2>&1 || { nok "system start"; skip_rest "no API server"; }
+export DOCKER_HOST=unix://$CONTAINER_RUN_DIR/container.sock
+D() { timeout 180 docker "$@"; }
+lines() { D logs "$1" 2>/dev/null | wc -l; }
+
+bad=0
+for i in 1 2 3 4 5; do
+	D run -d -m 256m --name c$i $IMG sh -c 'i=0; while :; do i=$((i+1)); echo line $i; sleep 1; done' \
+		>/dev/null 2>&1 || bad=1
+done
+is "$bad:$(D ps -q | wc -l)" "0:5" "5 containers started"
+sleep 2
+for i in 1 2 3 4 5; do before[$i]=$(lines c$i); done
+kill -9 "$(cat "$CONTAINER_RUN_DIR/apiserver.pid")"
+sleep 4
+"$C" system start >/dev/null 2>&1
+ok "server killed with SIGKILL for 4 s, restarted"
+is "$(D ps -q | wc -l)" 5 "after the restart all 5 are running"
+short=
+for i in 1 2 3 4 5; do
+	after=$(lines c$i)
+	[ "$after" -ge $((before[$i] + 3)) ] || short="$short c$i:${before[$i]}->$after"
+done
+is "$short" "" "each log holds the lines printed while the server was down"
+is "$(qemus)" 5 "one QEMU per running container"
+bad=0
+for i in 1 2 3 4 5; do D stop -t 2 c$i >/dev/null 2>&1 & done
+wait || bad=1
+is "$bad:$(D ps -q | wc -l):$(qemus)" "0:0:0" "stop works on all 5 after the restart; no QEMU left"
+D rm c1 c2 c3 c4 c5 >/dev/null 2>&1
+is "$(D ps -aq | wc -l)" 0 "all removed"
+
+# --- a runtime killed with SIGKILL ------------------------------------------
+D run -d --name victim $IMG sleep 1000 >/dev/null
+D wait victim >"$W/victim.wait" 2>&1 &
+wpid=$!
+sleep 1
+kill -9 "$(D inspect -f '{{.State.Pid}}' victim >/dev/null; python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["runtime_pid"])' \
+	"$CONTAINER_DATA_DIR/containers/$(D inspect -f '{{.Id}}' victim)/state.json")"
+wait $wpid
+is "$(cat "$W/victim.wait")" 255 "the runtime killed: docker wait returns (255, no exit status)"
+like "$(D inspect -f '{{.State.Status}} {{.State.Error}}' victim)" "exited the container's runtime ended" \
+	"inspect: exited, with the reason"
+sleep 1
+is "$(qemus)" 0 "its VM did not outlive it"
+D rm victim >/dev/null
+
+# --- 8 clients at once on one container ------------------------------------
+D create --name cc $IMG sleep 1000 >/dev/null
+for k in 1 2 3 4 5 6 7 8; do
+	( D start cc; D stop -t 1 cc; D rm -f cc ) >/dev/null 2>&1 &
+done
+wait
+ok "8 clients ran start/stop/rm -f on one container and all returned"
+D rm -f cc >/dev/null 2>&1
+sleep 1
+is "$(D ps -aq | wc -l)" 0 "no container left"
+is "$(qemus)" 0 "no QEMU left"
+runtimes() { # ours: their environment names our scratch data dir
+	local c=0 p
+	for p in $(pgrep -f '^container-runtime'); do
+		tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx "CONTAINER_DATA_DIR=$W/data" && c=$((c + 1))
+	done
+	echo $c
+}
+is "$(runtimes)" 0 "no runtime left"
+is "$(ls "$CONTAINER_RUN_DIR" | grep -c '^runtime-')" 0 "no runtime socket left"
+is "$(D version --format '{{.Server.APIVersion}}' 2>&1)" 1.45 "the server still answers"
+echo "1..$n"
+[ $failed -eq 0 ]

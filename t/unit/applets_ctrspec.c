@@ -1,0 +1,114 @@
+/* Unit tests of the translation of Docker's create request
+ * (applets/ctrspec.c, ctrspec_parse): what `docker run` sends becomes the
+ * guest's process document, and hostile bodies and names are refused
+ * with a message.  Also the signal names the stop/kill endpoints take
+ * (applets/api_ctr.c). */
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+
+#include "applets/api_ctr.h"
+#include "applets/ctrspec.h"
+#include "lib/err.h"
+#include "lib/jsonx.h"
+#include "t/tap.h"
+
+static int parse(const char *body, const char *name, struct ctrspec *s, struct err *e)
+{
+	err_clear(e);
+	return ctrspec_parse(body, strlen(body), name, NULL, s, e);
+}
+
+static void refused(const char *body, const char *name, const char *msg_part, const char *what)
+{
+	struct ctrspec s;
+	struct err e = ERR_INIT;
+	int rc = parse(body, name, &s, &e);
+
+	ok(rc == -EINVAL && strstr(e.msg, msg_part), "%s: refused (%s)", what, e.msg);
+	ctrspec_free(&s);
+}
+
+static const char *pstr(const struct ctrspec *s, const char *key)
+{
+	return jsonx_str(s->process, key);
+}
+
+int main(void)
+{
+	struct ctrspec s;
+	struct err e = ERR_INIT;
+	json_t *v;
+
+	/* the docker CLI's body for `docker run --rm -it alpine echo hi` (trimmed) */
+	is_int(parse("{\"Hostname\":\"\",\"User\":\"\",\"AttachStdin\":true,\"Tty\":true,"
+		     "\"OpenStdin\":true,\"StdinOnce\":true,\"Env\":null,\"Cmd\":[\"echo\",\"hi\"],"
+		     "\"Image\":\"alpine\",\"Volumes\":{},\"WorkingDir\":\"\",\"Entrypoint\":null,"
+		     "\"Labels\":{},\"HostConfig\":{\"AutoRemove\":true,\"ConsoleSize\":[40,120],"
+		     "\"Memory\":0,\"NanoCpus\":0,\"Unknown\":{\"x\":1}},\"Bogus\":[1]}",
+		     NULL, &s, &e), 0, "docker run -it's body parses (unknown fields ignored)");
+	is_str(s.image, "alpine", "Image");
+	ok(s.tty && s.open_stdin && s.stdin_once && s.auto_remove, "Tty, OpenStdin, StdinOnce, AutoRemove");
+	ok(s.name == NULL && s.hostname == NULL, "no name, no hostname: ours to pick");
+	v = json_object_get(s.process, "cmd");
+	ok(json_array_size(v) == 2 && strcmp(json_string_value(json_array_get(v, 1)), "hi") == 0,
+	   "Cmd -> process.cmd");
+	ok(!json_object_get(s.process, "entrypoint"), "Entrypoint null: the image's stays");
+	is_int(json_integer_value(json_object_get(s.process, "rows")), 40, "ConsoleSize rows");
+	is_int(json_integer_value(json_object_get(s.process, "cols")), 120, "ConsoleSize cols");
+	ok(json_is_true(json_object_get(s.process, "tty")) &&
+	   json_is_true(json_object_get(s.process, "stdin")), "process.tty and .stdin");
+	is_int(s.cpus, CTRSPEC_DEFAULT_CPUS, "default CPUs");
+	is_int(s.memory_mib, CTRSPEC_DEFAULT_MEMORY_MIB, "default memory");
+	ok(s.init, "an init unless Init is false");
+	ctrspec_free(&s);
+
+	is_int(parse("{\"Image\":\"nginx\",\"Entrypoint\":[\"\"],\"Cmd\":\"sh\",\"Env\":[\"A=1\"],"
+		     "\"User\":\"nobody\",\"WorkingDir\":\"/srv\",\"Hostname\":\"web\","
+		     "\"Labels\":{\"k\":\"v\"},\"HostConfig\":{\"Memory\":536870912,"
+		     "\"NanoCpus\":1500000000,\"Init\":false,\"ReadonlyRootfs\":true}}",
+		     "/web1", &s, &e), 0, "a body with every field we read");
+	is_str(s.name, "web1", "?name=/web1: the leading / dropped");
+	is_str(s.hostname, "web", "Hostname");
+	ok(json_is_array(json_object_get(s.process, "entrypoint")) &&
+	   json_array_size(json_object_get(s.process, "entrypoint")) == 0,
+	   "Entrypoint [\"\"] -> no entrypoint (docker --entrypoint \"\")");
+	is_str(json_string_value(json_array_get(json_object_get(s.process, "cmd"), 0)), "sh",
+	       "Cmd as a string: a one-element list");
+	is_str(pstr(&s, "user"), "nobody", "User");
+	is_str(pstr(&s, "workdir"), "/srv", "WorkingDir");
+	is_int(s.memory_mib, 512, "Memory 512 MiB");
+	is_int(s.cpus, 2, "NanoCpus 1.5 CPUs -> 2");
+	ok(!s.init && s.read_only, "Init false, ReadonlyRootfs");
+	is_str(jsonx_str(s.labels, "k"), "v", "Labels");
+	ctrspec_free(&s);
+
+	refused("{\"Image\":", NULL, "", "truncated JSON");
+	refused("[1]", NULL, "not a JSON object", "a list");
+	refused("", NULL, "cannot be empty", "an empty body");
+	refused("{}", NULL, "no image", "no Image");
+	refused("{\"Image\":\"a\"}", "a/b", "Invalid container name", "a name with /");
+	refused("{\"Image\":\"a\"}", "..", "Invalid container name", "the name ..");
+	refused("{\"Image\":\"a\"}", "a b", "Invalid container name", "a name with a space");
+	refused("{\"Image\":\"a\",\"Cmd\":[\"a\\u0000b\"]}", NULL, "NUL", "NUL inside Cmd");
+	refused("{\"Image\":\"a\\u0000b\"}", NULL, "NUL", "NUL inside Image");
+	refused("{\"Image\":\"a\",\"Cmd\":[1]}", NULL, "Cmd[0]", "a number in Cmd");
+	refused("{\"Image\":\"a\",\"Env\":[\"=x\"]}", NULL, "environment", "Env =x");
+	refused("{\"Image\":\"a\",\"Labels\":{\"k\":1}}", NULL, "label", "a label that is a number");
+	refused("{\"Image\":\"a\",\"HostConfig\":[]}", NULL, "HostConfig", "HostConfig a list");
+	refused("{\"Image\":\"a\",\"HostConfig\":{\"Memory\":1024}}", NULL, "Memory", "1 KiB of memory");
+	refused("{\"Image\":\"a\",\"HostConfig\":{\"Memory\":-1}}", NULL, "Memory", "negative memory");
+	refused("{\"Image\":\"a\",\"HostConfig\":{\"NanoCpus\":99000000000}}", NULL, "CPUs", "99 CPUs");
+	refused("{\"Image\":\"a\",\"Tty\":\"yes\"}", NULL, "Tty", "Tty a string");
+	refused("{\"Image\":\"a\",\"WorkingDir\":\"rel\"}", NULL, "absolute", "a relative WorkingDir");
+	refused("{\"Image\":\"a\",\"Hostname\":\"-x\"}", NULL, "hostname", "an invalid Hostname");
+
+	is_int(api_signal_parse("SIGTERM"), SIGTERM, "signal SIGTERM");
+	is_int(api_signal_parse("kill"), SIGKILL, "signal kill");
+	is_int(api_signal_parse("15"), 15, "signal 15");
+	is_int(api_signal_parse("0"), 0, "signal 0 is not one");
+	is_int(api_signal_parse("65"), 0, "signal 65 is not one");
+	is_int(api_signal_parse("SIGNOPE"), 0, "an unknown name");
+	is_int(api_signal_parse("9x"), 0, "a number with junk");
+	return done_testing();
+}
