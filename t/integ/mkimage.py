@@ -11,7 +11,8 @@ usage: mkimage.py OUT.tar NAME:TAG ARCH BUSYBOX [CONFIG-JSON]
 import hashlib, io, json, sys, tarfile
 
 APPLETS = ("sh cat echo id ls wc sleep true false stty uname head tr sha256sum dd "
-           "mkdir touch rm env pwd kill ps grep sed seq hostname printf test").split()
+           "mkdir touch rm env pwd kill ps grep sed seq hostname printf test "
+           "nc httpd nslookup wget ifconfig ip ping cut timeout route").split()
 PASSWD = b"root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/home/app:/bin/sh\n" \
          b"nobody:x:65534:65534:nobody:/nonexistent:/bin/false\n"
 GROUP = b"root:x:0:\napp:x:1000:\naudio:x:29:app\nnogroup:x:65534:\n"
