@@ -59,7 +59,8 @@ struct helper {
 	uv_signal_t term, intr;
 	const char *name;
 	struct buf path;
-	struct timespec mtime;
+	ino_t ino;                /* every atomic write is a new inode */
+	time_t mtime;
 	struct net_network net;
 	struct dns_name_entry *names;
 	bool have_up;
@@ -96,13 +97,14 @@ static int refresh(struct helper *h)
 
 	if (stat(buf_str(&h->path), &st) < 0)
 		return errno == ENOENT ? 1 : 0;
-	if (st.st_mtim.tv_sec == h->mtime.tv_sec && st.st_mtim.tv_nsec == h->mtime.tv_nsec)
+	if (st.st_ino == h->ino && st.st_mtime == h->mtime)
 		return 0;
 	if (net_load(h->name, &n, &e) < 0) {
 		log_warn("network-helper %s: %s (keeping the old names)", h->name, e.msg);
 		return e.code == -ENOENT;
 	}
-	h->mtime = st.st_mtim;
+	h->ino = st.st_ino;
+	h->mtime = st.st_mtime;
 	net_network_free(&h->net);
 	h->net = n;
 	free(h->names);
