@@ -7,3 +7,4 @@ SRCS_darwin += net/link_darwin.c
 UNIT_TESTS += t/unit/net_addr.c t/unit/net_dns.c
 FUZZ_TARGETS += t/fuzz/dns_packet.c
 SHELL_TESTS += t/integ/net.sh
+BENCHES += t/bench/net.sh
