@@ -233,6 +233,11 @@ static int delete_one(const char *name, struct err *e)
 	network_helper_stop(n.name);
 	rc = link_bridge_delete(n.bridge, e);
 	net_network_free(&n);
+	if (rc == 0 && geteuid() == 0) {
+		struct err ne = ERR_INIT;
+		if (network_nat_sync(&ne) < 0)
+			fprintf(stderr, "container network: %s\n", ne.msg);
+	}
 	return rc;
 }
 

@@ -44,6 +44,9 @@ void network_run_undo(const json_t *net, const char *id);
 
 /* --- runtime -------------------------------------------------------------- */
 
+/* Rebuild the NAT and isolation rules from every network (net/nat.h). */
+int network_nat_sync(struct err *e);
+
 /* Before the VM boots: the bridge, the network helper (DNS) and a TAP for
  * this VM; *nic refers to *tap_fd, which the caller closes once the VMM
  * has its copy.  Does nothing (0, *tap_fd -1) for a container without a

@@ -13,9 +13,11 @@
 #include "lib/err.h"
 #include "lib/fs.h"
 #include "lib/jsonx.h"
+#include "lib/log.h"
 #include "lib/mem.h"
 #include "net/addr.h"
 #include "net/link.h"
+#include "net/nat.h"
 #include "net/network.h"
 #include "net/proxy.h"
 #include "vm/vm.h"
@@ -177,6 +179,25 @@ void network_run_undo(const json_t *net, const char *id)
 
 /* --- runtime ---------------------------------------------------------------- */
 
+int network_nat_sync(struct err *e)
+{
+	struct net_network *v;
+	struct nat_net *nv;
+	size_t n;
+	int rc;
+
+	if ((rc = net_load_all(&v, &n, e)) < 0)
+		return rc;
+	nv = xcalloc(n + 1, sizeof(*nv));
+	for (size_t i = 0; i < n; i++)
+		nv[i] = (struct nat_net){ v[i].bridge, v[i].subnet.addr, v[i].subnet.prefix,
+					  v[i].internal };
+	rc = nat_sync(nv, n, e);
+	free(nv);
+	net_free_all(v, n);
+	return rc;
+}
+
 int network_runtime_nic(const json_t *net, const char *id, struct vm_nic *nic, int *tap_fd,
 			struct err *e)
 {
@@ -199,6 +220,14 @@ int network_runtime_nic(const json_t *net, const char *id, struct vm_nic *nic, i
 	}
 	if ((rc = link_bridge_ensure(n.bridge, n.gateway, n.subnet.prefix, n.mtu, e)) < 0)
 		goto out;
+	/* outbound NAT and isolation, then forwarding; without the rules no
+	 * forwarding (it would join the networks): the container then has
+	 * its network and DNS, but no way out */
+	{
+		struct err ne = ERR_INIT;
+		if (network_nat_sync(&ne) < 0 || nat_forwarding(&ne) < 0)
+			log_warn("network %s: no outbound access: %s", name, ne.msg);
+	}
 	if ((rc = network_helper_ensure(name, e)) < 0)
 		goto out;
 	/* "ctap" + 11 hex of the id: unique enough, and within IFNAMSIZ */

@@ -14,7 +14,7 @@ if [ -z "${NET_TEST_IN_NS:-}" ]; then
 	fi
 	NET_TEST_IN_NS=1 exec unshare -n bash "$0" "$@"
 fi
-TOTAL=36 NAME=net
+TOTAL=41 NAME=net
 SRCDIR=${SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 ip link set lo up 2>/dev/null || python3 -c 'import socket,fcntl,struct; s=socket.socket(); ifr=struct.pack("16sH14x",b"lo",0x1|0x40|0x8); fcntl.ioctl(s,0x8914,ifr)'
 # a static UDP echo server goes into the test image (busybox has none)
@@ -47,9 +47,10 @@ PY
 # --- networks -----------------------------------------------------------------
 is "$("$C" network create --subnet 10.88.1.0/24 n1)" n1 "network create --subnet n1"
 "$C" network create --subnet 10.88.2.0/24 --label team=b n2 >/dev/null
-out=$("$C" network create --subnet 10.88.0.0/16 n3 2>&1); rc=$?
+"$C" network create --subnet 10.88.3.0/24 --internal n3 >/dev/null
+out=$("$C" network create --subnet 10.88.0.0/16 n9 2>&1); rc=$?
 is "$rc:$out" "1:container network create: subnet 10.88.0.0/16 overlaps network n1" "an overlapping subnet is refused"
-is "$("$C" network ls -q | tr '\n' ' ')" "default n1 n2 " "network ls -q lists default, n1, n2"
+is "$("$C" network ls -q | tr '\n' ' ')" "default n1 n2 n3 " "network ls -q lists default, n1, n2, n3"
 
 # --- two containers on one network, by name -----------------------------------
 db=$("$C" run -d --name db --network n1 test/bb:1 sh -c 'while :; do nc -l -p 5000; done') ||
@@ -110,9 +111,37 @@ is "$(echo $out)" "0 1" "--no-dns: an empty resolv.conf; /etc/hosts names the co
 
 # --- isolation ------------------------------------------------------------------
 out=$("$C" run --rm --network n2 test/bb:1 sh -c "nc -w 3 10.88.1.2 5000 </dev/null 2>/dev/null && echo reached || echo unreachable" 2>&1)
-is "$out" unreachable "a container on n2 cannot reach db on n1 (no forwarding between bridges)"
+is "$out" unreachable "a container on n2 cannot reach db on n1 (forwarding is on, the isolation rule drops it)"
 out=$("$C" run --rm --network n2 test/bb:1 sh -c "nslookup db.test 10.88.2.1 >/dev/null 2>&1 && echo found || echo unknown" 2>&1)
 is "$out" unknown "n2's DNS does not know n1's containers"
+
+# --- outbound through NAT; an internal network has none --------------------------------
+# the "outside world": another network namespace behind a veth pair, with a
+# web server that logs who connects
+unshare -n sleep 600 & OUTNS=$!
+sleep 0.3
+mkdir -p "$W/www" && echo outside-page >"$W/www/hello"
+if ip link add vout type veth peer name vin netns $OUTNS 2>/dev/null; then
+	ip addr add 203.0.113.2/24 dev vout && ip link set vout up
+	nsenter -t $OUTNS -n sh -c 'ip link set lo up; ip addr add 203.0.113.1/24 dev vin; ip link set vin up'
+	nsenter -t $OUTNS -n python3 -m http.server 8000 --bind 203.0.113.1 --directory "$W/www" >/dev/null 2>"$W/outside.log" &
+	OUTSRV=$!
+	# busybox-static's wget crashes in this image; nc speaks HTTP/1.0 well enough
+	get='printf "GET /hello HTTP/1.0\r\n\r\n" | nc -w 5 203.0.113.1 8000 | tail -1'
+	out=$("$C" run --rm --network n1 test/bb:1 sh -c "$get" 2>&1)
+	is "$out" outside-page "a container reaches a server outside (another namespace) through the host"
+	like "$(cat "$W/outside.log")" "203.0.113.2 " "... which sees the host's address: masqueraded"
+	unlike_out=$(grep -c "10.88." "$W/outside.log")
+	is "$unlike_out" 0 "... never the container's own address"
+	out=$("$C" run --rm --network n3 test/bb:1 sh -c "($get) 2>/dev/null | grep -q outside-page || echo no-way-out" 2>&1)
+	is "$out" no-way-out "a container on an --internal network has no outbound path"
+	out=$("$C" run --rm --network n3 test/bb:1 sh -c 'nslookup host.container.internal | grep -A1 "^Name:" | tail -1' 2>&1)
+	is "$out" "Address: 10.88.3.1" "... but its own DNS answers"
+	kill $OUTSRV 2>/dev/null
+else
+	for _ in 1 2 3 4 5; do ok "# SKIP cannot make a veth pair here"; done
+fi
+kill $OUTNS 2>/dev/null
 
 # --- -p ---------------------------------------------------------------------------
 "$C" run -d --name web --network n1 -p 127.0.0.1:18080:80 test/bb:1 \
@@ -164,7 +193,7 @@ id=$("$C" run -d --network n1 test/bb:1 sleep 100)
 is "$("$C" network inspect n1 | python3 -c 'import json,sys; print(list(json.load(sys.stdin)[0]["containers"].values())[0]["ip"])')" \
 	10.88.1.2 "a released address is handed out again"
 "$C" rm -f "$id" >/dev/null
-is "$("$C" network rm n1 n2)" "$(printf 'n1\nn2')" "network rm n1 n2"
+is "$("$C" network rm n1 n2 n3)" "$(printf 'n1\nn2\nn3')" "network rm n1 n2 n3"
 is "$(ip -o link show "$br" 2>/dev/null | wc -l)" 0 "the bridge is gone with its network"
 is "$(ip -o link | grep -c ctap)" 0 "no TAP is left once the VMs ended"
 is "$(qemus)" 0 "no qemu is left"
