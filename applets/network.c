@@ -42,6 +42,7 @@ static int fail(const struct cmd *c, const char *msg)
 struct create_cli {
 	const char *subnet;
 	int internal;
+	long mtu;
 	struct opt_list label;
 };
 
@@ -51,18 +52,22 @@ static const struct opt create_optv[] = {
 	OPT_FLAG(0, "internal", struct create_cli, internal,
 		 "No outbound access; DNS answers only the network's own names"),
 	OPT_LIST(0, "label", struct create_cli, label, "KEY=VALUE", "Set a label"),
+	OPT_INT(0, "mtu", struct create_cli, mtu, "BYTES", "MTU of the bridge and the containers' eth0 (default 1500)"),
 	OPT_END,
 };
 
 static int create_cmd(const struct cmd *c, void *o, int argc, char **argv)
 {
 	const struct create_cli *a = o;
-	struct net_create_opts co = { a->subnet, a->internal, json_object() };
+	struct net_create_opts co = { a->subnet, a->internal, json_object(),
+				      a->mtu > 0 && a->mtu < 100000 ? (unsigned)a->mtu : 0 };
 	struct net_network n;
 	struct err e = ERR_INIT;
 	int rc;
 
 	(void)argc;
+	if (a->mtu && (a->mtu < 576 || a->mtu > 9000))
+		return fail(c, "--mtu: want 576..9000");
 	for (const char **l = a->label.v; l && *l; l++) {
 		const char *eq = strchr(*l, '=');
 		_cleanup_free_ char *k = xstrndup(*l, eq ? (size_t)(eq - *l) : strlen(*l));
@@ -84,7 +89,7 @@ static int create_cmd(const struct cmd *c, void *o, int argc, char **argv)
 const struct cmd cmd_network_create = {
 	.name = "create",
 	.summary = "Create a network",
-	.usage = "[--subnet CIDR] [--internal] [--label K=V] NAME",
+	.usage = "[--subnet CIDR] [--internal] [--mtu BYTES] [--label K=V] NAME",
 	.opts = create_optv,
 	.opts_size = sizeof(struct create_cli),
 	.min_args = 1,

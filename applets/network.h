@@ -32,6 +32,8 @@ struct network_run_opts {
 	const char **add_host;   /* --add-host NAME:IP */
 	const char **dns, **dns_search, **dns_option;
 	bool no_dns;
+	bool publish_all;        /* -P: every port in exposed, ephemeral */
+	const json_t *exposed;   /* the image's ExposedPorts ({"80/tcp": {}}) */
 	const char *hostname;    /* for the container's own /etc/hosts line */
 };
 

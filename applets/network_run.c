@@ -58,15 +58,22 @@ static int add_hosts(json_t *hosts, const char **v, uint32_t gw, struct err *e)
 	return 0;
 }
 
-static int ports_json(const char **publish, json_t **out, struct err *e)
+static int ports_json(const struct network_run_opts *o, json_t **out, struct err *e)
 {
 	struct net_port *v = xcalloc(NET_PORTS_MAX, sizeof(*v));
 	size_t n = 0;
 	json_t *a = json_array();
+	const char *key;
+	json_t *val;
 	int rc = 0;
 
-	for (; rc == 0 && publish && *publish; publish++)
-		rc = net_port_parse(*publish, v, NET_PORTS_MAX, &n, e);
+	for (const char **p = o->publish; rc == 0 && p && *p; p++)
+		rc = net_port_parse(*p, v, NET_PORTS_MAX, &n, e);
+	/* -P: the image's exposed ports ("80/tcp"), each on an ephemeral port */
+	if (o->publish_all && json_is_object(o->exposed))
+		json_object_foreach((json_t *)o->exposed, key, val)
+			if (rc == 0 && (rc = net_port_parse(key, v, NET_PORTS_MAX, &n, e)) < 0)
+				rc = err_wrap(e, "the image's ExposedPorts");
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		char ip[NET_IP_STRLEN];
 		net_ip_format(v[i].host_ip, ip);
@@ -128,7 +135,7 @@ int network_run_prepare(const struct network_run_opts *o, const char *id, const 
 		if (net_ip_parse(*d, &x, e) < 0)
 			return err_wrap(e, "--dns");
 	}
-	if ((rc = ports_json(o->publish, &ports, e)) < 0)
+	if ((rc = ports_json(o, &ports, e)) < 0)
 		return rc;
 	if (!strcmp(netname, "none")) {
 		if (json_array_size(ports))

@@ -57,7 +57,7 @@ struct run_cli {
 	struct opt_list env, env_file, label, kernel_arg, group_add;
 	/* networking (applets/network.h) */
 	const char *network;
-	int no_dns;
+	int no_dns, publish_all;
 	struct opt_list publish, add_host, dns, dns_search, dns_option;
 };
 
@@ -90,6 +90,8 @@ static const struct opt run_optv[] = {
 		   "Attach to a network (default: default; none: no interface)"),
 	OPT_LIST('p', "publish", struct run_cli, publish, "[IP:]HOST:CTR[/PROTO]",
 		 "Publish a container port on the host (bound to 127.0.0.1 unless IP is given)"),
+	OPT_FLAG('P', "publish-all", struct run_cli, publish_all,
+		 "Publish every port the image exposes on an ephemeral host port"),
 	OPT_LIST(0, "add-host", struct run_cli, add_host, "NAME:IP", "Add a line to /etc/hosts"),
 	OPT_LIST(0, "dns", struct run_cli, dns, "IP", "DNS server (default: the network's gateway)"),
 	OPT_LIST(0, "dns-search", struct run_cli, dns_search, "DOMAIN", "DNS search domain"),
@@ -432,7 +434,8 @@ static int run_network(const struct run_cli *a, struct bundle_config *bc, struct
 	struct network_run_opts no = {
 		.network = a->network, .publish = a->publish.v, .add_host = a->add_host.v,
 		.dns = a->dns.v, .dns_search = a->dns_search.v, .dns_option = a->dns_option.v,
-		.no_dns = a->no_dns,
+		.no_dns = a->no_dns, .publish_all = a->publish_all,
+		.exposed = json_object_get(json_object_get(bc->guest, "image"), "ExposedPorts"),
 		.hostname = json_string_value(json_object_get(bc->guest, "hostname")),
 	};
 

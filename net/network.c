@@ -350,7 +350,7 @@ static int create_locked(const char *name, const struct net_create_opts *o,
 	n.created = xstrdup(when);
 	n.gateway = net_cidr_gateway(&n.subnet);
 	n.internal = o->internal;
-	n.mtu = NET_MTU;
+	n.mtu = o->mtu ? o->mtu : NET_MTU;
 	n.labels = o->labels ? json_incref(o->labels) : json_object();
 	if ((rc = save(&n, e)) < 0)
 		goto out;
@@ -374,6 +374,8 @@ int net_create(const char *name, const struct net_create_opts *o, struct net_net
 					   "at most 64", name);
 	if (!strcmp(name, "none") || !strcmp(name, "host") || !strcmp(name, "bridge"))
 		return err_set(e, -EINVAL, "'%s' is a reserved network name", name);
+	if (o->mtu && (o->mtu < 576 || o->mtu > 9000))
+		return err_set(e, -EINVAL, "--mtu %u: want 576..9000", o->mtu);
 	if ((rc = lock(&fd, e)) < 0)
 		return rc;
 	rc = create_locked(name, o, out, e);

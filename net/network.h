@@ -78,6 +78,7 @@ struct net_create_opts {
 	const char *subnet;   /* NULL = the next free 192.168.N.0/24 from .64 up */
 	bool internal;
 	json_t *labels;       /* borrowed; NULL = none */
+	unsigned mtu;         /* 0 = NET_MTU; else 576..9000 */
 };
 
 /* Create a network: -EEXIST when the name is taken, -EINVAL for a bad

@@ -14,7 +14,7 @@ if [ -z "${NET_TEST_IN_NS:-}" ]; then
 	fi
 	NET_TEST_IN_NS=1 exec unshare -n bash "$0" "$@"
 fi
-TOTAL=41 NAME=net
+TOTAL=44 NAME=net
 SRCDIR=${SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 ip link set lo up 2>/dev/null || python3 -c 'import socket,fcntl,struct; s=socket.socket(); ifr=struct.pack("16sH14x",b"lo",0x1|0x40|0x8); fcntl.ioctl(s,0x8914,ifr)'
 # a static UDP echo server goes into the test image (busybox has none)
@@ -46,7 +46,7 @@ PY
 
 # --- networks -----------------------------------------------------------------
 is "$("$C" network create --subnet 10.88.1.0/24 n1)" n1 "network create --subnet n1"
-"$C" network create --subnet 10.88.2.0/24 --label team=b n2 >/dev/null
+"$C" network create --subnet 10.88.2.0/24 --mtu 1400 --label team=b n2 >/dev/null
 "$C" network create --subnet 10.88.3.0/24 --internal n3 >/dev/null
 out=$("$C" network create --subnet 10.88.0.0/16 n9 2>&1); rc=$?
 is "$rc:$out" "1:container network create: subnet 10.88.0.0/16 overlaps network n1" "an overlapping subnet is refused"
@@ -109,6 +109,8 @@ is "$out" "$(printf '1.2.3.4\tfoo\nnameserver 9.9.9.9\nsearch ex.com\noptions nd
 out=$("$C" run --rm --network n1 --no-dns test/bb:1 sh -c 'wc -c </etc/resolv.conf; grep -c "	$(hostname)" /etc/hosts' 2>&1)
 is "$(echo $out)" "0 1" "--no-dns: an empty resolv.conf; /etc/hosts names the container's own address"
 
+is "$("$C" run --rm --network n2 test/bb:1 cat /sys/class/net/eth0/mtu 2>&1)" 1400 "network create --mtu 1400: the container's eth0 has MTU 1400"
+
 # --- isolation ------------------------------------------------------------------
 out=$("$C" run --rm --network n2 test/bb:1 sh -c "nc -w 3 10.88.1.2 5000 </dev/null 2>/dev/null && echo reached || echo unreachable" 2>&1)
 is "$out" unreachable "a container on n2 cannot reach db on n1 (forwarding is on, the isolation rule drops it)"
@@ -166,6 +168,15 @@ http_wait "http://127.0.0.1:$port/"
 is "$(curl -s -m 5 "http://127.0.0.1:$port/")" eph-page "... and the page is served there"
 like "$("$C" ls --format json)" "\"host_port\": $port" "ls --format json shows the chosen port"
 
+MKIMAGE_EXTRA= python3 "$SRCDIR/t/integ/mkimage.py" "$W/exp.tar" test/exp:1 amd64 "$BUSYBOX" '{"ExposedPorts":{"80/tcp":{}}}' &&
+	"$C" image load -i "$W/exp.tar" >/dev/null
+"$C" run -d --name pall --network n1 -P test/exp:1 \
+	sh -c 'mkdir -p /www && echo all-page >/www/index.html && exec httpd -f -p 80 -h /www' >/dev/null
+pp=$("$C" inspect pall | python3 -c 'import json,sys; p=json.load(sys.stdin)[0]["Ports"][0]; print(p["host_ip"], p["container_port"], p["host_port"] > 0, p["host_port"])' 2>/dev/null)
+is "${pp% *}" "127.0.0.1 80 True" "-P publishes the image's exposed 80/tcp on an ephemeral 127.0.0.1 port"
+http_wait "http://127.0.0.1:${pp##* }/"
+is "$(curl -s -m 5 "http://127.0.0.1:${pp##* }/")" all-page "... and serves there"
+
 if [ -n "${MKIMAGE_EXTRA:-}" ]; then
 	"$C" run -d --name echo --network n1 -p 127.0.0.1:17007:7/udp test/bb:1 udpecho 7 >/dev/null
 	out=$(python3 - <<'PY'
@@ -186,7 +197,7 @@ fi
 # --- removal ---------------------------------------------------------------------------
 out=$("$C" network rm n1 2>&1); rc=$?
 like "$rc:$out" "1:container network delete: network n1 is in use by" "network rm refuses a network in use"
-"$C" rm -f db web eph echo >/dev/null 2>&1
+"$C" rm -f db web eph echo pall >/dev/null 2>&1
 is "$("$C" network inspect n1 | python3 -c 'import json,sys; print(len(json.load(sys.stdin)[0]["containers"]))')" 0 \
 	"rm releases the containers' addresses"
 id=$("$C" run -d --network n1 test/bb:1 sleep 100)
