@@ -49,10 +49,11 @@ void network_run_undo(const json_t *net, const char *id);
 /* Rebuild the NAT and isolation rules from every network (net/nat.h). */
 int network_nat_sync(struct err *e);
 
-/* Before the VM boots: the bridge, the network helper (DNS) and a TAP for
- * this VM; *nic refers to *tap_fd, which the caller closes once the VMM
- * has its copy.  Does nothing (0, *tap_fd -1) for a container without a
- * network. */
+/* Before the VM boots: the bridge, NAT, the network helper (DNS) and a TAP
+ * for this VM; *nic refers to *tap_fd, which the caller closes once the
+ * VMM has its copy.  Not root: QEMU's user-mode network on the same
+ * subnet instead (outbound only; *tap_fd -1).  1 when *nic is filled, 0
+ * for a container without a network (--network none). */
 int network_runtime_nic(const json_t *net, const char *id, struct vm_nic *nic, int *tap_fd,
 			struct err *e);
 

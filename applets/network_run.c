@@ -137,6 +137,9 @@ int network_run_prepare(const struct network_run_opts *o, const char *id, const 
 	}
 	if ((rc = ports_json(o, &ports, e)) < 0)
 		return rc;
+	if (geteuid() != 0 && json_array_size(ports))
+		return err_set(e, -EPERM, "-p needs root here: without it a container's network is "
+					  "QEMU's user mode, outbound only");
 	if (!strcmp(netname, "none")) {
 		if (json_array_size(ports))
 			return err_set(e, -EINVAL, "-p needs a network (not --network none)");
@@ -167,7 +170,9 @@ int network_run_prepare(const struct network_run_opts *o, const char *id, const 
 			    json_pack("[{s:s, s:s, s:s, s:i}]", "name", "eth0", "address",
 				      buf_str(&addr), "gateway", gw, "mtu", (int)n.mtu));
 	json_object_set(guest, "hosts", hosts);
-	json_object_set_new(guest, "dns", dns_json(o, n.gateway));
+	/* rootless: QEMU's relay answers DNS, on an address of its own */
+	json_object_set_new(guest, "dns", dns_json(o, geteuid() != 0 ? net_user_dns(&n.subnet, m.ip)
+								       : n.gateway));
 	*net_out = json_pack("{s:s, s:s, s:s, s:O}", "name", n.name, "ip", ip, "mac", m.mac,
 			     "ports", ports);
 out:
@@ -221,9 +226,17 @@ int network_runtime_nic(const json_t *net, const char *id, struct vm_nic *nic, i
 	if ((rc = net_load(name, &n, e)) < 0)
 		return rc;
 	if (geteuid() != 0) {
-		rc = err_set(e, -EPERM, "network %s: bridges and TAP devices need root here; run "
-					"as root or use --network none", name);
-		goto out;
+		/* rootless: QEMU's user-mode network on the same subnet, so the
+		 * guest's static configuration holds; outbound only */
+		uint32_t ip = 0;
+		net_ip_parse(jsonx_str(net, "ip") ? jsonx_str(net, "ip") : "", &ip, e);
+		*nic = (struct vm_nic){ .kind = VM_NIC_USER, .mac = mac, .fd = -1,
+					.user_net = n.subnet.addr, .user_host = n.gateway,
+					.user_dns = net_user_dns(&n.subnet, ip),
+					.user_prefix = n.subnet.prefix };
+		err_clear(e);
+		net_network_free(&n);
+		return 1;
 	}
 	if ((rc = link_bridge_ensure(n.bridge, n.gateway, n.subnet.prefix, n.mtu, e)) < 0)
 		goto out;
@@ -244,7 +257,7 @@ int network_runtime_nic(const json_t *net, const char *id, struct vm_nic *nic, i
 	*nic = (struct vm_nic){ .kind = VM_NIC_TAP, .mac = mac, .fd = *tap_fd };
 out:
 	net_network_free(&n);
-	return rc < 0 ? err_wrap(e, "network %s", name) : 0;
+	return rc < 0 ? err_wrap(e, "network %s", name) : 1;
 }
 
 /* --- published ports ------------------------------------------------------------ */

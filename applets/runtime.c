@@ -466,7 +466,7 @@ static int prepare(struct rt *rt, int attach_fd, struct err *e)
 	vc.console_log = buf_str(&boot);
 	if ((rc = network_runtime_nic(rt->cfg.network, rt->cfg.id, &nic, &tap, e)) < 0)
 		return rc;
-	if (tap >= 0) {
+	if (rc > 0) {
 		vc.nics = &nic;
 		vc.n_nics = 1;
 	}

@@ -131,6 +131,13 @@ int ipam_alloc(const struct net_cidr *c, const uint32_t *used, size_t n, uint32_
 	}
 }
 
+uint32_t net_user_dns(const struct net_cidr *c, uint32_t ctr_ip)
+{
+	uint32_t last = (c->addr | ~mask_of(c->prefix)) - 1;
+
+	return last == ctr_ip ? last - 1 : last;
+}
+
 /* FNV-1a: stable across builds and platforms, which is all a MAC needs. */
 static uint64_t fnv1a(uint64_t h, const char *s)
 {

@@ -37,6 +37,11 @@ uint32_t net_cidr_gateway(const struct net_cidr *c); /* the first host: .1 */
 int ipam_alloc(const struct net_cidr *c, const uint32_t *used, size_t n, uint32_t *out,
 	       struct err *e);
 
+/* Rootless (QEMU user-mode) networks: the DNS relay's address, which must
+ * differ from the gateway: the subnet's last host address, or the one
+ * before it when that is the container's own. */
+uint32_t net_user_dns(const struct net_cidr *c, uint32_t ctr_ip);
+
 /* A stable, locally administered, unicast MAC for a container's interface
  * on a network: 02:xx:xx:xx:xx:xx from a hash of both names. */
 void net_mac_for(const char *ctr_id, const char *network, char out[18]);

@@ -14,7 +14,7 @@ if [ -z "${NET_TEST_IN_NS:-}" ]; then
 	fi
 	NET_TEST_IN_NS=1 exec unshare -n bash "$0" "$@"
 fi
-TOTAL=44 NAME=net
+TOTAL=46 NAME=net
 SRCDIR=${SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 ip link set lo up 2>/dev/null || python3 -c 'import socket,fcntl,struct; s=socket.socket(); ifr=struct.pack("16sH14x",b"lo",0x1|0x40|0x8); fcntl.ioctl(s,0x8914,ifr)'
 # a static UDP echo server goes into the test image (busybox has none)
@@ -139,9 +139,24 @@ if ip link add vout type veth peer name vin netns $OUTNS 2>/dev/null; then
 	is "$out" no-way-out "a container on an --internal network has no outbound path"
 	out=$("$C" run --rm --network n3 test/bb:1 sh -c 'nslookup host.container.internal | grep -A1 "^Name:" | tail -1' 2>&1)
 	is "$out" "Address: 10.88.3.1" "... but its own DNS answers"
+	# rootless: the same CLI as an unprivileged user gets QEMU's user-mode
+	# network on the same subnet, outbound only
+	R=$W/rootless
+	if command -v setpriv >/dev/null && mkdir -p "$R" && cp "$KERNEL" "$R/kernel" &&
+		cp "$C" "$R/container" && cp "$W/bb.tar" "$R/bb.tar" && chown -R 65534:65534 "$R" && chmod 755 "$W"; then
+		U() { setpriv --reuid 65534 --regid 65534 --clear-groups env HOME="$R" \
+			CONTAINER_DATA_DIR="$R/data" CONTAINER_RUN_DIR="$R/run" "$R/container" "$@"; }
+		U system kernel set --binary "$R/kernel" >/dev/null && U image load -i "$R/bb.tar" >/dev/null
+		out=$(U run --rm test/bb:1 sh -c "$get" 2>&1)
+		is "$out" outside-page "rootless (uid 65534): outbound through QEMU's user-mode network"
+		out=$(U run --rm -p 18181:80 test/bb:1 true 2>&1)
+		like "$out" "-p needs root here" "rootless: -p is refused with the reason"
+	else
+		ok "# SKIP no setpriv"; ok "# SKIP no setpriv"
+	fi
 	kill $OUTSRV 2>/dev/null
 else
-	for _ in 1 2 3 4 5; do ok "# SKIP cannot make a veth pair here"; done
+	for _ in 1 2 3 4 5 6 7; do ok "# SKIP cannot make a veth pair here"; done
 fi
 kill $OUTNS 2>/dev/null
 
