@@ -40,7 +40,7 @@
 #include "net/dns.h"
 #include "net/network.h"
 
-#define IDLE_MS 30000
+#define IDLE_MS 30000           /* $CONTAINER_NETWORK_IDLE_MS overrides (tests) */
 #define TICK_MS 2000
 #define PENDING_MAX 256
 #define UPSTREAM_TIMEOUT_MS 5000
@@ -67,7 +67,7 @@ struct helper {
 	struct sockaddr_in upstream;
 	struct pending pend[PENDING_MAX];
 	uint16_t next_id;
-	uint64_t idle_since;
+	uint64_t idle_since, idle_ms;
 	uint8_t rx[DNS_UDP_MAX], tx[DNS_UDP_MAX];
 };
 
@@ -254,7 +254,7 @@ static void on_tick(uv_timer_t *t)
 	}
 	if (any_running(h))
 		h->idle_since = now;
-	else if (now - h->idle_since >= IDLE_MS)
+	else if (now - h->idle_since >= h->idle_ms)
 		stop_loop(h);
 }
 
@@ -335,6 +335,11 @@ static int helper_run(const struct cmd *c, void *o, int argc, char **argv)
 	}
 	find_upstream(h);
 	h->idle_since = now_ms();
+	{
+		const char *s = getenv("CONTAINER_NETWORK_IDLE_MS");
+		long v = s ? strtol(s, NULL, 10) : 0;
+		h->idle_ms = v > 0 && v < 86400000 ? (uint64_t)v : IDLE_MS;
+	}
 	if ((rc = uv_loop_init(&h->loop)) < 0) {
 		err_set(&e, rc, "event loop: %s", uv_strerror(rc));
 		rc = EXIT_FAIL;

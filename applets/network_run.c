@@ -121,7 +121,9 @@ static json_t *dns_json(const struct network_run_opts *o, uint32_t gw)
 int network_run_prepare(const struct network_run_opts *o, const char *id, const char *name,
 			json_t *guest, json_t **net_out, struct err *e)
 {
-	const char *netname = o->network ? o->network : NET_DEFAULT_NAME;
+	/* docker's name for its default network means ours */
+	const char *netname = !o->network || !strcmp(o->network, "bridge") ? NET_DEFAULT_NAME
+									  : o->network;
 	_cleanup_json_ json_t *ports = NULL, *hosts = json_array();
 	struct net_network n;
 	struct net_member m;
@@ -130,6 +132,9 @@ int network_run_prepare(const struct network_run_opts *o, const char *id, const 
 	int rc;
 
 	*net_out = NULL;
+	if (!strcmp(netname, "host"))
+		return err_set(e, -EINVAL, "--network host: a container is a VM and cannot share "
+					   "the host's network stack (publish ports with -p)");
 	for (const char **d = o->dns; d && *d; d++) {
 		uint32_t x;
 		if (net_ip_parse(*d, &x, e) < 0)

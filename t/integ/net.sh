@@ -14,7 +14,9 @@ if [ -z "${NET_TEST_IN_NS:-}" ]; then
 	fi
 	NET_TEST_IN_NS=1 exec unshare -n bash "$0" "$@"
 fi
-TOTAL=46 NAME=net
+TOTAL=48 NAME=net
+# helpers exit 3 s after their network's last container stopped (30 s by default)
+export CONTAINER_NETWORK_IDLE_MS=3000
 SRCDIR=${SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 ip link set lo up 2>/dev/null || python3 -c 'import socket,fcntl,struct; s=socket.socket(); ifr=struct.pack("16sH14x",b"lo",0x1|0x40|0x8); fcntl.ioctl(s,0x8914,ifr)'
 # a static UDP echo server goes into the test image (busybox has none)
@@ -219,6 +221,10 @@ id=$("$C" run -d --network n1 test/bb:1 sleep 100)
 is "$("$C" network inspect n1 | python3 -c 'import json,sys; print(list(json.load(sys.stdin)[0]["containers"].values())[0]["ip"])')" \
 	10.88.1.2 "a released address is handed out again"
 "$C" rm -f "$id" >/dev/null
+sleep 6   # > CONTAINER_NETWORK_IDLE_MS + the helper's 2 s tick
+is "$(ls "$W"/run/network-*.pid 2>/dev/null | wc -l)" 0 "the network helpers exit once no container runs on their networks"
+out=$("$C" run --rm --network bridge test/bb:1 sh -c 'ip -4 -o addr show eth0 | grep -c 192.168.64.' 2>&1)
+is "$out" 1 "--network bridge (docker's name) is the default network"
 is "$("$C" network rm n1 n2 n3)" "$(printf 'n1\nn2\nn3')" "network rm n1 n2 n3"
 is "$(ip -o link show "$br" 2>/dev/null | wc -l)" 0 "the bridge is gone with its network"
 is "$(ip -o link | grep -c ctap)" 0 "no TAP is left once the VMs ended"
