@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "applets/api_http.h"
+#include "applets/api_network.h"
 #include "applets/api_router.h"
 #include "applets/api_system.h"
 #include "lib/buf.h"
@@ -16,6 +17,11 @@ static const struct api_route routes[] = {
 	{ "GET", "/version", api_system_version },
 	{ "GET", "/info", api_system_info },
 	{ "GET", "/container/system/status", api_system_status },
+	{ "GET", "/networks", api_network_list },
+	{ "POST", "/networks/create", api_network_create },
+	{ "POST", "/networks/prune", api_network_prune },
+	{ "GET", "/networks/{id}", api_network_inspect },
+	{ "DELETE", "/networks/{id}", api_network_delete },
 	{ NULL, NULL, NULL },
 };
 

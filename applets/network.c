@@ -228,7 +228,7 @@ const struct cmd cmd_network_inspect = {
 /* The file first (refused while in use), then the helper and the bridge:
  * a failure after the file is gone leaves only an idle bridge, which the
  * next network with that bridge name reuses. */
-static int delete_one(const char *name, struct err *e)
+int network_delete(const char *name, struct err *e)
 {
 	struct net_network n;
 	int rc;
@@ -253,7 +253,7 @@ static int delete_cmd(const struct cmd *c, void *o, int argc, char **argv)
 	(void)o;
 	for (int i = 0; i < argc; i++) {
 		struct err e = ERR_INIT;
-		if (delete_one(argv[i], &e) < 0) {
+		if (network_delete(argv[i], &e) < 0) {
 			fprintf(stderr, "container network %s: %s\n", c->name, e.msg);
 			status = EXIT_FAIL;
 		} else {
@@ -288,7 +288,7 @@ static int prune_cmd(const struct cmd *c, void *o, int argc, char **argv)
 		struct err le = ERR_INIT;
 		if (!strcmp(v[i].name, NET_DEFAULT_NAME))
 			continue;
-		if (delete_one(v[i].name, &le) == 0)
+		if (network_delete(v[i].name, &le) == 0)
 			printf("%s\n", v[i].name);
 		else if (le.code != -EBUSY)
 			fprintf(stderr, "container network %s: %s\n", c->name, le.msg);

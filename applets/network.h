@@ -20,6 +20,10 @@ struct err;
 struct rt;
 struct vm_nic;
 
+/* `network rm NAME`: the state (refused while in use), the helper, the
+ * bridge, then the NAT rules without it. */
+int network_delete(const char *name, struct err *e);
+
 /* Whether the container's bundle still exists (net_alive_fn). */
 bool network_ctr_alive(const char *id, void *arg);
 
