@@ -2,7 +2,8 @@
  * network-helper NAME`): one process per network in use, started by the
  * first runtime that needs it (network_helper_ensure) and holding
  * $RUN/network-<name>.lock for its life.  It serves DNS on the gateway
- * address, port 53 (UDP): the network's container names from its state
+ * address, port 53 (UDP, and TCP for clients that retry there: at most
+ * TCP_CLIENTS_MAX connections, each closed after TCP_IDLE_MS idle): the network's container names from its state
  * file (net/network.h), decided by net/dns.c; everything else is relayed
  * to the host's first resolver in /etc/resolv.conf (never on --internal
  * networks).  It exits on SIGTERM (`network rm`), when the network is
@@ -44,17 +45,39 @@
 #define TICK_MS 2000
 #define PENDING_MAX 256
 #define UPSTREAM_TIMEOUT_MS 5000
+#define TCP_CLIENTS_MAX 64
+#define TCP_IDLE_MS 10000
+#define TCP_RX (2 + 65535)      /* one length-prefixed message at most */
+
+struct helper;
+
+/* A DNS-over-TCP client.  gen changes on every reuse of the slot, so an
+ * upstream answer for a connection that went away is dropped. */
+struct tclient {
+	struct helper *h;
+	uv_tcp_t t;
+	uv_timer_t idle;
+	uint8_t *rx;
+	size_t rxn;
+	unsigned gen;
+	int handles;              /* open libuv handles; slot free at 0 */
+	bool used, closing;
+};
 
 struct pending {
 	bool used;
 	uint16_t client_id, our_id;
 	struct sockaddr_in client;
 	uint64_t deadline;
+	struct tclient *tc;       /* answer over TCP, or NULL: UDP */
+	unsigned gen;
 };
 
 struct helper {
 	uv_loop_t loop;
 	uv_udp_t srv, up;
+	uv_tcp_t tsrv;
+	struct tclient tcs[TCP_CLIENTS_MAX];
 	uv_timer_t tick;
 	uv_signal_t term, intr;
 	const char *name;
@@ -146,7 +169,8 @@ static void send_to(uv_udp_t *u, const void *p, size_t n, const struct sockaddr_
 	uv_udp_try_send(u, &b, 1, (const struct sockaddr *)to);
 }
 
-static void forward(struct helper *h, const uint8_t *p, size_t n, const struct sockaddr_in *from)
+static void forward(struct helper *h, const uint8_t *p, size_t n, const struct sockaddr_in *from,
+		    struct tclient *tc)
 {
 	uint64_t now = now_ms();
 	struct pending *slot = NULL;
@@ -158,8 +182,11 @@ static void forward(struct helper *h, const uint8_t *p, size_t n, const struct s
 			slot = &h->pend[i];
 	if (!slot)
 		return;   /* too many outstanding: the client retries */
-	*slot = (struct pending){ true, (uint16_t)(p[0] << 8 | p[1]), 0, *from,
-				  now + UPSTREAM_TIMEOUT_MS };
+	*slot = (struct pending){ true, (uint16_t)(p[0] << 8 | p[1]), 0,
+				  from ? *from : (struct sockaddr_in){ 0 }, now + UPSTREAM_TIMEOUT_MS,
+				  tc, tc ? tc->gen : 0 };
+	if (n > sizeof(h->tx))
+		return;
 	/* our own ids, so two clients' equal ids never collide upstream */
 	slot->our_id = (uint16_t)(h->next_id++ * 251u + (unsigned)(slot - h->pend));
 	memcpy(h->tx, p, n);
@@ -192,11 +219,151 @@ static void on_query(uv_udp_t *u, ssize_t n, const uv_buf_t *b, const struct soc
 		send_to(u, h->tx, len, (const struct sockaddr_in *)from);
 		break;
 	case DNS_FORWARD:
-		forward(h, (const uint8_t *)b->base, (size_t)n, (const struct sockaddr_in *)from);
+		forward(h, (const uint8_t *)b->base, (size_t)n, (const struct sockaddr_in *)from, NULL);
 		break;
 	case DNS_DROP:
 		break;
 	}
+}
+
+/* --- DNS over TCP (RFC 7766): two-byte length, then the message ----------- */
+
+static void tc_closed(uv_handle_t *u)
+{
+	struct tclient *tc = u->data;
+
+	if (--tc->handles == 0) {
+		free(tc->rx);
+		tc->rx = NULL;
+		tc->used = tc->closing = false;
+	}
+}
+
+static void tc_close(struct tclient *tc)
+{
+	if (tc->closing)
+		return;
+	tc->closing = true;
+	uv_close((uv_handle_t *)&tc->t, tc_closed);
+	uv_close((uv_handle_t *)&tc->idle, tc_closed);
+}
+
+static void tc_written(uv_write_t *w, int status)
+{
+	(void)status;
+	free(w);   /* the request and its bytes are one allocation */
+}
+
+static void tcp_send(struct tclient *tc, const uint8_t *p, size_t n)
+{
+	uv_write_t *w;
+	uint8_t *d;
+	uv_buf_t b;
+
+	if (n > 65535)
+		return;
+	w = xmalloc(sizeof(*w) + 2 + n);
+	d = (uint8_t *)(w + 1);
+	d[0] = (uint8_t)(n >> 8);
+	d[1] = (uint8_t)n;
+	memcpy(d + 2, p, n);
+	b = uv_buf_init((char *)d, (unsigned)(n + 2));
+	if (uv_write(w, (uv_stream_t *)&tc->t, &b, 1, tc_written) < 0) {
+		free(w);
+		tc_close(tc);
+	}
+}
+
+static void tc_idle(uv_timer_t *t)
+{
+	tc_close(t->data);
+}
+
+static void tc_alloc(uv_handle_t *u, size_t hint, uv_buf_t *b)
+{
+	struct tclient *tc = u->data;
+
+	(void)hint;
+	*b = uv_buf_init((char *)tc->rx + tc->rxn, (unsigned)(TCP_RX - tc->rxn));
+}
+
+static void tc_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
+{
+	struct tclient *tc = s->data;
+	struct helper *h = tc->h;
+
+	(void)b;
+	if (n < 0) {
+		tc_close(tc);
+		return;
+	}
+	tc->rxn += (size_t)n;
+	uv_timer_start(&tc->idle, tc_idle, TCP_IDLE_MS, 0);
+	while (tc->rxn >= 2 && !tc->closing) {
+		size_t len = (size_t)tc->rx[0] << 8 | tc->rx[1];
+		struct dns_zone z;
+		size_t out = 0;
+		if (tc->rxn < 2 + len)
+			break;   /* TCP_RX holds any message: the rest will come */
+		refresh(h);
+		z = (struct dns_zone){ h->names, h->net.n_members, h->net.gateway, "test",
+				       h->net.internal };
+		switch (dns_respond(&z, tc->rx + 2, len, h->tx, sizeof(h->tx), &out)) {
+		case DNS_REPLY:
+			tcp_send(tc, h->tx, out);
+			break;
+		case DNS_FORWARD:
+			forward(h, tc->rx + 2, len, NULL, tc);
+			break;
+		case DNS_DROP:
+			tc_close(tc);   /* no header: the stream makes no sense */
+			return;
+		}
+		memmove(tc->rx, tc->rx + 2 + len, tc->rxn - 2 - len);
+		tc->rxn -= 2 + len;
+	}
+}
+
+static void free_handle(uv_handle_t *u)
+{
+	free(u);
+}
+
+static void on_tcp(uv_stream_t *srv, int status)
+{
+	struct helper *h = srv->data;
+	struct tclient *tc = NULL;
+	uv_tcp_t *tmp;
+
+	if (status < 0)
+		return;
+	for (int i = 0; i < TCP_CLIENTS_MAX && !tc; i++)
+		if (!h->tcs[i].used)
+			tc = &h->tcs[i];
+	if (!tc) {
+		/* full: accept and close at once, so the client fails fast */
+		tmp = xmalloc(sizeof(*tmp));
+		uv_tcp_init(&h->loop, tmp);
+		if (uv_accept(srv, (uv_stream_t *)tmp) < 0 ||
+		    uv_tcp_close_reset(tmp, free_handle) < 0)
+			uv_close((uv_handle_t *)tmp, free_handle);
+		return;
+	}
+	tc->h = h;
+	tc->used = true;
+	tc->gen++;
+	tc->rxn = 0;
+	tc->rx = xmalloc(TCP_RX);
+	tc->handles = 2;
+	uv_tcp_init(&h->loop, &tc->t);
+	uv_timer_init(&h->loop, &tc->idle);
+	tc->t.data = tc->idle.data = tc;
+	if (uv_accept(srv, (uv_stream_t *)&tc->t) < 0 ||
+	    uv_read_start((uv_stream_t *)&tc->t, tc_alloc, tc_read) < 0) {
+		tc_close(tc);
+		return;
+	}
+	uv_timer_start(&tc->idle, tc_idle, TCP_IDLE_MS, 0);
 }
 
 static void on_upstream(uv_udp_t *u, ssize_t n, const uv_buf_t *b, const struct sockaddr *from,
@@ -217,7 +384,10 @@ static void on_upstream(uv_udp_t *u, ssize_t n, const uv_buf_t *b, const struct 
 		if (s->used && s->our_id == id) {
 			p[0] = (uint8_t)(s->client_id >> 8);
 			p[1] = (uint8_t)s->client_id;
-			send_to(&h->srv, p, (size_t)n, &s->client);
+			if (!s->tc)
+				send_to(&h->srv, p, (size_t)n, &s->client);
+			else if (s->tc->used && !s->tc->closing && s->tc->gen == s->gen)
+				tcp_send(s->tc, p, (size_t)n);
 			s->used = false;
 			return;
 		}
@@ -287,6 +457,12 @@ static int serve(struct helper *h, struct err *e)
 	h->srv.data = h->up.data = h;
 	if ((rc = uv_udp_bind(&h->srv, (const struct sockaddr *)&a, 0)) < 0)
 		return err_set(e, rc, "DNS on %s:53: %s", inet_ntoa(a.sin_addr), uv_strerror(rc));
+	uv_tcp_init(&h->loop, &h->tsrv);
+	h->tsrv.data = h;
+	if ((rc = uv_tcp_bind(&h->tsrv, (const struct sockaddr *)&a, 0)) < 0 ||
+	    (rc = uv_listen((uv_stream_t *)&h->tsrv, 64, on_tcp)) < 0)
+		return err_set(e, rc, "DNS over TCP on %s:53: %s", inet_ntoa(a.sin_addr),
+			       uv_strerror(rc));
 	a.sin_addr.s_addr = htonl(INADDR_ANY);
 	a.sin_port = 0;
 	if ((rc = uv_udp_bind(&h->up, (const struct sockaddr *)&a, 0)) < 0)

@@ -14,7 +14,7 @@ if [ -z "${NET_TEST_IN_NS:-}" ]; then
 	fi
 	NET_TEST_IN_NS=1 exec unshare -n bash "$0" "$@"
 fi
-TOTAL=48 NAME=net
+TOTAL=49 NAME=net
 # helpers exit 3 s after their network's last container stopped (30 s by default)
 export CONTAINER_NETWORK_IDLE_MS=3000
 SRCDIR=${SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -75,6 +75,22 @@ is "$(dnsq 10.88.1.1 host.container.internal A)" "0 1 10.88.1.1" "DNS: host.cont
 is "$(dnsq 10.88.1.1 host.docker.internal A)" "0 1 10.88.1.1" "DNS: host.docker.internal = the gateway"
 is "$(dnsq 10.88.1.1 db AAAA)" "0 0 " "DNS: AAAA db is NODATA (NOERROR, no answer), not NXDOMAIN"
 is "$(dnsq 10.88.1.1 nosuch.test A)" "3 0 " "DNS: an unknown name under .test is NXDOMAIN"
+out=$(python3 - <<'PY'
+import socket, struct
+q = struct.pack(">HHHHHH", 0x77, 0x0100, 1, 0, 0, 0) + b"\x02db\x04test\x00\x00\x01\x00\x01"
+s = socket.create_connection(("10.88.1.1", 53), timeout=3)
+s.sendall(struct.pack(">H", len(q)) + q + struct.pack(">H", len(q)) + q)   # two, pipelined
+got = []
+buf = b""
+while len(got) < 2:
+    buf += s.recv(4096)
+    while len(buf) >= 2 and len(buf) >= 2 + struct.unpack(">H", buf[:2])[0]:
+        n = struct.unpack(">H", buf[:2])[0]; r = buf[2:2 + n]; buf = buf[2 + n:]
+        got.append(".".join(map(str, r[-4:])))
+print(" ".join(got))
+PY
+)
+is "$out" "10.88.1.2 10.88.1.2" "DNS over TCP: two pipelined queries for db.test, both answered"
 out=$(python3 - <<'PY'
 import socket, struct
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(2)
