@@ -7,6 +7,7 @@
 
 #include "applets/api_handlers.h"
 #include "applets/api_http.h"
+#include "applets/api_network.h"
 #include "applets/api_router.h"
 #include "applets/api_system.h"
 #include "lib/buf.h"
@@ -39,6 +40,11 @@ static const struct api_route routes[] = {
 	{ "GET", "/images/{name*}/json", api_image_inspect_h },
 	{ "POST", "/images/{name*}/tag", api_image_tag_h },
 	{ "DELETE", "/images/{name*}", api_image_delete_h },
+	{ "GET", "/networks", api_network_list },
+	{ "POST", "/networks/create", api_network_create },
+	{ "POST", "/networks/prune", api_network_prune },
+	{ "GET", "/networks/{id}", api_network_inspect },
+	{ "DELETE", "/networks/{id}", api_network_delete },
 	{ NULL, NULL, NULL },
 };
 

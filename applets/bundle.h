@@ -9,6 +9,7 @@
  *   stdio.log     the workload's stdout/stderr, Docker json-file lines:
  *                 {"log":"text\n","stream":"stdout","time":"RFC3339Nano"}
  *   boot.log      the VM console: kernel and init messages, QEMU errors
+ *   ports.json    published ports as bound by the runtime (applets/network.h)
  *   runtime.log   the runtime role's own messages (-d runs)
  *
  * Every JSON file is written atomically (lib/fs.h); one that does not parse
@@ -29,7 +30,9 @@
  *                       init, test, image (OCI config), process (the
  *                       user's overrides, incl. tty/stdin/rows/cols)
  *     "auto_remove": false,                  --rm
- *     "labels": { "k": "v" } }
+ *     "labels": { "k": "v" },
+ *     "network": { … } }                     absent = --network none; the
+ *                                              shape is in applets/network.h
  *
  * state.json:
  *   { "status": "created"|"running"|"exited",
@@ -76,6 +79,7 @@ struct bundle_config {
 	json_t *guest;        /* owned reference */
 	bool auto_remove;
 	json_t *labels;       /* owned reference, object (may be empty) */
+	json_t *network;      /* owned reference, or NULL: applets/network.h */
 };
 
 enum { BUNDLE_T_CREATE, BUNDLE_T_PREP, BUNDLE_T_SPAWN, BUNDLE_T_BOOT, BUNDLE_T_START, BUNDLE_T_RUN,

@@ -1,6 +1,6 @@
 # applets/: the applet table, the CLI front and one file per role or
 # command group.  main.c is not in SRCS (unit tests have their own main).
-SRCS += applets/table.c applets/cli.c applets/version.c applets/roles.c
+SRCS += applets/table.c applets/cli.c applets/version.c
 # container run / logs, and the stdio client they share with #6's start/exec
 SRCS += applets/run.c applets/logs.c applets/attach.c applets/ps.c applets/rtclient.c
 SRCS_linux += applets/init_linux.c

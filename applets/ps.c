@@ -13,6 +13,7 @@
 
 #include "applets/applets.h"
 #include "applets/bundle.h"
+#include "applets/network.h"
 #include "applets/stop.h"
 #include "lib/buf.h"
 #include "lib/err.h"
@@ -185,16 +186,21 @@ static const struct opt list_optv[] = {
 static json_t *ctr_json(const struct ctr *c)
 {
 	_cleanup_buf_ struct buf cmd = BUF_INIT, st = BUF_INIT;
+	json_t *j;
 
 	command_text(c, &cmd);
 	status_text(c, &st);
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:O}", "Id", c->cfg.id,
+	j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:O}", "Id", c->cfg.id,
 			 "Name", c->cfg.name ? c->cfg.name : "", "Image",
 			 c->cfg.image_ref ? c->cfg.image_ref : "", "Command", buf_str(&cmd),
 			 "Created", c->cfg.created ? c->cfg.created : "", "State", status_word(c),
 			 "Status", buf_str(&st), "ExitCode", c->st.exit_code, "Arch",
 			 c->cfg.arch ? c->cfg.arch : "", "Labels",
 			 c->cfg.labels ? c->cfg.labels : json_object());
+	/* published ports as bound (host port 0 resolved), applets/network.h */
+	if (j)
+		json_object_set_new(j, "Ports", network_ports_json(c->cfg.id, c->cfg.network));
+	return j;
 }
 
 static int list_cmd(const struct cmd *c, void *o, int argc, char **argv)
@@ -292,6 +298,8 @@ static int inspect_cmd(const struct cmd *c, void *o, int argc, char **argv)
 		json_object_set_new(j, "Resources", json_pack("{s:i, s:i}", "Cpus", (int)x.cfg.cpus,
 				    "MemoryMiB", (int)x.cfg.memory_mib));
 		json_object_set_new(j, "AutoRemove", json_boolean(x.cfg.auto_remove));
+		if (x.cfg.network)
+			json_object_set(j, "Network", x.cfg.network);
 		json_array_append_new(arr, j);
 		bundle_config_free(&x.cfg);
 	}

@@ -23,6 +23,7 @@
 #include "applets/attach.h"
 #include "applets/bundle.h"
 #include "applets/image.h"
+#include "applets/network.h"
 #include "applets/rtclient.h"
 #include "applets/runtime.h"
 #include "lib/buf.h"
@@ -54,6 +55,10 @@ struct run_cli {
 	const char *arch, *os, *platform, *hostname, *guest_test;
 	long cpus;
 	struct opt_list env, env_file, label, kernel_arg, group_add;
+	/* networking (applets/network.h) */
+	const char *network;
+	int no_dns, publish_all;
+	struct opt_list publish, add_host, dns, dns_search, dns_option;
 };
 
 static const struct opt run_optv[] = {
@@ -81,6 +86,17 @@ static const struct opt run_optv[] = {
 		 "PID 1 forwards signals and reaps (default; =false: the workload is PID 1)"),
 	OPT_FLAG(0, "read-only", struct run_cli, read_only, "Mount the root file system read-only"),
 	OPT_FLAG(0, "no-sig-proxy", struct run_cli, no_sig_proxy, "Do not forward signals to the process"),
+	OPT_STRING(0, "network|net", struct run_cli, network, "NAME",
+		   "Attach to a network (default: default; none: no interface)"),
+	OPT_LIST('p', "publish", struct run_cli, publish, "[IP:]HOST:CTR[/PROTO]",
+		 "Publish a container port on the host (bound to 127.0.0.1 unless IP is given)"),
+	OPT_FLAG('P', "publish-all", struct run_cli, publish_all,
+		 "Publish every port the image exposes on an ephemeral host port"),
+	OPT_LIST(0, "add-host", struct run_cli, add_host, "NAME:IP", "Add a line to /etc/hosts"),
+	OPT_LIST(0, "dns", struct run_cli, dns, "IP", "DNS server (default: the network's gateway)"),
+	OPT_LIST(0, "dns-search", struct run_cli, dns_search, "DOMAIN", "DNS search domain"),
+	OPT_LIST(0, "dns-option", struct run_cli, dns_option, "OPT", "resolv.conf option"),
+	OPT_FLAG(0, "no-dns", struct run_cli, no_dns, "Write no nameserver into /etc/resolv.conf"),
 	OPT_STRING(0, "guest-test", struct run_cli, guest_test, "MODES",
 		   "Development: malicious-guest test modes (initrd/guest.h)"),
 	OPT_END,
@@ -411,6 +427,21 @@ static int wait_started(int sock, struct err *e)
 	return rc;
 }
 
+/* The address, the guest's eth0/hosts/resolv.conf and the published
+ * ports (applets/network_run.c); undone by run_cmd if the bundle fails. */
+static int run_network(const struct run_cli *a, struct bundle_config *bc, struct err *e)
+{
+	struct network_run_opts no = {
+		.network = a->network, .publish = a->publish.v, .add_host = a->add_host.v,
+		.dns = a->dns.v, .dns_search = a->dns_search.v, .dns_option = a->dns_option.v,
+		.no_dns = a->no_dns, .publish_all = a->publish_all,
+		.exposed = json_object_get(json_object_get(bc->guest, "image"), "ExposedPorts"),
+		.hostname = json_string_value(json_object_get(bc->guest, "hostname")),
+	};
+
+	return network_run_prepare(&no, bc->id, bc->name, bc->guest, &bc->network, e);
+}
+
 static int build_bundle(const struct run_cli *a, const char *root, int argc, char **argv,
 			struct bundle_config *bc, struct err *e)
 {
@@ -480,7 +511,7 @@ static int build_bundle(const struct run_cli *a, const char *root, int argc, cha
 	json_object_set_new(guest, "image", ri.config);
 	json_object_set_new(guest, "process", proc);
 	bc->guest = guest;
-	return 0;
+	return run_network(a, bc, e);
 }
 
 static int run_cmd(const struct cmd *c, void *o, int argc, char **argv)
@@ -498,6 +529,7 @@ static int run_cmd(const struct cmd *c, void *o, int argc, char **argv)
 		return fail("the input device is not a TTY (drop -t, or run from a terminal)");
 	if (paths_data_dir(&root, &e) < 0 || build_bundle(a, buf_str(&root), argc, argv, &bc, &e) < 0 ||
 	    bundle_create(&bc, &e) < 0) {
+		network_run_undo(bc.network, bc.id);
 		bundle_config_free(&bc);
 		return fail(e.msg);
 	}

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "applets/applets.h"
+#include "applets/network.h"
 #include "applets/runtime.h"
 #include "applets/runtime_int.h"
 #include "initrd/agent.h"
@@ -315,6 +316,8 @@ void runtime__finish(struct rt *rt)
 	rt->guest_open = false;
 	log_debug("runtime: VM ended: %s %s", vm_exit_reason_name(x.reason), x.detail);
 	close_handle(&rt->guest);
+	network_runtime_stop(rt->proxy);
+	rt->proxy = NULL;
 	close_handle(&rt->vm_poll);
 	close_handle(&rt->timer);
 	for (size_t i = 0; i < ARRAY_SIZE(rt->sig); i++)
@@ -430,7 +433,8 @@ static int prepare(struct rt *rt, int attach_fd, struct err *e)
 				 args = BUF_INIT;
 	struct vm_config vc;
 	struct vm_disk disks[2];
-	int sv[2] = { -1, -1 }, rc;
+	struct vm_nic nic;
+	int sv[2] = { -1, -1 }, tap = -1, rc;
 
 	rt->read_only = json_is_true(json_object_get(rt->cfg.guest, "read_only"));
 	/* the socket first: a path too long fails before anything runs */
@@ -460,9 +464,18 @@ static int prepare(struct rt *rt, int attach_fd, struct err *e)
 	cmdline(rt, &args);
 	vc.cmdline = buf_str(&args);
 	vc.console_log = buf_str(&boot);
+	if ((rc = network_runtime_nic(rt->cfg.network, rt->cfg.id, &nic, &tap, e)) < 0)
+		return rc;
+	if (rc > 0) {
+		vc.nics = &nic;
+		vc.n_nics = 1;
+	}
 	/* no SOCK_CLOEXEC: macOS lacks it; nothing forks in between */
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0) {
+		if (tap >= 0)
+			close(tap);
 		return err_sys(e, "socketpair");
+	}
 	fcntl(sv[0], F_SETFD, FD_CLOEXEC);
 	fcntl(sv[1], F_SETFD, FD_CLOEXEC);
 	vc.agent_fd = sv[1];
@@ -470,6 +483,8 @@ static int prepare(struct rt *rt, int attach_fd, struct err *e)
 	if (rc == 0)
 		rc = vm_start(rt->vm, e);
 	close(sv[1]);
+	if (tap >= 0)
+		close(tap);   /* the VMM has its own: the TAP ends with it */
 	if (rc < 0) {
 		close(sv[0]);
 		return rc;
@@ -486,6 +501,10 @@ static int prepare(struct rt *rt, int attach_fd, struct err *e)
 	rt->st.has_timings = false;
 	save_state(rt);
 
+	if ((rc = network_runtime_ports(&rt->loop, rt->cfg.network, rt->cfg.id, &rt->proxy, e)) < 0) {
+		close(sv[0]);
+		return rc;
+	}
 	if ((rc = runtime__io_start(rt, sv[0], e)) < 0 ||
 	    (attach_fd >= 0 && (rc = runtime__clients_attach_fd(rt, attach_fd, e)) < 0))
 		return rc;

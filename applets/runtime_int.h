@@ -71,6 +71,7 @@ struct rt {
 	struct bundle_config cfg;
 	struct bundle_state st;
 	struct vm *vm;
+	struct proxy *proxy;      /* published ports (applets/network.h), or NULL */
 	bool debug, read_only;
 	uint64_t m[RT_M__COUNT];
 

@@ -390,8 +390,9 @@ static void etc_content(struct init *in, const char *name, struct buf *b)
 		for (size_t i = 0; c->hosts && c->hosts[i]; i++)
 			buf_printf(b, "%s\n", c->hosts[i]);
 	} else {
-		/* docker's fallback when it has no usable resolver to copy */
-		if (!c->dns_servers || !c->dns_servers[0])
+		/* docker's fallback when it has no usable resolver to copy; an
+		 * empty list given on purpose (run --no-dns) means none */
+		if (!c->dns_servers)
 			buf_puts(b, "nameserver 8.8.8.8\nnameserver 8.8.4.4\n");
 		for (size_t i = 0; c->dns_servers && c->dns_servers[i]; i++)
 			buf_printf(b, "nameserver %s\n", c->dns_servers[i]);

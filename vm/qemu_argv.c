@@ -221,6 +221,13 @@ static void nics(const struct vm_config *c, struct qemu_argv *a)
 		switch (n->kind) {
 		case VM_NIC_USER:
 			buf_printf(&b, "user,id=net%zu", i);
+			if (n->user_prefix) {
+				uint32_t u = n->user_net, h = n->user_host, d = n->user_dns;
+				buf_printf(&b, ",net=%u.%u.%u.%u/%u,host=%u.%u.%u.%u,dns=%u.%u.%u.%u",
+					   u >> 24, (u >> 16) & 255, (u >> 8) & 255, u & 255,
+					   n->user_prefix, h >> 24, (h >> 16) & 255, (h >> 8) & 255,
+					   h & 255, d >> 24, (d >> 16) & 255, (d >> 8) & 255, d & 255);
+			}
 			break;
 		case VM_NIC_TAP:
 			buf_printf(&b, "tap,id=net%zu", i);

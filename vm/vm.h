@@ -24,6 +24,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct err;
@@ -75,6 +76,13 @@ struct vm_nic {
 	const char *mac;    /* "52:54:00:12:34:56"; NULL = backend picks */
 	int fd;		    /* -1 = none */
 	const char *ifname; /* VM_NIC_TAP without fd */
+	/* VM_NIC_USER on QEMU: the user-mode network's subnet, the host's
+	 * address in it and its DNS relay (which QEMU wants different from
+	 * the host's), so a guest configured statically for a container
+	 * network works unchanged; user_prefix 0 = QEMU's default
+	 * 10.0.2.0/24 (host .2, DNS .3).  Host order. */
+	uint32_t user_net, user_host, user_dns;
+	unsigned user_prefix;
 };
 
 struct vm_config {

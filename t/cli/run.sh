@@ -43,8 +43,8 @@ matching "container-runtime link reaches the runtime" "$T/container-runtime --he
 matching "container-network link reaches the network helper" "$T/container-network --help | head -1" '^Usage: container-network NETWORK$'
 matching "init link reaches the guest init" "$T/init --help | head -1" '^Usage: init$'
 matching "apiserver as a subcommand" "\$C apiserver --help | head -1" '^Usage: container apiserver'
-testing "an unimplemented role says so and fails" "$T/container-network x" \
-	"container network-helper: Not implemented yet (issue #7)." 1
+testing "the network helper refuses a network that does not exist" "$T/container-network x 2>&1" \
+	"container-network x: no such network: x" 1
 ln -s "$C" "$T/container-linux-amd64"
 matching "an unknown program name is the CLI" "$T/container-linux-amd64 --version" '^container version '
 done_testing

@@ -7,11 +7,14 @@ optional image config fields.  Test-only (t/integ/run.sh, t/bench/run.sh).
 usage: mkimage.py OUT.tar NAME:TAG ARCH BUSYBOX [CONFIG-JSON]
   ARCH      amd64 | arm64 (the image config's architecture)
   CONFIG    the image config's "config" object, e.g. '{"User":"nobody"}'
+  MKIMAGE_EXTRA=HOST:BIN (environment): also put the executable HOST at
+            /bin/BIN (t/integ/net.sh adds a static UDP echo server)
 """
-import hashlib, io, json, sys, tarfile
+import hashlib, io, json, os, sys, tarfile
 
 APPLETS = ("sh cat echo id ls wc sleep true false stty uname head tr sha256sum dd "
-           "mkdir touch rm env pwd kill ps grep sed seq hostname printf test").split()
+           "mkdir touch rm env pwd kill ps grep sed seq hostname printf test "
+           "nc httpd nslookup wget ifconfig ip ping cut timeout route").split()
 PASSWD = b"root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/home/app:/bin/sh\n" \
          b"nobody:x:65534:65534:nobody:/nonexistent:/bin/false\n"
 GROUP = b"root:x:0:\napp:x:1000:\naudio:x:29:app\nnogroup:x:65534:\n"
@@ -38,6 +41,9 @@ def main():
         add(t, "etc/passwd", PASSWD)
         add(t, "etc/group", GROUP)
         add(t, "srv/marker", b"from the image\n")
+        for extra in filter(None, os.environ.get("MKIMAGE_EXTRA", "").split(",")):
+            src, name = extra.rsplit(":", 1)
+            add(t, "bin/" + name, open(src, "rb").read(), 0o755)
     layer = layer.getvalue()
     diff = "sha256:" + hashlib.sha256(layer).hexdigest()
     cfg.setdefault("Env", ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"])

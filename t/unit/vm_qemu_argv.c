@@ -161,7 +161,9 @@ static void test_full(void)
 	    {.tag = "vol1", .path = "/data", .read_only = false},
 	};
 	struct vm_nic nics[] = {
-	    {.kind = VM_NIC_USER, .mac = "52:54:00:12:34:56", .fd = -1},
+	    {.kind = VM_NIC_USER, .mac = "52:54:00:12:34:56", .fd = -1,
+	     .user_net = 0xc0a84000u, .user_host = 0xc0a84001u, .user_dns = 0xc0a840feu,
+	     .user_prefix = 24},
 	    {.kind = VM_NIC_TAP, .fd = 7},
 	    {.kind = VM_NIC_TAP, .fd = -1, .ifname = "tap0"},
 	    {.kind = VM_NIC_SOCKET, .fd = 8},
@@ -206,7 +208,8 @@ static void test_full(void)
 		"-device virtio-9p-device,fsdev=fs0,mount_tag=vol0 "
 		"-fsdev local,id=fs1,security_model=mapped-xattr,path=/data "
 		"-device virtio-9p-device,fsdev=fs1,mount_tag=vol1 "
-		"-netdev user,id=net0 -device virtio-net-device,netdev=net0,mac=52:54:00:12:34:56 "
+		"-netdev user,id=net0,net=192.168.64.0/24,host=192.168.64.1,dns=192.168.64.254 "
+		"-device virtio-net-device,netdev=net0,mac=52:54:00:12:34:56 "
 		"-netdev tap,id=net1,fd=7 -device virtio-net-device,netdev=net1 "
 		"-netdev tap,id=net2,script=no,downscript=no,ifname=tap0 "
 		"-device virtio-net-device,netdev=net2 "

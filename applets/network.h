@@ -1,0 +1,82 @@
+/* Networking glue between the commands and roles (applets/network*.c):
+ * what `run` records in a container's bundle, what the runtime does with
+ * it at start, and the per-network helper's lifecycle.
+ *
+ * A container's bundle (applets/bundle.h) carries "network", absent for
+ * --network none:
+ *   { "name": "default", "ip": "192.168.64.2", "mac": "02:…",
+ *     "ports": [ { "host_ip": "127.0.0.1", "host_port": 8080,
+ *                  "container_port": 80, "proto": "tcp" } ] }
+ * host_port 0 = ephemeral; the runtime writes the ports it actually bound
+ * to ports.json in the bundle (same shape), which ls/inspect show. */
+#ifndef APPLETS_NETWORK_H
+#define APPLETS_NETWORK_H
+
+#include <stdbool.h>
+
+#include <jansson.h>
+
+struct err;
+struct rt;
+struct vm_nic;
+
+/* `network rm NAME`: the state (refused while in use), the helper, the
+ * bridge, then the NAT rules without it. */
+int network_delete(const char *name, struct err *e);
+
+/* Whether the container's bundle still exists (net_alive_fn). */
+bool network_ctr_alive(const char *id, void *arg);
+
+/* --- run ------------------------------------------------------------------ */
+
+/* The networking flags of `container run`. */
+struct network_run_opts {
+	const char *network;     /* NULL = default; "none" */
+	const char **publish;    /* -p values, NULL-terminated (may be NULL) */
+	const char **add_host;   /* --add-host NAME:IP */
+	const char **dns, **dns_search, **dns_option;
+	bool no_dns;
+	bool publish_all;        /* -P: every port in exposed, ephemeral */
+	const json_t *exposed;   /* the image's ExposedPorts ({"80/tcp": {}}) */
+	const char *hostname;    /* for the container's own /etc/hosts line */
+};
+
+/* Reserve an address for container (id, name), and fill the bundle's
+ * "network" (*net_out, NULL for none) and the guest document's
+ * "interfaces", "hosts" and "dns".  Undo with network_run_undo. */
+int network_run_prepare(const struct network_run_opts *o, const char *id, const char *name,
+			json_t *guest, json_t **net_out, struct err *e);
+void network_run_undo(const json_t *net, const char *id);
+
+/* --- runtime -------------------------------------------------------------- */
+
+/* Rebuild the NAT and isolation rules from every network (net/nat.h). */
+int network_nat_sync(struct err *e);
+
+/* Before the VM boots: the bridge, NAT, the network helper (DNS) and a TAP
+ * for this VM; *nic refers to *tap_fd, which the caller closes once the
+ * VMM has its copy.  Not root: QEMU's user-mode network on the same
+ * subnet instead (outbound only; *tap_fd -1).  1 when *nic is filled, 0
+ * for a container without a network (--network none). */
+int network_runtime_nic(const json_t *net, const char *id, struct vm_nic *nic, int *tap_fd,
+			struct err *e);
+
+/* Once the VM runs: the port proxies on loop, and ports.json.  *out is
+ * released by network_runtime_stop. */
+struct proxy;
+struct uv_loop_s;
+int network_runtime_ports(struct uv_loop_s *loop, const json_t *net, const char *id,
+			  struct proxy **out, struct err *e);
+void network_runtime_stop(struct proxy *p);
+
+/* Published ports as bound (ports.json), or those asked for; new ref. */
+json_t *network_ports_json(const char *id, const json_t *net);
+
+/* --- the helper role ---------------------------------------------------- */
+
+/* Start `container-network NAME` unless one runs for that network. */
+int network_helper_ensure(const char *name, struct err *e);
+/* SIGTERM the network's helper if one runs. */
+void network_helper_stop(const char *name);
+
+#endif
