@@ -171,9 +171,11 @@ static json_t *config_to_json(const struct bundle_config *c)
 	json_t *guest = c->guest ? json_incref(c->guest) : json_object();
 	json_t *labels = c->labels ? json_incref(c->labels) : json_object();
 
+	json_t *j;
+
 	for (char **a = c->kernel_args; a && *a; a++)
 		json_array_append_new(args, json_string(*a));
-	return json_pack("{s:s, s:o, s:o, s:{s:o, s:o, s:o}, s:{s:o, s:I, s:I, s:o, s:o, s:I},"
+	j = json_pack("{s:s, s:o, s:o, s:{s:o, s:o, s:o}, s:{s:o, s:I, s:I, s:o, s:o, s:I},"
 			 " s:o, s:b, s:o}",
 			 "id", c->id, "name", str_or_null(c->name), "created",
 			 str_or_null(c->created), "image", "ref", str_or_null(c->image_ref),
@@ -183,6 +185,9 @@ static json_t *config_to_json(const struct bundle_config *c)
 			 str_or_null(c->kernel), "kernel_args", args, "rw_size",
 			 (json_int_t)c->rw_size, "guest", guest, "auto_remove", c->auto_remove,
 			 "labels", labels);
+	if (j && c->mounts && json_array_size(c->mounts))
+		json_object_set(j, "mounts", c->mounts);
+	return j;
 }
 
 static int opt_uint(const json_t *o, const char *key, uint64_t dflt, uint64_t max,
@@ -267,6 +272,10 @@ static int config_from_json(const json_t *j, const char *what, struct bundle_con
 	if (v && !json_is_null(v) && !json_is_object(v))
 		return err_set(e, -EINVAL, "%s: 'labels' is not an object", what);
 	c->labels = v && json_is_object(v) ? json_incref(v) : json_object();
+	v = json_object_get(j, "mounts");
+	if (v && !json_is_null(v) && !json_is_array(v))
+		return err_set(e, -EINVAL, "%s: 'mounts' is not a list", what);
+	c->mounts = v && json_is_array(v) ? json_incref(v) : NULL;
 	return 0;
 }
 
@@ -286,6 +295,7 @@ void bundle_config_free(struct bundle_config *c)
 	free(c->kernel_args);
 	json_decref(c->guest);
 	json_decref(c->labels);
+	json_decref(c->mounts);
 	memset(c, 0, sizeof(*c));
 }
 

@@ -29,7 +29,9 @@
  *                       init, test, image (OCI config), process (the
  *                       user's overrides, incl. tty/stdin/rows/cols)
  *     "auto_remove": false,                  --rm
- *     "labels": { "k": "v" } }
+ *     "labels": { "k": "v" },
+ *     "mounts": [ … ] }     bind mounts, volumes, tmpfs (applets/mounts.h);
+ *                           absent when there are none
  *
  * state.json:
  *   { "status": "created"|"running"|"exited",
@@ -76,6 +78,7 @@ struct bundle_config {
 	json_t *guest;        /* owned reference */
 	bool auto_remove;
 	json_t *labels;       /* owned reference, object (may be empty) */
+	json_t *mounts;       /* owned reference, array (applets/mounts.h), or NULL */
 };
 
 enum { BUNDLE_T_CREATE, BUNDLE_T_PREP, BUNDLE_T_SPAWN, BUNDLE_T_BOOT, BUNDLE_T_START, BUNDLE_T_RUN,

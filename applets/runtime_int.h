@@ -72,6 +72,7 @@ struct rt {
 	struct bundle_state st;
 	struct vm *vm;
 	bool debug, read_only;
+	json_t *guest_mounts;   /* the guest's "mounts" (mounts_plan), owned; NULL = none */
 	uint64_t m[RT_M__COUNT];
 
 	/* the guest channel: our end of the socketpair QEMU holds */
