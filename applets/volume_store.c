@@ -103,7 +103,7 @@ int volume_create(const char *name, uint64_t size, const json_t *labels, const j
 {
 	_cleanup_buf_ struct buf lock = BUF_INIT, dir = BUF_INIT, img = BUF_INIT, tmp = BUF_INIT;
 	struct volume v = { 0 };
-	struct ext4_opts eo = { .journal_blocks = VOLUME_JOURNAL_BLOCKS };
+	struct ext4_opts eo = { 0 };
 	char rnd[65];
 	int fd = -1, rc;
 
@@ -138,6 +138,12 @@ int volume_create(const char *name, uint64_t size, const json_t *labels, const j
 	v.labels = labels ? json_deep_copy(labels) : json_object();
 	v.options = options ? json_deep_copy(options) : json_object();
 	v.anonymous = anonymous;
+	/* a sixteenth of the volume, 4..32 MiB: small volumes stay usable */
+	eo.journal_blocks = (uint32_t)(v.size / EXT4_BLOCK_SIZE / 16);
+	if (eo.journal_blocks < 1024)
+		eo.journal_blocks = 1024;
+	if (eo.journal_blocks > VOLUME_JOURNAL_BLOCKS)
+		eo.journal_blocks = VOLUME_JOURNAL_BLOCKS;
 	if (anonymous)
 		json_object_set_new(v.labels, VOLUME_ANON_LABEL, json_string(""));
 	if ((rc = ext4_make_empty(buf_str(&tmp), v.size, &eo, e)) < 0 ||
@@ -309,6 +315,8 @@ int volume_remove(const char *name, bool force, struct err *e)
 	struct stat st;
 	int fd = -1, rc;
 
+	if (!name || !mounts_volume_name_valid(name))
+		return err_set(e, -EINVAL, "invalid volume name '%s'", name ? name : "");
 	if ((rc = volume_path(name, NULL, &dir, e)) < 0)
 		return rc;
 	if (stat(buf_str(&dir), &st) < 0)

@@ -30,7 +30,7 @@ struct err;
 #define VOLUME_DEFAULT_SIZE (64ULL << 30)   /* sparse: costs nothing until written */
 #define VOLUME_MIN_SIZE (16ULL << 20)
 #define VOLUME_MAX_SIZE (1ULL << 50)
-#define VOLUME_JOURNAL_BLOCKS 8192          /* 32 MiB, allocated as used */
+#define VOLUME_JOURNAL_BLOCKS 8192          /* at most 32 MiB, allocated as used */
 #define VOLUME_ANON_LABEL "com.docker.volume.anonymous"
 
 struct volume {

@@ -7,7 +7,7 @@
 # anonymous volumes (-v /path, the image's VOLUME) removed by --rm and
 # rm -v, tmpfs, and the space a deleted 1 GiB file returns to the host.
 set -u
-TOTAL=36 NAME=volumes
+TOTAL=37 NAME=volumes
 . "$(dirname "$0")/vm_env.sh"
 python3 "$SRCDIR/t/integ/mkimage.py" "$W/vol.tar" test/vol:1 amd64 "$BUSYBOX" \
 	'{"Volumes":{"/state":{}}}' || skip_rest "cannot build the test images"
