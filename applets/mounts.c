@@ -205,6 +205,8 @@ int mounts_parse_volume_flag(const char *s, struct mount_list *l, struct err *e)
 			m.readonly = false;
 		else if (!strcmp(w, "nocopy") && m.type == MOUNT_VOLUME)
 			m.nocopy = true;
+		else if (!strcmp(w, "cached") || !strcmp(w, "delegated"))
+			m.cached = m.type == MOUNT_BIND;
 		else if (!ignored_word(w))
 			return err_set(e, -EINVAL, "invalid mode '%s' in volume specification '%s'",
 				       w, s);
@@ -301,6 +303,8 @@ static int mount_field(struct mount_spec *m, struct mount_kv *kv, char *k, char 
 		rc = mounts_parse_size(v, &m->size, e);
 	else if (!strcmp(k, "tmpfs-mode") && v)
 		rc = parse_mode(v, &m->mode, e);
+	else if (!strcmp(k, "consistency") && v && (!strcmp(v, "cached") || !strcmp(v, "delegated")))
+		m->cached = true;
 	else if ((!strcmp(k, "bind-propagation") || !strcmp(k, "consistency")) && v &&
 		 ignored_word(v))
 		rc = 0;
@@ -352,6 +356,7 @@ int mounts_parse_mount_flag(const char *s, struct mount_list *l, struct err *e)
 	}
 	m.readonly = kv.ro;
 	m.nocopy = kv.nocopy;
+	m.cached &= m.type == MOUNT_BIND;
 	rc = -EINVAL;
 	if (m.type != MOUNT_TMPFS && (m.size || m.mode))
 		err_set(e, rc, "--mount: tmpfs options on a %s mount", kv.type);

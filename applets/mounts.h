@@ -13,15 +13,17 @@
  *    anonymous volumes, recorded in the container's config.json as
  *    "mounts":
  *      [ { "type": "bind", "source": "/real/path", "target": "/ctr",
- *          "readonly": false, "file": false, "dev": N, "ino": N },
+ *          "readonly": false, "file": false, "cached": false, "dev": N, "ino": N },
  *        { "type": "volume", "name": "data", "target": "/var/lib/db",
  *          "readonly": false, "anonymous": false, "nocopy": false },
  *        { "type": "tmpfs", "target": "/tmp", "size": 0, "mode": 1023,
  *          "readonly": false, "exec": false } ]
  *    sorted so that a parent target comes before the mounts inside it.
  * 3. At start (mounts_plan, applets/mounts_host.c, called by the runtime):
- *    one VM share per distinct host directory (a single file shares its
- *    parent), one VM disk per volume, and the guest's "mounts" list
+ *    one VM share per distinct host directory (a single file shares a
+ *    directory of its own in the bundle holding a hard link to it, or its
+ *    parent when it cannot be linked), one VM disk per volume, and the
+ *    guest's "mounts" list
  *    (initrd/guest.h) saying what to mount where.
  */
 #ifndef APPLETS_MOUNTS_H
@@ -51,6 +53,8 @@ struct mount_spec {
 	bool create_src;   /* bind from -v: a missing host directory is created */
 	bool nocopy;       /* volume: do not copy the image's content in */
 	bool exec;         /* tmpfs: allow exec (docker's default is noexec) */
+	bool cached;       /* bind: "cached"/"delegated" consistency: the guest
+			    * may cache (faster, host changes seen late) */
 	uint64_t size;     /* tmpfs: bytes, 0 = the kernel's default (half of RAM) */
 	unsigned mode;     /* tmpfs: permission bits; 0 = 01777 */
 };
@@ -64,8 +68,9 @@ void mount_list_free(struct mount_list *l);
 
 /* `-v [SOURCE:]TARGET[:OPTIONS]`: SOURCE absolute (a host path, created
  * when missing) or a volume name; no SOURCE = an anonymous volume.
- * OPTIONS: ro, rw, nocopy, and z, Z, propagation and consistency words
- * (accepted and ignored: nothing to relabel or propagate in a VM). */
+ * OPTIONS: ro, rw, nocopy; cached and delegated (Docker Desktop's words:
+ * the share may be cached in the guest); z, Z, propagation words and
+ * consistent (accepted and ignored: nothing to relabel or propagate). */
 int mounts_parse_volume_flag(const char *s, struct mount_list *l, struct err *e);
 
 /* `--mount type=bind|volume|tmpfs,source=…,target=…[,readonly][,…]`
@@ -112,7 +117,7 @@ int mounts_remove_anonymous(const json_t *mounts, struct err *e);
 struct mount_plan {
 	struct mount_plan_share {
 		char *tag, *path;
-		bool read_only;
+		bool read_only, cached;   /* each: true when every use asks */
 	} *shares;
 	size_t n_shares;
 	struct mount_plan_disk {
@@ -124,8 +129,10 @@ struct mount_plan {
 
 /* From config.json's "mounts" (NULL = none): checks that every bind
  * source is still the directory or file pinned at create time (-ESTALE
- * naming it otherwise) and that every volume exists. */
-int mounts_plan(const json_t *mounts, struct mount_plan *out, struct err *e);
+ * naming it otherwise), that every volume exists and that no running
+ * container but self_id (may be NULL) has it attached (-EBUSY). */
+int mounts_plan(const json_t *mounts, const char *self_id, struct mount_plan *out,
+		struct err *e);
 void mounts_plan_free(struct mount_plan *p);
 
 /* Append the plan's disks and shares to vc: disks has room for

@@ -10,7 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include "applets/bundle.h"
 #include "applets/mounts.h"
 #include "applets/volume_store.h"
 #include "lib/buf.h"
@@ -43,10 +45,11 @@ static int resolve_bind(const struct mount_spec *m, json_t *out, struct err *e)
 	if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
 		return err_set(e, -EINVAL, "bind source %s: only directories and regular files can "
 					   "be shared with a container's VM", m->source);
-	json_array_append_new(out, json_pack("{s:s, s:s, s:s, s:b, s:b, s:I, s:I}", "type", "bind",
-					     "source", real, "target", m->target, "readonly",
-					     m->readonly, "file", !S_ISDIR(st.st_mode), "dev",
-					     (json_int_t)st.st_dev, "ino", (json_int_t)st.st_ino));
+	json_array_append_new(out, json_pack("{s:s, s:s, s:s, s:b, s:b, s:b, s:I, s:I}", "type",
+					     "bind", "source", real, "target", m->target, "readonly",
+					     m->readonly, "file", !S_ISDIR(st.st_mode), "cached",
+					     m->cached, "dev", (json_int_t)st.st_dev, "ino",
+					     (json_int_t)st.st_ino));
 	return 0;
 }
 
@@ -195,23 +198,50 @@ static int check_pin(const json_t *m, const char *src, struct err *e)
 	return 0;
 }
 
-static size_t share_for(struct mount_plan *p, const char *dir, bool ro)
+static size_t share_for(struct mount_plan *p, const char *dir, bool ro, bool cached)
 {
 	_cleanup_buf_ struct buf tag = BUF_INIT;
 
 	for (size_t i = 0; i < p->n_shares; i++)
 		if (!strcmp(p->shares[i].path, dir)) {
 			p->shares[i].read_only &= ro;
+			p->shares[i].cached &= cached;
 			return i;
 		}
 	buf_printf(&tag, "bind%zu", p->n_shares);
 	p->shares = xreallocarray(p->shares, p->n_shares + 1, sizeof(*p->shares));
-	p->shares[p->n_shares] = (struct mount_plan_share){ buf_steal(&tag), xstrdup(dir), ro };
+	p->shares[p->n_shares] = (struct mount_plan_share){ buf_steal(&tag), xstrdup(dir), ro,
+							    cached };
 	return p->n_shares++;
 }
 
+/* A single file is shared through a directory of its own holding a hard
+ * link to it, <bundle>/binds/<n>/<name>, so the guest sees that file and
+ * not its siblings (a file bound from $HOME must not expose $HOME).  The
+ * link is the same inode: writes from either side are the same file.
+ * 1 made (dir filled in), 0 not possible here (another file system, a
+ * protected_hardlinks refusal): the caller shares the parent instead. */
+static int private_dir(const char *self_id, size_t n, const char *src, const char *base,
+		       char **dir, struct err *e)
+{
+	_cleanup_buf_ struct buf d = BUF_INIT, f = BUF_INIT, sub = BUF_INIT;
+	struct err le = ERR_INIT;
+
+	buf_printf(&sub, "binds/%zu", n);
+	if (!self_id || bundle_path(self_id, buf_str(&sub), &d, &le) < 0 ||
+	    fs_mkdir_p(buf_str(&d), 0700, &le) < 0)
+		return 0;
+	buf_printf(&f, "%s/%s", buf_str(&d), base);
+	if (unlink(buf_str(&f)) < 0 && errno != ENOENT)
+		return err_sys(e, "remove %s", buf_str(&f));
+	if (link(src, buf_str(&f)) < 0)
+		return 0;
+	*dir = buf_steal(&d);
+	return 1;
+}
+
 static int plan_bind(struct mount_plan *p, const json_t *m, const char *target, bool ro,
-		     struct err *e)
+		     const char *self_id, struct err *e)
 {
 	const char *src = jsonx_str(m, "source");
 	bool file = json_is_true(json_object_get(m, "file"));
@@ -226,12 +256,15 @@ static int plan_bind(struct mount_plan *p, const json_t *m, const char *target, 
 	if ((rc = check_pin(m, src, e)) < 0)
 		return rc;
 	if (file) {
-		/* a single file: share its directory, bind the one file */
+		/* a single file: share a directory holding it, bind the one file */
 		const char *slash = strrchr(src, '/');
-		dir = slash == src ? xstrdup("/") : xstrndup(src, (size_t)(slash - src));
 		base = slash + 1;
+		if ((rc = private_dir(self_id, json_array_size(p->guest), src, base, &dir, e)) < 0)
+			return rc;
+		if (rc == 0)
+			dir = slash == src ? xstrdup("/") : xstrndup(src, (size_t)(slash - src));
 	}
-	s = share_for(p, dir ? dir : src, ro);
+	s = share_for(p, dir ? dir : src, ro, json_is_true(json_object_get(m, "cached")));
 	g = json_pack("{s:s, s:s, s:s, s:b}", "type", "9p", "source", p->shares[s].tag, "target",
 		      target, "readonly", ro);
 	if (base)
@@ -241,10 +274,11 @@ static int plan_bind(struct mount_plan *p, const json_t *m, const char *target, 
 }
 
 static int plan_volume(struct mount_plan *p, const json_t *m, const char *target, bool ro,
-		       struct err *e)
+		       const char *self_id, struct err *e)
 {
 	const char *name = jsonx_str(m, "name");
 	_cleanup_buf_ struct buf img = BUF_INIT, serial = BUF_INIT;
+	char other[65];
 	struct stat st;
 	size_t d;
 	int rc;
@@ -253,6 +287,12 @@ static int plan_volume(struct mount_plan *p, const json_t *m, const char *target
 		return name ? rc : err_set(e, -EINVAL, "config: a volume mount without a name");
 	if (stat(buf_str(&img), &st) < 0)
 		return err_set(e, -ENOENT, "no such volume: %s", name);
+	if ((rc = volume_running_user(name, self_id, other, e)) < 0)
+		return rc;
+	if (rc > 0)
+		return err_set(e, -EBUSY, "volume %s is in use by running container %.12s: a volume "
+					  "is a disk, attached to one running container at a time",
+			       name, other);
 	for (d = 0; d < p->n_disks; d++)
 		if (!strcmp(p->disks[d].path, buf_str(&img)))
 			break;
@@ -269,7 +309,8 @@ static int plan_volume(struct mount_plan *p, const json_t *m, const char *target
 	return 0;
 }
 
-int mounts_plan(const json_t *mounts, struct mount_plan *out, struct err *e)
+int mounts_plan(const json_t *mounts, const char *self_id, struct mount_plan *out,
+		struct err *e)
 {
 	size_t i;
 	json_t *m;
@@ -285,9 +326,9 @@ int mounts_plan(const json_t *mounts, struct mount_plan *out, struct err *e)
 		if (!type || !target || target[0] != '/') {
 			rc = err_set(e, -EINVAL, "config: mount %zu lacks a type or an absolute target", i);
 		} else if (!strcmp(type, "bind")) {
-			rc = plan_bind(out, m, target, ro, e);
+			rc = plan_bind(out, m, target, ro, self_id, e);
 		} else if (!strcmp(type, "volume")) {
-			rc = plan_volume(out, m, target, ro, e);
+			rc = plan_volume(out, m, target, ro, self_id, e);
 		} else if (!strcmp(type, "tmpfs")) {
 			json_t *g = json_deep_copy(m);
 			json_array_append_new(out->guest, g);
@@ -297,9 +338,18 @@ int mounts_plan(const json_t *mounts, struct mount_plan *out, struct err *e)
 		if (rc < 0)
 			break;
 	}
-	if (rc < 0)
+	if (rc < 0) {
 		mounts_plan_free(out);
-	return rc;
+		return rc;
+	}
+	/* a share is mounted once: cached only when every use of it asked */
+	json_array_foreach(out->guest, i, m) {
+		const char *tag = jsonx_str(m, "source");
+		for (size_t s = 0; tag && !strcmp(jsonx_str(m, "type"), "9p") && s < out->n_shares; s++)
+			if (!strcmp(out->shares[s].tag, tag))
+				json_object_set_new(m, "cached", json_boolean(out->shares[s].cached));
+	}
+	return 0;
 }
 
 void mounts_vm_config(const struct mount_plan *p, struct vm_config *vc, struct vm_disk *disks,

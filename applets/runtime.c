@@ -463,7 +463,7 @@ static int prepare(struct rt *rt, int attach_fd, struct err *e)
 	disks[1] = (struct vm_disk){ buf_str(&rw), false, "rw" };
 	vc.disks = disks;
 	vc.n_disks = rt->read_only ? 1 : 2;
-	if ((rc = mounts_plan(rt->cfg.mounts, &mp, e)) < 0)
+	if ((rc = mounts_plan(rt->cfg.mounts, rt->cfg.id, &mp, e)) < 0)
 		return rc;
 	mounts_vm_config(&mp, &vc, disks, shares);
 	rt->guest_mounts = json_array_size(mp.guest) ? json_incref(mp.guest) : NULL;

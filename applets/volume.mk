@@ -5,3 +5,4 @@ SRCS += applets/mounts.c applets/mounts_host.c applets/volume_store.c applets/vo
 UNIT_TESTS += t/unit/mounts.c t/unit/mounts_host.c
 FUZZ_TARGETS += t/fuzz/mount_spec.c
 SHELL_TESTS += t/integ/volumes.sh
+BENCHES += t/bench/volumes.sh

@@ -307,6 +307,31 @@ int volume_users(const char *name, char ***ids, bool *running, struct err *e)
 	return 0;
 }
 
+int volume_running_user(const char *name, const char *except_id, char out[65], struct err *e)
+{
+	char **ids = NULL;
+	bool running;
+	int rc, found = 0;
+
+	if ((rc = volume_users(name, &ids, &running, e)) < 0)
+		return rc;
+	for (size_t i = 0; running && !found && ids[i]; i++) {
+		struct bundle_state s;
+		struct err le = ERR_INIT;
+		if (except_id && !strcmp(ids[i], except_id))
+			continue;
+		if (bundle_state_load(ids[i], &s, &le) == 0 && s.status == BUNDLE_RUNNING &&
+		    s.runtime_pid > 0 && kill((pid_t)s.runtime_pid, 0) == 0) {
+			snprintf(out, 65, "%s", ids[i]);
+			found = 1;
+		}
+	}
+	for (size_t i = 0; ids && ids[i]; i++)
+		free(ids[i]);
+	free(ids);
+	return found;
+}
+
 int volume_remove(const char *name, bool force, struct err *e)
 {
 	_cleanup_buf_ struct buf lock = BUF_INIT, dir = BUF_INIT;

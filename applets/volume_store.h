@@ -64,6 +64,11 @@ int volume_names(char ***out, size_t *n, struct err *e);
  * set to whether any of them is running.  Owned vector, NULL-terminated. */
 int volume_users(const char *name, char ***ids, bool *running, struct err *e);
 
+/* A running container other than except_id (may be NULL) that mounts the
+ * volume: 1 with its id in out, 0 none.  A volume is a disk: QEMU would
+ * refuse a second writer anyway, this says why in words. */
+int volume_running_user(const char *name, const char *except_id, char out[65], struct err *e);
+
 /* Remove a volume.  In use by a container: -EBUSY naming it, unless force
  * and none of its users is running. */
 int volume_remove(const char *name, bool force, struct err *e);

@@ -40,8 +40,10 @@
  *                               always up
  *        "mounts": [            in order, parents first (applets/mounts.h):
  *          { "type": "9p", "source": "bind0", "target": "/src",
- *            "readonly": false, "file": "app.conf" },   the 9p share with
- *                               that tag; "file": bind that one file of it
+ *            "readonly": false, "file": "app.conf", "cached": false },
+ *                               the 9p share with that tag; "file": bind
+ *                               that one file of it; "cached": let the
+ *                               guest cache it (-v …:cached)
  *          { "type": "volume", "source": "vol0", "target": "/data",
  *            "readonly": false, "copy": true },   the disk with that
  *                               serial; its /_data is what is mounted;
@@ -148,6 +150,7 @@ struct guest_mount {
 	char *target;         /* absolute, no "." or ".." components */
 	char *file;           /* 9p: one file of the share, or NULL */
 	bool readonly, copy, exec;
+	bool cached;          /* 9p: cache=loose instead of cache=mmap */
 	uint64_t size;        /* tmpfs bytes, 0 = kernel default */
 	unsigned mode;        /* tmpfs */
 };

@@ -68,6 +68,7 @@ static int one(const json_t *x, size_t i, struct guest_mount *m, struct err *e)
 	m->readonly = json_is_true(json_object_get(x, "readonly"));
 	m->copy = json_is_true(json_object_get(x, "copy"));
 	m->exec = json_is_true(json_object_get(x, "exec"));
+	m->cached = json_is_true(json_object_get(x, "cached"));
 	v = json_object_get(x, "size");
 	if (v && !(json_is_integer(v) && json_integer_value(v) >= 0))
 		return err_set(e, -EINVAL, "config: mount %zu: bad size", i);

@@ -149,9 +149,13 @@ static int mount_share(const struct guest_mount *m, struct buf *dir, struct err 
 	 * owners and modes QEMU keeps in xattrs (mapped-xattr), so chown and
 	 * chmod behave as on a local disk.  cache=mmap: shared writable
 	 * mmap works (databases use it) while reads and writes stay
-	 * uncached, so host and guest see each other's changes at once. */
+	 * uncached, so host and guest see each other's changes at once.
+	 * cache=loose when the user traded that for speed (-v …:cached):
+	 * metadata and data cached in the guest, ~3x faster on many small
+	 * files, host-side changes seen late. */
 	if (mount(m->source, buf_str(dir), "9p", MS_NODEV,
-		  "trans=virtio,version=9p2000.L,access=client,msize=524288,cache=mmap") < 0 &&
+		  m->cached ? "trans=virtio,version=9p2000.L,access=client,msize=524288,cache=loose"
+			    : "trans=virtio,version=9p2000.L,access=client,msize=524288,cache=mmap") < 0 &&
 	    mount(m->source, buf_str(dir), "9p", MS_NODEV, "trans=virtio,version=9p2000.L") < 0)
 		return err_sys(e, "mounting the shared directory %s", m->source);
 	return 0;

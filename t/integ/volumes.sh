@@ -7,7 +7,7 @@
 # anonymous volumes (-v /path, the image's VOLUME) removed by --rm and
 # rm -v, tmpfs, and the space a deleted 1 GiB file returns to the host.
 set -u
-TOTAL=37 NAME=volumes
+TOTAL=43 NAME=volumes
 . "$(dirname "$0")/vm_env.sh"
 python3 "$SRCDIR/t/integ/mkimage.py" "$W/vol.tar" test/vol:1 amd64 "$BUSYBOX" \
 	'{"Volumes":{"/state":{}}}' || skip_rest "cannot build the test images"
@@ -37,6 +37,18 @@ is "$out" "one
 0" "a single file is bound (its siblings are not visible at the target's directory)"
 is "$(cat "$W/single.conf")" "one
 two" "... and writes to it reach the host file"
+"$C" run -d --name fb -v "$W/single.conf:/etc/app.conf" test/bb:1 sleep 60 >/dev/null 2>&1
+is "$(stat -c %h "$W/single.conf")" 2 "a single file is shared through a hard link of its own, not its directory"
+"$C" rm -f fb >/dev/null
+out=$(R -v "$H:/h:cached" test/bb:1 sh -c 'cat /h/in.txt; grep " /h " /proc/mounts' 2>&1)
+like "$out" "loose" "-v DIR:/h:cached: the guest may cache the share (cache=loose)"
+out=$(R --read-only -v "$H:/deep/h:ro" --tmpfs /t test/bb:1 sh -c 'cat /deep/h/in.txt; touch /t/ok && echo tmpfs-ok; touch /nope 2>&1' 2>&1)
+like "$out" "from-host
+tmpfs-ok" "--read-only: mount points are still created (and tmpfs is writable)"
+like "$out" "Read-only file system" "... while the root stays read-only"
+R -v links:/l test/bb:1 busybox ln -s / /l/up >/dev/null 2>&1
+out=$(R -v links:/l --tmpfs /l/up/escaped test/bb:1 sh -c 'stat -f -c %T /escaped' 2>&1)
+is "$out" tmpfs "a target through a symlink to / resolves inside the container's root"
 out=$(R -v "$H:/h" test/bb:1 sh -c 'mkdir /h/many && cd /h/many && i=0; while [ $i -lt 1000 ]; do : >f$i; i=$((i+1)); done; ls | wc -l' 2>&1)
 is "$out" 1000 "1000 files created in the container"
 is "$(ls "$H/many" | wc -l)" 1000 "... all 1000 visible on the host"
@@ -58,6 +70,10 @@ is "$("$C" volume inspect pgdata | grep -c '"team": "db"')" 1 "volume create -s 
 out=$("$C" volume rm pgdata 2>&1); rc=$?
 is "$rc" 1 "volume rm of a volume a (stopped) container uses is refused"
 like "$out" "in use by container" "... saying so"
+"$C" run -d --name w2 -v pgdata:/d test/bb:1 sleep 60 >/dev/null 2>&1
+out=$(R -v pgdata:/d test/bb:1 true 2>&1)
+like "$out" "in use by running container" "a volume attached to a running container cannot be attached to a second one"
+"$C" rm -f w2 >/dev/null
 "$C" rm w1 >/dev/null
 is "$(R -v pgdata:/d test/bb:1 cat /d/f 2>&1)" kept "the data survives rm; a new container sees it"
 is "$("$C" volume rm pgdata 2>&1)" pgdata "volume rm succeeds once no container uses it"

@@ -55,6 +55,14 @@ static void test_volume_flag(void)
 	is_int(v("/anon:ro"), 0, "-v /path:ro");
 	ok(L.v[0].type == MOUNT_VOLUME && L.v[0].readonly && !strcmp(L.v[0].target, "/anon"),
 	   "... anonymous, read-only");
+	is_int(v("/h:/c:cached"), 0, "-v /h:/c:cached");
+	ok(L.v[0].cached, "... the bind may be cached");
+	is_int(v("/h:/c:delegated,ro"), 0, "-v /h:/c:delegated,ro");
+	ok(L.v[0].cached && L.v[0].readonly, "... cached and read-only");
+	is_int(v("/h:/c:consistent"), 0, "-v /h:/c:consistent");
+	ok(!L.v[0].cached, "... not cached");
+	is_int(v("vol:/c:cached"), 0, "a volume with cached");
+	ok(!L.v[0].cached, "... has nothing to cache differently");
 	is_int(v("/h:/a/./b/../c//"), 0, "targets are cleaned");
 	is_str(L.v[0].target, "/a/c", "... to /a/c");
 
@@ -104,6 +112,9 @@ static void test_mount_flag(void)
 	   "... 64 MiB, mode 1770");
 	is_int(m("\"type=bind\",\"source=/a,b\",target=/c"), 0, "quoted CSV fields");
 	is_str(L.v[0].source, "/a,b", "... keep their commas");
+	is_int(m("type=bind,source=/h,target=/c,consistency=delegated"), 0, "consistency=delegated");
+	ok(L.v[0].cached, "... cached");
+	is_int(m("type=bind,source=/h,target=/c,consistency=bogus"), -EINVAL, "consistency=bogus");
 	is_int(m("type=bind,source=/h,target=/c,bind-propagation=rslave"), 0,
 	       "bind-propagation is accepted");
 

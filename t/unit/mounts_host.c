@@ -70,8 +70,10 @@ static void test_bind(void)
 	   "a single file is marked as one");
 	ok(access(P("new/dir"), F_OK) == 0, "-v created the missing host directory");
 
-	is_int(mounts_plan(m, &p, &e), 0, "plan");
+	is_int(mounts_plan(m, NULL, &p, &e), 0, "plan");
 	is_int(p.n_shares, 2, "the directory and the file's directory (the same one) and new/dir: 2 shares");
+	ok(json_is_false(json_object_get(json_array_get(p.guest, 0), "cached")),
+	   "a share is not cached unless asked");
 	ok(p.n_shares == 2 && !p.shares[0].read_only, "a share used read-write is not read-only");
 	is_int(json_array_size(p.guest), 3, "three guest mounts");
 	mounts_plan_free(&p);
@@ -79,16 +81,16 @@ static void test_bind(void)
 	/* swap the directory: a new one at the same path */
 	rename(P("src"), P("src.old"));
 	mkdir(P("src"), 0755);
-	is_int(mounts_plan(m, &p, &e), -ESTALE, "a directory replaced after create is refused");
+	is_int(mounts_plan(m, NULL, &p, &e), -ESTALE, "a directory replaced after create is refused");
 	ok(strstr(e.msg, P("src")) != NULL, "... naming it (%s)", e.msg);
 	rmdir(P("src"));
 	symlink(P("src.old"), P("src"));
 	err_clear(&e);
-	is_int(mounts_plan(m, &p, &e), -ESTALE, "... and so is a symlink to the original put in its place");
+	is_int(mounts_plan(m, NULL, &p, &e), -ESTALE, "... and so is a symlink to the original put in its place");
 	unlink(P("src"));
 	rename(P("src.old"), P("src"));
 	err_clear(&e);
-	is_int(mounts_plan(m, &p, &e), 0, "the original back in place starts again");
+	is_int(mounts_plan(m, NULL, &p, &e), 0, "the original back in place starts again");
 	mounts_plan_free(&p);
 	json_decref(m);
 
@@ -135,7 +137,7 @@ static void test_volumes(void)
 	ok(volume_load("data", &vol, &e) == 0 && vol.size == VOLUME_DEFAULT_SIZE && !vol.anonymous,
 	   "data was made on first use with the default size");
 	volume_free(&vol);
-	is_int(mounts_plan(m, &p, &e), 0, "plan");
+	is_int(mounts_plan(m, NULL, &p, &e), 0, "plan");
 	is_int(p.n_disks, 3, "one disk per volume (data mounted twice is one disk)");
 	ok(p.n_disks == 3 && !strcmp(p.disks[0].serial, "vol0"), "serials vol0...");
 	mounts_plan_free(&p);
