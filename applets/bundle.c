@@ -186,6 +186,8 @@ static json_t *config_to_json(const struct bundle_config *c)
 			 "labels", labels);
 	if (j && c->network)
 		json_object_set(j, "network", c->network);
+	if (j && c->mounts && json_array_size(c->mounts))
+		json_object_set(j, "mounts", c->mounts);
 	return j;
 }
 
@@ -275,6 +277,10 @@ static int config_from_json(const json_t *j, const char *what, struct bundle_con
 	if (v && !json_is_null(v) && !json_is_object(v))
 		return err_set(e, -EINVAL, "%s: 'network' is not an object", what);
 	c->network = v && json_is_object(v) ? json_incref(v) : NULL;
+	v = json_object_get(j, "mounts");
+	if (v && !json_is_null(v) && !json_is_array(v))
+		return err_set(e, -EINVAL, "%s: 'mounts' is not a list", what);
+	c->mounts = v && json_is_array(v) ? json_incref(v) : NULL;
 	return 0;
 }
 
@@ -295,6 +301,7 @@ void bundle_config_free(struct bundle_config *c)
 	json_decref(c->guest);
 	json_decref(c->labels);
 	json_decref(c->network);
+	json_decref(c->mounts);
 	memset(c, 0, sizeof(*c));
 }
 

@@ -33,6 +33,8 @@
  *     "labels": { "k": "v" },
  *     "network": { … } }                     absent = --network none; the
  *                                              shape is in applets/network.h
+ *     "mounts": [ … ] }     bind mounts, volumes, tmpfs (applets/mounts.h);
+ *                           absent when there are none
  *
  * state.json:
  *   { "status": "created"|"running"|"exited",
@@ -80,6 +82,7 @@ struct bundle_config {
 	bool auto_remove;
 	json_t *labels;       /* owned reference, object (may be empty) */
 	json_t *network;      /* owned reference, or NULL: applets/network.h */
+	json_t *mounts;       /* owned reference, array (applets/mounts.h), or NULL */
 };
 
 enum { BUNDLE_T_CREATE, BUNDLE_T_PREP, BUNDLE_T_SPAWN, BUNDLE_T_BOOT, BUNDLE_T_START, BUNDLE_T_RUN,

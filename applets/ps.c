@@ -14,6 +14,7 @@
 #include "applets/applets.h"
 #include "applets/bundle.h"
 #include "applets/network.h"
+#include "applets/mounts.h"
 #include "applets/stop.h"
 #include "lib/buf.h"
 #include "lib/err.h"
@@ -322,16 +323,19 @@ const struct cmd cmd_ctr_inspect = {
 /* ---- delete / prune ---- */
 
 struct rm_cli {
-	int force, all;
+	int force, all, volumes;
 };
 
 static const struct opt rm_optv[] = {
 	OPT_FLAG('f', "force", struct rm_cli, force, "Kill a running container first"),
 	OPT_FLAG('a', "all", struct rm_cli, all, "Remove every container that is not running"),
+	OPT_FLAG('v', "volumes", struct rm_cli, volumes, "Also remove its anonymous volumes"),
 	OPT_END,
 };
 
-static int rm_one(const char *query, int force, struct err *e)
+static int rm_bundle(const char *id, int force, int volumes, struct err *e);
+
+static int rm_one(const char *query, int force, int volumes, struct err *e)
 {
 	char id[BUNDLE_ID_LEN + 1];
 	struct ctr x = { 0 };
@@ -348,7 +352,24 @@ static int rm_one(const char *query, int force, struct err *e)
 			return rc;
 		err_clear(e);
 	}
-	return bundle_remove(id, e);
+	return rm_bundle(id, force, volumes, e);
+}
+
+/* docker rm -v: the anonymous volumes go with the container */
+static int rm_bundle(const char *id, int force, int volumes, struct err *e)
+{
+	struct bundle_config cfg;
+	int rc;
+
+	(void)force;
+	if (!volumes || bundle_config_load(id, &cfg, e) < 0) {
+		err_clear(e);
+		return bundle_remove(id, e);
+	}
+	if ((rc = bundle_remove(id, e)) == 0 && cfg.mounts)
+		rc = mounts_remove_anonymous(cfg.mounts, e);
+	bundle_config_free(&cfg);
+	return rc;
 }
 
 static int rm_cmd(const struct cmd *c, void *o, int argc, char **argv)
@@ -372,7 +393,7 @@ static int rm_cmd(const struct cmd *c, void *o, int argc, char **argv)
 			struct err le = ERR_INIT;
 			if (v[i].st.status == BUNDLE_RUNNING && !a->force)
 				continue;
-			if (rm_one(v[i].cfg.id, a->force, &le) < 0) {
+			if (rm_one(v[i].cfg.id, a->force, a->volumes, &le) < 0) {
 				fprintf(stderr, "container %s: %s\n", c->name, le.msg);
 				status = EXIT_FAIL;
 			} else {
@@ -383,7 +404,7 @@ static int rm_cmd(const struct cmd *c, void *o, int argc, char **argv)
 	}
 	for (int i = 0; i < argc; i++) {
 		struct err e = ERR_INIT;
-		if (rm_one(argv[i], a->force, &e) < 0) {
+		if (rm_one(argv[i], a->force, a->volumes, &e) < 0) {
 			fprintf(stderr, "container %s: %s\n", c->name, e.msg);
 			status = EXIT_FAIL;
 		} else {
@@ -397,7 +418,7 @@ const struct cmd cmd_ctr_delete = {
 	.name = "delete",
 	.aliases = "rm",
 	.summary = "Remove containers",
-	.usage = "[-f] [--all] [CONTAINER...]",
+	.usage = "[-f] [-v] [--all] [CONTAINER...]",
 	.opts = rm_optv,
 	.opts_size = sizeof(struct rm_cli),
 	.max_args = -1,

@@ -24,6 +24,7 @@
 #include "applets/bundle.h"
 #include "applets/image.h"
 #include "applets/network.h"
+#include "applets/mounts.h"
 #include "applets/rtclient.h"
 #include "applets/runtime.h"
 #include "lib/buf.h"
@@ -59,6 +60,7 @@ struct run_cli {
 	const char *network;
 	int no_dns, publish_all;
 	struct opt_list publish, add_host, dns, dns_search, dns_option;
+	struct opt_list volume, mount, tmpfs;
 };
 
 static const struct opt run_optv[] = {
@@ -84,6 +86,11 @@ static const struct opt run_optv[] = {
 	OPT_STRING(0, "platform", struct run_cli, platform, "OS/ARCH", "Platform of the image and VM"),
 	OPT_FLAG(0, "init", struct run_cli, init,
 		 "PID 1 forwards signals and reaps (default; =false: the workload is PID 1)"),
+	OPT_LIST('v', "volume", struct run_cli, volume, "[SRC:]DST[:ro]",
+		 "Bind a host path or mount a volume (a bare DST: an anonymous volume)"),
+	OPT_LIST(0, "mount", struct run_cli, mount, "type=…,source=…,target=…",
+		 "Add a bind, volume or tmpfs mount (docker's --mount syntax)"),
+	OPT_LIST(0, "tmpfs", struct run_cli, tmpfs, "DST[:size=…,mode=…]", "Mount a tmpfs"),
 	OPT_FLAG(0, "read-only", struct run_cli, read_only, "Mount the root file system read-only"),
 	OPT_FLAG(0, "no-sig-proxy", struct run_cli, no_sig_proxy, "Do not forward signals to the process"),
 	OPT_STRING(0, "network|net", struct run_cli, network, "NAME",
@@ -447,6 +454,7 @@ static int build_bundle(const struct run_cli *a, const char *root, int argc, cha
 {
 	struct platform plat;
 	struct run_image ri = { .snapshot = BUF_INIT };
+	struct mount_list ml = { 0 };
 	enum vm_arch arch;
 	json_t *guest, *proc = NULL;
 	int given, rc;
@@ -484,11 +492,16 @@ static int build_bundle(const struct run_cli *a, const char *root, int argc, cha
 	if ((rc = labels_json(a->label.v, &bc->labels, e)) < 0 ||
 	    (rc = process_json(a, argc - 1, argv + 1, &proc, e)) < 0)
 		return rc;
-	if ((rc = image_prepare(root, argv[0], &plat, &ri, e)) < 0) {
+	if ((rc = mounts_parse_flags(a->volume.v, a->mount.v, a->tmpfs.v, &ml, e)) < 0 ||
+	    (rc = image_prepare(root, argv[0], &plat, &ri, e)) < 0 ||
+	    (rc = mounts_resolve(&ml, json_object_get(ri.config, "Volumes"), &bc->mounts, e)) < 0) {
+		mount_list_free(&ml);
 		json_decref(proc);
+		json_decref(ri.config);
 		buf_free(&ri.snapshot);
 		return rc;
 	}
+	mount_list_free(&ml);
 	bundle_new_id(bc->id);
 	bc->name = a->name ? xstrdup(a->name) : bundle_random_name();
 	bc->created = xmalloc(40);
@@ -529,7 +542,11 @@ static int run_cmd(const struct cmd *c, void *o, int argc, char **argv)
 		return fail("the input device is not a TTY (drop -t, or run from a terminal)");
 	if (paths_data_dir(&root, &e) < 0 || build_bundle(a, buf_str(&root), argc, argv, &bc, &e) < 0 ||
 	    bundle_create(&bc, &e) < 0) {
+		struct err ignored = ERR_INIT;
+
 		network_run_undo(bc.network, bc.id);
+		if (bc.mounts)   /* nothing else knows the anonymous volumes */
+			mounts_remove_anonymous(bc.mounts, &ignored);
 		bundle_config_free(&bc);
 		return fail(e.msg);
 	}

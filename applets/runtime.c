@@ -16,6 +16,7 @@
 
 #include "applets/applets.h"
 #include "applets/network.h"
+#include "applets/mounts.h"
 #include "applets/runtime.h"
 #include "applets/runtime_int.h"
 #include "initrd/agent.h"
@@ -340,7 +341,8 @@ void runtime__finish(struct rt *rt)
 	snprintf(rt->st.error, sizeof(rt->st.error), "%s", rt->got_exit ? "" : rt->error);
 	record_timings(rt);
 	if (rt->cfg.auto_remove) {
-		if (bundle_remove(rt->cfg.id, &e) < 0)
+		if (bundle_remove(rt->cfg.id, &e) < 0 ||
+		    (rt->cfg.mounts && mounts_remove_anonymous(rt->cfg.mounts, &e) < 0))
 			log_warn("runtime: --rm: %s", e.msg);
 	} else {
 		save_state(rt);
@@ -383,6 +385,8 @@ int runtime__config_doc(struct rt *rt, struct buf *out, struct err *e)
 	if (!rt->read_only)
 		json_object_set_new(doc, "rw_dev", json_string("rw"));
 	json_object_set_new(doc, "fstype", json_string("ext4"));
+	if (rt->guest_mounts)
+		json_object_set(doc, "mounts", rt->guest_mounts);
 	return jsonx_dump_buf(doc, JSON_COMPACT, out, e);
 }
 
@@ -432,7 +436,9 @@ static int prepare(struct rt *rt, int attach_fd, struct err *e)
 	_cleanup_buf_ struct buf rw = BUF_INIT, boot = BUF_INIT, logp = BUF_INIT, kpath = BUF_INIT,
 				 args = BUF_INIT;
 	struct vm_config vc;
-	struct vm_disk disks[2];
+	struct vm_disk disks[2 + MOUNTS_MAX];
+	struct vm_share shares[MOUNTS_MAX];
+	struct mount_plan mp;
 	struct vm_nic nic;
 	int sv[2] = { -1, -1 }, tap = -1, rc;
 
@@ -461,11 +467,17 @@ static int prepare(struct rt *rt, int attach_fd, struct err *e)
 	disks[1] = (struct vm_disk){ buf_str(&rw), false, "rw" };
 	vc.disks = disks;
 	vc.n_disks = rt->read_only ? 1 : 2;
+	if ((rc = mounts_plan(rt->cfg.mounts, rt->cfg.id, &mp, e)) < 0)
+		return rc;
+	mounts_vm_config(&mp, &vc, disks, shares);
+	rt->guest_mounts = json_array_size(mp.guest) ? json_incref(mp.guest) : NULL;
 	cmdline(rt, &args);
 	vc.cmdline = buf_str(&args);
 	vc.console_log = buf_str(&boot);
-	if ((rc = network_runtime_nic(rt->cfg.network, rt->cfg.id, &nic, &tap, e)) < 0)
+	if ((rc = network_runtime_nic(rt->cfg.network, rt->cfg.id, &nic, &tap, e)) < 0) {
+		mounts_plan_free(&mp);
 		return rc;
+	}
 	if (rc > 0) {
 		vc.nics = &nic;
 		vc.n_nics = 1;
@@ -474,6 +486,7 @@ static int prepare(struct rt *rt, int attach_fd, struct err *e)
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0) {
 		if (tap >= 0)
 			close(tap);
+		mounts_plan_free(&mp);
 		return err_sys(e, "socketpair");
 	}
 	fcntl(sv[0], F_SETFD, FD_CLOEXEC);
@@ -482,6 +495,7 @@ static int prepare(struct rt *rt, int attach_fd, struct err *e)
 	rc = vm_create(&vc, &rt->vm, e);
 	if (rc == 0)
 		rc = vm_start(rt->vm, e);
+	mounts_plan_free(&mp);   /* vm_create copied the paths */
 	close(sv[1]);
 	if (tap >= 0)
 		close(tap);   /* the VMM has its own: the TAP ends with it */
@@ -560,8 +574,8 @@ static int fail_early(struct rt *rt, int attach_fd, const struct err *why)
 		rt->st.exit_code = -1;
 		bundle_now(rt->st.finished_at, sizeof(rt->st.finished_at));
 		snprintf(rt->st.error, sizeof(rt->st.error), "%s", why->msg);
-		if (rt->cfg.auto_remove)
-			bundle_remove(rt->cfg.id, &e);
+		if (rt->cfg.auto_remove && bundle_remove(rt->cfg.id, &e) == 0 && rt->cfg.mounts)
+			mounts_remove_anonymous(rt->cfg.mounts, &e);
 		else
 			save_state(rt);
 	}
@@ -674,6 +688,7 @@ out:
 		unlink(buf_str(&rt->sock_path));   /* a failed start */
 	buf_free(&rt->sock_path);
 	bundle_config_free(&rt->cfg);
+	json_decref(rt->guest_mounts);
 	free(rt);
 	return rc;
 }

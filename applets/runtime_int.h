@@ -73,6 +73,7 @@ struct rt {
 	struct vm *vm;
 	struct proxy *proxy;      /* published ports (applets/network.h), or NULL */
 	bool debug, read_only;
+	json_t *guest_mounts;   /* the guest's "mounts" (mounts_plan), owned; NULL = none */
 	uint64_t m[RT_M__COUNT];
 
 	/* the guest channel: our end of the socketpair QEMU holds */

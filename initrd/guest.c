@@ -447,6 +447,7 @@ int guest_config_parse(const char *json, size_t len, struct guest_config *out,
 	    (rc = parse_process(json_object_get(root, "image"), json_object_get(root, "process"),
 				&out->proc, e)) < 0 ||
 	    (rc = parse_ifaces(json_object_get(root, "interfaces"), out, e)) < 0 ||
+	    (rc = guest__mounts_parse(json_object_get(root, "mounts"), out, e)) < 0 ||
 	    (rc = opt_int(root, "clock_ns", 0, INT64_MAX, &clk, "boot config", e)) < 0) {
 		guest_config_free(out);
 		return rc;
@@ -497,6 +498,7 @@ void guest_config_free(struct guest_config *c)
 	free(p->user);
 	free(p->workdir);
 	free(p->rlimits);
+	guest__mounts_free(c);
 	memset(c, 0, sizeof(*c));
 }
 

@@ -38,6 +38,18 @@
  *                          "gateway": "10.0.2.2", "mtu": 1500 } ],
  *                               static IPv4 (no DHCP in the guest); lo is
  *                               always up
+ *        "mounts": [            in order, parents first (applets/mounts.h):
+ *          { "type": "9p", "source": "bind0", "target": "/src",
+ *            "readonly": false, "file": "app.conf", "cached": false },
+ *                               the 9p share with that tag; "file": bind
+ *                               that one file of it; "cached": let the
+ *                               guest cache it (-v …:cached)
+ *          { "type": "volume", "source": "vol0", "target": "/data",
+ *            "readonly": false, "copy": true },   the disk with that
+ *                               serial; its /_data is what is mounted;
+ *                               "copy": fill a new /_data from the image
+ *          { "type": "tmpfs", "target": "/tmp", "size": 0, "mode": 1023,
+ *            "readonly": false, "exec": false } ],
  *        "init": true,          a forwarding/reaping PID 1 in the container's
  *                               pid namespace (docker --init); false: the
  *                               workload itself is PID 1 there
@@ -130,6 +142,21 @@ struct guest_iface {
 	unsigned mtu;         /* 0 = leave as is */
 };
 
+enum guest_mount_type { GUEST_MOUNT_9P = 1, GUEST_MOUNT_VOLUME, GUEST_MOUNT_TMPFS };
+
+struct guest_mount {
+	enum guest_mount_type type;
+	char *source;         /* 9p tag or disk serial */
+	char *target;         /* absolute, no "." or ".." components */
+	char *file;           /* 9p: one file of the share, or NULL */
+	bool readonly, copy, exec;
+	bool cached;          /* 9p: cache=loose instead of cache=mmap */
+	uint64_t size;        /* tmpfs bytes, 0 = kernel default */
+	unsigned mode;        /* tmpfs */
+};
+
+#define GUEST_MOUNTS_MAX 64
+
 struct guest_config {
 	char *hostname;
 	bool has_clock;
@@ -143,6 +170,8 @@ struct guest_config {
 	bool init;
 	char *test;
 	struct guest_process_config proc;
+	struct guest_mount *mounts;
+	size_t n_mounts;
 };
 
 /* Parse the JSON document (at most GUEST_CONFIG_MAX bytes).  Fields of the
@@ -151,6 +180,10 @@ struct guest_config {
 int guest_config_parse(const char *json, size_t len, struct guest_config *out,
 		       struct err *e);
 void guest_config_free(struct guest_config *c);
+
+/* Internal (initrd/guest_mounts.c): the "mounts" list into c. */
+int guest__mounts_parse(const void *json_array, struct guest_config *c, struct err *e);
+void guest__mounts_free(struct guest_config *c);
 
 /* "nofile" / "RLIMIT_NOFILE" -> RLIMIT_NOFILE (Linux numbering); -1. */
 int guest_rlimit_parse(const char *name);

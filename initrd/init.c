@@ -106,6 +106,8 @@ void init__poweroff(struct init *in)
 {
 	init__debug(in, "powering off (init peak rss %ld KiB)", hwm_kib());
 	sync();
+	init__mounts_trim(in);
+	sync();
 	if (getpid() == 1) {
 		reboot(RB_POWER_OFF);
 		/* only reached if the kernel refuses: PID 1 must not exit */
@@ -310,6 +312,11 @@ static int find_disk(const char *spec, struct buf *dev, struct err *e)
 	if (d)
 		closedir(d);
 	return err_set(e, -ENOENT, "no disk with serial '%s'", spec);
+}
+
+int init__find_disk(const char *spec, struct buf *dev, struct err *e)
+{
+	return find_disk(spec, dev, e);
 }
 
 /* --read-only: the image under an overlay whose upper layer is a small
@@ -667,7 +674,7 @@ static void boot(struct init *in, int argc, char **argv)
 	if (sethostname(in->cfg.hostname, strlen(in->cfg.hostname)) < 0)
 		init__log(in, "sethostname: %s", strerror(errno));
 	if (net_config(in, &e) < 0 || mount_root(in, &e) < 0 || etc_files(in, &e) < 0 ||
-	    container_dev(&e) < 0)
+	    container_dev(&e) < 0 || init__mounts(in, &e) < 0)
 		fatal(in, &e);
 	init__debug(in, "root file system ready");
 	if (start_main(in, &e) < 0)

@@ -5,6 +5,7 @@
  *                       /etc files, the main process, power-off
  *   initrd/init_proc.c  starting processes: namespaces, pivot_root, user,
  *                       rlimits, exec (126/127), the in-container PID 1
+ *   initrd/init_mounts.c bind mounts (9p), volumes (ext4 disks), tmpfs
  *   initrd/init_loop.c  the agent channel and the event loop: stdio relay,
  *                       control messages, reaping, the malicious test mode
  *
@@ -88,6 +89,17 @@ void init__spec_free(struct init_spec *s);
 /* Resolve user, env, cwd for a process of the running container. */
 int init__resolve(struct init *in, const char *user, char *const *argv, char *const *env,
 		  const char *cwd, bool tty, struct init_spec *out, struct err *e);
+
+/* A disk by /dev path or virtio-blk serial, as its /dev path. */
+int init__find_disk(const char *spec, struct buf *dev, struct err *e);
+
+/* init_mounts.c: the configuration's bind mounts, volumes and tmpfs, made
+ * under INIT_ROOT before the main process pivots into it. */
+int init__mounts(struct init *in, struct err *e);
+/* Before power-off, after sync: hand every free block of the volumes back
+ * to the host (FITRIM).  Online discard alone is asynchronous and may
+ * still be in flight when the VM ends. */
+void init__mounts_trim(struct init *in);
 
 /* init_proc.c */
 /* Start p (its spec); main = the container's first process, which sets

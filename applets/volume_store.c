@@ -1,0 +1,379 @@
+/* Volumes on disk (see applets/volume_store.h): metadata files, sparse
+ * ext4 images made by our own writer, and who uses what.  Called by the
+ * volume commands, by mounts_resolve/mounts_plan and by container removal. */
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "applets/bundle.h"
+#include "applets/mounts.h"
+#include "applets/volume_store.h"
+#include "lib/buf.h"
+#include "lib/err.h"
+#include "lib/fs.h"
+#include "lib/jsonx.h"
+#include "lib/mem.h"
+#include "lib/paths.h"
+#include "oci/ext4.h"
+
+#define VOLUME_JSON_MAX (1u << 20)
+#define VOLUMES_MAX 100000
+
+void volume_free(struct volume *v)
+{
+	if (!v)
+		return;
+	free(v->name);
+	free(v->created);
+	free(v->driver);
+	json_decref(v->labels);
+	json_decref(v->options);
+	memset(v, 0, sizeof(*v));
+}
+
+int volume_path(const char *name, const char *file, struct buf *out, struct err *e)
+{
+	int rc = paths_data_dir(out, e);
+
+	if (rc < 0)
+		return rc;
+	buf_puts(out, "/volumes");
+	if (name && !mounts_volume_name_valid(name))
+		return err_set(e, -EINVAL, "invalid volume name '%s'", name);
+	if (name)
+		buf_printf(out, "/%s", name);
+	if (file)
+		buf_printf(out, "/%s", file);
+	return 0;
+}
+
+static int lock_volumes(int *fd, struct buf *lock, struct err *e)
+{
+	int rc;
+
+	if ((rc = volume_path(NULL, NULL, lock, e)) < 0 ||
+	    (rc = fs_mkdir_p(buf_str(lock), 0700, e)) < 0)
+		return rc;
+	buf_puts(lock, "/.lock");
+	return fs_lock(buf_str(lock), LOCK_EX, fd, e);
+}
+
+static void random_name(char out[65])
+{
+	/* container ids and anonymous volume names are the same kind of thing */
+	bundle_new_id(out);
+}
+
+static int rm_tree(const char *dir)
+{
+	_cleanup_buf_ struct buf p = BUF_INIT;
+	static const char *const files[] = { "volume.json", "volume.ext4", "volume.ext4.tmp" };
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		buf_reset(&p);
+		buf_printf(&p, "%s/%s", dir, files[i]);
+		if (unlink(buf_str(&p)) < 0 && errno != ENOENT)
+			return -errno;
+	}
+	return rmdir(dir) < 0 && errno != ENOENT ? -errno : 0;
+}
+
+static int write_meta(const char *dir, const struct volume *v, struct err *e)
+{
+	_cleanup_buf_ struct buf p = BUF_INIT;
+	_cleanup_json_ json_t *j = json_pack(
+		"{s:s, s:s, s:s, s:I, s:O, s:O, s:b}", "name", v->name, "created", v->created,
+		"driver", v->driver, "size", (json_int_t)v->size, "labels", v->labels, "options",
+		v->options, "anonymous", v->anonymous);
+
+	if (!j)
+		return err_set(e, -EINVAL, "volume %s: labels or options are not valid", v->name);
+	buf_printf(&p, "%s/volume.json", dir);
+	return jsonx_write_file(buf_str(&p), j, 0644, e);
+}
+
+int volume_create(const char *name, uint64_t size, const json_t *labels, const json_t *options,
+		  bool anonymous, char **made, struct err *e)
+{
+	_cleanup_buf_ struct buf lock = BUF_INIT, dir = BUF_INIT, img = BUF_INIT, tmp = BUF_INIT;
+	struct volume v = { 0 };
+	struct ext4_opts eo = { 0 };
+	char rnd[65];
+	int fd = -1, rc;
+
+	if (!name) {
+		random_name(rnd);
+		name = rnd;
+	}
+	if (!mounts_volume_name_valid(name))
+		return err_set(e, -EINVAL, "invalid volume name '%s': only [a-zA-Z0-9][a-zA-Z0-9_.-] "
+					   "are allowed, at least 2 characters", name);
+	if (size == 0)
+		size = VOLUME_DEFAULT_SIZE;
+	if (size < VOLUME_MIN_SIZE || size > VOLUME_MAX_SIZE)
+		return err_set(e, -EINVAL, "volume size must be between 16 MiB and 1 PiB");
+	if ((rc = lock_volumes(&fd, &lock, e)) < 0)
+		return rc;
+	if ((rc = volume_path(name, NULL, &dir, e)) < 0)
+		goto out;
+	if (mkdir(buf_str(&dir), 0700) < 0) {
+		rc = errno == EEXIST ? err_set(e, -EEXIST, "volume %s already exists", name)
+				     : err_sys(e, "create %s", buf_str(&dir));
+		goto out;
+	}
+	buf_printf(&img, "%s/volume.ext4", buf_str(&dir));
+	buf_printf(&tmp, "%s.tmp", buf_str(&img));
+	snprintf(eo.label, sizeof(eo.label), "%.15s", name);
+	v.name = xstrdup(name);
+	v.created = xmalloc(40);
+	bundle_now(v.created, 40);
+	v.driver = xstrdup("local");
+	v.size = size & ~(uint64_t)(EXT4_BLOCK_SIZE - 1);
+	v.labels = labels ? json_deep_copy(labels) : json_object();
+	v.options = options ? json_deep_copy(options) : json_object();
+	v.anonymous = anonymous;
+	/* a sixteenth of the volume, 4..32 MiB: small volumes stay usable */
+	eo.journal_blocks = (uint32_t)(v.size / EXT4_BLOCK_SIZE / 16);
+	if (eo.journal_blocks < 1024)
+		eo.journal_blocks = 1024;
+	if (eo.journal_blocks > VOLUME_JOURNAL_BLOCKS)
+		eo.journal_blocks = VOLUME_JOURNAL_BLOCKS;
+	if (anonymous)
+		json_object_set_new(v.labels, VOLUME_ANON_LABEL, json_string(""));
+	if ((rc = ext4_make_empty(buf_str(&tmp), v.size, &eo, e)) < 0 ||
+	    (rename(buf_str(&tmp), buf_str(&img)) < 0 && (rc = err_sys(e, "rename %s", buf_str(&tmp))) < 0) ||
+	    (rc = write_meta(buf_str(&dir), &v, e)) < 0) {
+		rm_tree(buf_str(&dir));
+		err_wrap(e, "volume %s", name);
+		goto out;
+	}
+	if (made)
+		*made = xstrdup(name);
+out:
+	volume_free(&v);
+	fs_unlock_unlink(buf_str(&lock), fd);
+	return rc;
+}
+
+int volume_ensure(const char *name, struct err *e)
+{
+	_cleanup_buf_ struct buf p = BUF_INIT;
+	struct stat st;
+	int rc;
+
+	if ((rc = volume_path(name, "volume.json", &p, e)) < 0)
+		return rc;
+	if (stat(buf_str(&p), &st) == 0)
+		return 0;
+	rc = volume_create(name, 0, NULL, NULL, false, NULL, e);
+	if (rc == -EEXIST) {   /* made by someone else meanwhile */
+		err_clear(e);
+		return 0;
+	}
+	return rc < 0 ? rc : 1;
+}
+
+int volume_load(const char *name, struct volume *out, struct err *e)
+{
+	_cleanup_buf_ struct buf p = BUF_INIT, text = BUF_INIT;
+	_cleanup_json_ json_t *j = NULL;
+	json_t *v;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = volume_path(name, "volume.json", &p, e)) < 0)
+		return rc;
+	if ((rc = fs_read_file(buf_str(&p), &text, VOLUME_JSON_MAX, e)) < 0)
+		return rc == -ENOENT ? err_set(e, -ENOENT, "no such volume: %s", name) : rc;
+	j = jsonx_parse(text.data, text.len, VOLUME_JSON_MAX, buf_str(&p), e);
+	if (!j)
+		return e->code;
+	if (!json_is_object(j) || (rc = jsonx_opt_strdup(j, "created", &out->created, buf_str(&p), e)) < 0 ||
+	    (rc = jsonx_opt_strdup(j, "driver", &out->driver, buf_str(&p), e)) < 0) {
+		volume_free(out);
+		return rc < 0 ? rc : err_set(e, -EINVAL, "%s: not an object", buf_str(&p));
+	}
+	out->name = xstrdup(name);
+	v = json_object_get(j, "size");
+	out->size = json_is_integer(v) && json_integer_value(v) > 0 ? (uint64_t)json_integer_value(v) : 0;
+	v = json_object_get(j, "labels");
+	out->labels = json_is_object(v) ? json_incref(v) : json_object();
+	v = json_object_get(j, "options");
+	out->options = json_is_object(v) ? json_incref(v) : json_object();
+	out->anonymous = json_is_true(json_object_get(j, "anonymous"));
+	if (!out->driver)
+		out->driver = xstrdup("local");
+	if (!out->created)
+		out->created = xstrdup("");
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int volume_names(char ***out, size_t *n, struct err *e)
+{
+	_cleanup_buf_ struct buf root = BUF_INIT;
+	char **v = xcalloc(1, sizeof(*v));
+	size_t len = 0;
+	struct dirent *de;
+	DIR *d;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if ((rc = volume_path(NULL, NULL, &root, e)) < 0) {
+		free(v);
+		return rc;
+	}
+	d = opendir(buf_str(&root));
+	if (!d && errno != ENOENT) {
+		free(v);
+		return err_sys(e, "open %s", buf_str(&root));
+	}
+	while (d && (de = readdir(d)) && len < VOLUMES_MAX) {
+		if (!mounts_volume_name_valid(de->d_name))
+			continue;
+		v = xreallocarray(v, len + 2, sizeof(*v));
+		v[len++] = xstrdup(de->d_name);
+		v[len] = NULL;
+	}
+	if (d)
+		closedir(d);
+	qsort(v, len, sizeof(*v), cmp_str);
+	*out = v;
+	*n = len;
+	return 0;
+}
+
+static bool mounts_name(const json_t *mounts, const char *name)
+{
+	size_t i;
+	json_t *m;
+
+	json_array_foreach(mounts, i, m) {
+		const char *t = jsonx_str(m, "type"), *n = jsonx_str(m, "name");
+		if (t && n && !strcmp(t, "volume") && !strcmp(n, name))
+			return true;
+	}
+	return false;
+}
+
+int volume_users(const char *name, char ***ids, bool *running, struct err *e)
+{
+	_cleanup_buf_ struct buf root = BUF_INIT;
+	char **v = xcalloc(1, sizeof(*v));
+	size_t len = 0;
+	struct dirent *de;
+	DIR *d;
+	int rc;
+
+	*running = false;
+	*ids = NULL;
+	if ((rc = bundle_root(&root, e)) < 0) {
+		free(v);
+		return rc;
+	}
+	d = opendir(buf_str(&root));
+	while (d && (de = readdir(d))) {
+		struct bundle_config c;
+		struct bundle_state s;
+		struct err le = ERR_INIT;
+		if (strlen(de->d_name) != BUNDLE_ID_LEN)
+			continue;
+		if (bundle_config_load(de->d_name, &c, &le) < 0)
+			continue;
+		if (c.mounts && mounts_name(c.mounts, name)) {
+			v = xreallocarray(v, len + 2, sizeof(*v));
+			v[len++] = xstrdup(c.id);
+			v[len] = NULL;
+			if (bundle_state_load(c.id, &s, &le) == 0 && s.status == BUNDLE_RUNNING &&
+			    s.runtime_pid > 0 && kill((pid_t)s.runtime_pid, 0) == 0)
+				*running = true;
+		}
+		bundle_config_free(&c);
+	}
+	if (d)
+		closedir(d);
+	*ids = v;
+	return 0;
+}
+
+int volume_running_user(const char *name, const char *except_id, char out[65], struct err *e)
+{
+	char **ids = NULL;
+	bool running;
+	int rc, found = 0;
+
+	if ((rc = volume_users(name, &ids, &running, e)) < 0)
+		return rc;
+	for (size_t i = 0; running && !found && ids[i]; i++) {
+		struct bundle_state s;
+		struct err le = ERR_INIT;
+		if (except_id && !strcmp(ids[i], except_id))
+			continue;
+		if (bundle_state_load(ids[i], &s, &le) == 0 && s.status == BUNDLE_RUNNING &&
+		    s.runtime_pid > 0 && kill((pid_t)s.runtime_pid, 0) == 0) {
+			snprintf(out, 65, "%s", ids[i]);
+			found = 1;
+		}
+	}
+	for (size_t i = 0; ids && ids[i]; i++)
+		free(ids[i]);
+	free(ids);
+	return found;
+}
+
+int volume_remove(const char *name, bool force, struct err *e)
+{
+	_cleanup_buf_ struct buf lock = BUF_INIT, dir = BUF_INIT;
+	char **users = NULL;
+	bool running = false;
+	struct stat st;
+	int fd = -1, rc;
+
+	if (!name || !mounts_volume_name_valid(name))
+		return err_set(e, -EINVAL, "invalid volume name '%s'", name ? name : "");
+	if ((rc = volume_path(name, NULL, &dir, e)) < 0)
+		return rc;
+	if (stat(buf_str(&dir), &st) < 0)
+		return err_set(e, -ENOENT, "no such volume: %s", name);
+	if ((rc = lock_volumes(&fd, &lock, e)) < 0)
+		return rc;
+	if ((rc = volume_users(name, &users, &running, e)) < 0)
+		goto out;
+	if (users[0] && (!force || running)) {
+		rc = err_set(e, -EBUSY, "volume %s is in use by container %.12s%s%s", name, users[0],
+			     users[1] ? " and others" : "",
+			     running ? " (running)" : ": remove the container first, or use -f");
+		goto out;
+	}
+	if ((rc = rm_tree(buf_str(&dir))) < 0)
+		err_set(e, rc, "remove %s: %s", buf_str(&dir), strerror(-rc));
+out:
+	for (size_t i = 0; users && users[i]; i++)
+		free(users[i]);
+	free(users);
+	fs_unlock_unlink(buf_str(&lock), fd);
+	return rc;
+}
+
+json_t *volume_json(const struct volume *v)
+{
+	_cleanup_buf_ struct buf mp = BUF_INIT;
+	struct err e = ERR_INIT;
+
+	volume_path(v->name, "volume.ext4", &mp, &e);
+	return json_pack("{s:s, s:s, s:s, s:s, s:O, s:O, s:s, s:I, s:b}", "Name", v->name,
+			 "Driver", v->driver, "CreatedAt", v->created, "Mountpoint", buf_str(&mp),
+			 "Labels", v->labels, "Options", v->options, "Scope", "local", "Size",
+			 (json_int_t)v->size, "Anonymous", v->anonymous);
+}
