@@ -17,6 +17,7 @@
 #include "applets/api_handlers.h"
 #include "applets/api_http.h"
 #include "applets/api_router.h"
+#include "applets/ctrspec.h"
 #include "initrd/agent.h"
 #include "lib/buf.h"
 #include "lib/err.h"
@@ -24,17 +25,12 @@
 #include "lib/mem.h"
 
 #define EXEC_RECORDS_MAX 1024
-#define EXEC_BODY_MAX ((size_t)1 << 20)
-#define EXEC_ARGS_MAX 4096
 
 struct api_exec {
 	struct api_exec *next;
 	char id[BUNDLE_ID_LEN + 1];
 	char ctr[BUNDLE_ID_LEN + 1];
-	json_t *cmd, *env;          /* arrays of strings */
-	char *user, *workdir;
-	bool tty, in, out, err;
-	unsigned rows, cols;
+	struct ctrspec_exec spec;
 	bool started, running, done;
 	int exit_code, oks;
 	struct api_sub sub;
@@ -45,10 +41,7 @@ struct api_exec {
 static void exec_free(struct api_exec *x)
 {
 	api_ctr_unsubscribe(&x->sub);
-	json_decref(x->cmd);
-	json_decref(x->env);
-	free(x->user);
-	free(x->workdir);
+	ctrspec_exec_free(&x->spec);
 	free(x);
 }
 
@@ -98,64 +91,6 @@ static int exec_trim(struct api_sup *s)
 	return 0;
 }
 
-static int strv_copy(json_t *j, const char *key, bool need, json_t **out, struct err *e)
-{
-	json_t *v = json_object_get(j, key), *s;
-	size_t i;
-
-	*out = json_array();
-	if (!v || json_is_null(v))
-		return need ? err_set(e, -EINVAL, "No exec command specified") : 0;
-	if (!json_is_array(v) || json_array_size(v) > EXEC_ARGS_MAX ||
-	    (need && !json_array_size(v)))
-		return err_set(e, -EINVAL, "%s must be a non-empty list of strings", key);
-	json_array_foreach(v, i, s) {
-		if (!json_is_string(s) || strlen(json_string_value(s)) != json_string_length(s))
-			return err_set(e, -EINVAL, "%s[%zu] must be a string without NUL bytes", key, i);
-		json_array_append(*out, s);
-	}
-	return 0;
-}
-
-static int exec_parse(struct api_exec *x, const char *body, size_t len, struct err *e)
-{
-	json_t *j __attribute__((cleanup(jsonx_decrefp))) = NULL;
-	json_t *cs;
-	const char *u, *w;
-	int rc;
-
-	if (!(j = jsonx_parse(body, len, EXEC_BODY_MAX, "the request", e)))
-		return -EINVAL;
-	if (!json_is_object(j))
-		return err_set(e, -EINVAL, "the request is not a JSON object");
-	if ((rc = strv_copy(j, "Cmd", true, &x->cmd, e)) < 0 ||
-	    (rc = strv_copy(j, "Env", false, &x->env, e)) < 0)
-		return rc;
-	u = jsonx_str(j, "User");
-	w = jsonx_str(j, "WorkingDir");
-	if ((u && strlen(u) != json_string_length(json_object_get(j, "User"))) ||
-	    (w && strlen(w) != json_string_length(json_object_get(j, "WorkingDir"))))
-		return err_set(e, -EINVAL, "User and WorkingDir must not contain NUL bytes");
-	x->user = u && *u ? xstrdup(u) : NULL;
-	x->workdir = w && *w ? xstrdup(w) : NULL;
-	x->tty = json_is_true(json_object_get(j, "Tty"));
-	x->in = json_is_true(json_object_get(j, "AttachStdin"));
-	x->out = json_is_true(json_object_get(j, "AttachStdout"));
-	x->err = json_is_true(json_object_get(j, "AttachStderr"));
-	x->rows = 24;
-	x->cols = 80;
-	cs = json_object_get(j, "ConsoleSize");
-	if (json_is_array(cs) && json_array_size(cs) == 2 &&
-	    json_integer_value(json_array_get(cs, 0)) > 0 &&
-	    json_integer_value(json_array_get(cs, 0)) < 65536 &&
-	    json_integer_value(json_array_get(cs, 1)) > 0 &&
-	    json_integer_value(json_array_get(cs, 1)) < 65536) {
-		x->rows = (unsigned)json_integer_value(json_array_get(cs, 0));
-		x->cols = (unsigned)json_integer_value(json_array_get(cs, 1));
-	}
-	return 0;
-}
-
 void api_exec_create_h(struct api_call *c)
 {
 	char id[BUNDLE_ID_LEN + 1];
@@ -171,7 +106,7 @@ void api_exec_create_h(struct api_call *c)
 		return;
 	}
 	x = xcalloc(1, sizeof(*x));
-	if (exec_parse(x, c->body, c->body_len, &e) < 0) {
+	if (ctrspec_exec_parse(c->body, c->body_len, &x->spec, &e) < 0) {
 		exec_free(x);
 		api_reply_error(c, 400, "%s", e.msg);
 		return;
@@ -209,7 +144,7 @@ static void x_write(struct api_exec *x, int fd, const void *p, size_t n)
 
 	if (!x->k)
 		return;
-	api_frame(&b, x->tty, fd, p, n);
+	api_frame(&b, x->spec.tty, fd, p, n);
 	api_conn_write(x->k, b.data, b.len);
 }
 
@@ -217,7 +152,7 @@ static void x_output(struct api_sub *s, int fd, const void *p, size_t n)
 {
 	struct api_exec *x = s->ud;
 
-	if ((fd == 1 && x->out) || (fd == 2 && x->err))
+	if ((fd == 1 && x->spec.out) || (fd == 2 && x->spec.err))
 		x_write(x, fd, p, n);
 }
 
@@ -260,7 +195,7 @@ static void x_stdin(struct api_exec *x, const char *p, size_t n, bool eof)
 	_cleanup_buf_ struct buf b = BUF_INIT;
 	struct err e = ERR_INIT;
 
-	if (!x->sub.ctr || !x->in)
+	if (!x->sub.ctr || !x->spec.in)
 		return;
 	while (n) {
 		size_t m = n > AGENT_DATA_CHUNK ? AGENT_DATA_CHUNK : n;
@@ -312,7 +247,7 @@ static void c_closed(void *ud)
 
 	x->k = NULL;
 	x->sub.conn = NULL;
-	if (x->in)
+	if (x->spec.in)
 		x_stdin(x, NULL, 0, true);
 }
 
@@ -322,24 +257,24 @@ static const struct api_stream_ops exec_conn_ops = {
 
 static int spec_frames(struct api_exec *x, struct buf *b, struct err *e)
 {
-	size_t n = json_array_size(x->cmd), m = json_array_size(x->env), i;
+	size_t n = json_array_size(x->spec.cmd), m = json_array_size(x->spec.env), i;
 	const char **argv = xcalloc(n + 1, sizeof(char *));
 	const char **env = xcalloc(m + 1, sizeof(char *));
 	struct agent_proc_spec sp = { 0 };
 	int rc;
 
 	for (i = 0; i < n; i++)
-		argv[i] = json_string_value(json_array_get(x->cmd, i));
+		argv[i] = json_string_value(json_array_get(x->spec.cmd, i));
 	for (i = 0; i < m; i++)
-		env[i] = json_string_value(json_array_get(x->env, i));
+		env[i] = json_string_value(json_array_get(x->spec.env, i));
 	sp.argv = argv;
 	sp.env = env;
-	sp.cwd = x->workdir;
-	sp.user = x->user;
-	sp.tty = x->tty;
-	sp.open_stdin = x->in;
-	sp.rows = (uint16_t)x->rows;
-	sp.cols = (uint16_t)x->cols;
+	sp.cwd = x->spec.workdir;
+	sp.user = x->spec.user;
+	sp.tty = x->spec.tty;
+	sp.open_stdin = x->spec.in;
+	sp.rows = (uint16_t)x->spec.rows;
+	sp.cols = (uint16_t)x->spec.cols;
 	rc = agent_put_create(b, x->sub.stream, &sp, e);
 	if (rc == 0)
 		rc = agent_put_raw(b, AGENT_START, x->sub.stream, 0, NULL, 0, e);
@@ -359,7 +294,7 @@ void api_exec_start_h(struct api_call *c)
 
 	if (!(x = exec_find(c, 0)))
 		return;
-	if (c->body_len && !(j = jsonx_parse(c->body, c->body_len, EXEC_BODY_MAX, "the request", &e))) {
+	if (c->body_len && !(j = jsonx_parse(c->body, c->body_len, CTRSPEC_BODY_MAX, "the request", &e))) {
 		api_reply_error(c, 400, "%s", e.msg);
 		return;
 	}
@@ -386,7 +321,7 @@ void api_exec_start_h(struct api_call *c)
 		api_reply_text(c, 200, NULL, "");
 		return;
 	}
-	api_hijack_head(c, x->tty, c->out);
+	api_hijack_head(c, x->spec.tty, c->out);
 	x->k = api_call_take(c, &exec_conn_ops, x, 1);
 	x->sub.conn = x->k;
 }
@@ -402,10 +337,10 @@ void api_exec_inspect_h(struct api_call *c)
 				 " s:s, s:i, s:b, s:s}",
 				 "ID", x->id, "Running", x->running || (x->started && !x->done),
 				 "ExitCode", x->done ? json_integer(x->exit_code) : json_null(),
-				 "ProcessConfig", "tty", x->tty, "entrypoint",
-				 json_string_value(json_array_get(x->cmd, 0)), "arguments", x->cmd,
-				 "privileged", 0, "user", x->user ? x->user : "", "OpenStdin", x->in,
-				 "OpenStderr", x->err, "OpenStdout", x->out, "ContainerID", x->ctr,
+				 "ProcessConfig", "tty", x->spec.tty, "entrypoint",
+				 json_string_value(json_array_get(x->spec.cmd, 0)), "arguments", x->spec.cmd,
+				 "privileged", 0, "user", x->spec.user ? x->spec.user : "", "OpenStdin", x->spec.in,
+				 "OpenStderr", x->spec.err, "OpenStdout", x->spec.out, "ContainerID", x->ctr,
 				 "Pid", 0, "CanRemove", 0, "DetachKeys", ""));
 }
 

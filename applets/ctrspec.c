@@ -379,3 +379,61 @@ int ctrspec_build(const struct ctrspec *s, const char *data_dir, struct bundle_c
 	bc->guest = guest;
 	return 0;
 }
+
+/* ---- exec ---- */
+
+static int console_size(const json_t *cs, unsigned *rows, unsigned *cols)
+{
+	json_int_t r = json_integer_value(json_array_get(cs, 0));
+	json_int_t c = json_integer_value(json_array_get(cs, 1));
+
+	if (!json_is_array(cs) || json_array_size(cs) != 2 || r <= 0 || r > 65535 || c <= 0 ||
+	    c > 65535)
+		return 0;
+	*rows = (unsigned)r;
+	*cols = (unsigned)c;
+	return 1;
+}
+
+int ctrspec_exec_parse(const char *body, size_t len, struct ctrspec_exec *x, struct err *e)
+{
+	json_t *j __attribute__((cleanup(jsonx_decrefp))) = NULL;
+	const char *u, *w;
+	int rc;
+
+	memset(x, 0, sizeof(*x));
+	x->rows = 24;
+	x->cols = 80;
+	if (!(j = jsonx_parse(body, len, CTRSPEC_BODY_MAX, "the request", e)))
+		return -EINVAL;
+	if (!json_is_object(j))
+		return err_set(e, -EINVAL, "the request is not a JSON object");
+	if ((rc = strslice(j, "Cmd", &x->cmd, e)) < 0 || (rc = strslice(j, "Env", &x->env, e)) < 0)
+		return rc;
+	if (!x->cmd || !json_array_size(x->cmd))
+		return err_set(e, -EINVAL, "No exec command specified");
+	if (!x->env)
+		x->env = json_array();
+	if ((rc = env_check(x->env, e)) < 0 || (rc = opt_str(j, "User", &u, e)) < 0 ||
+	    (rc = opt_str(j, "WorkingDir", &w, e)) < 0 ||
+	    (rc = opt_bool(j, "Tty", false, &x->tty, e)) < 0 ||
+	    (rc = opt_bool(j, "AttachStdin", false, &x->in, e)) < 0 ||
+	    (rc = opt_bool(j, "AttachStdout", false, &x->out, e)) < 0 ||
+	    (rc = opt_bool(j, "AttachStderr", false, &x->err, e)) < 0)
+		return rc;
+	if (w && *w != '/')
+		return err_set(e, -EINVAL, "the working directory '%s' is not an absolute path", w);
+	x->user = u ? xstrdup(u) : NULL;
+	x->workdir = w ? xstrdup(w) : NULL;
+	console_size(json_object_get(j, "ConsoleSize"), &x->rows, &x->cols);
+	return 0;
+}
+
+void ctrspec_exec_free(struct ctrspec_exec *x)
+{
+	json_decref(x->cmd);
+	json_decref(x->env);
+	free(x->user);
+	free(x->workdir);
+	memset(x, 0, sizeof(*x));
+}

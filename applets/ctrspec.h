@@ -13,6 +13,8 @@
  * ctrspec_build blocks on disk work (a first snapshot of a big image takes
  * seconds): the API server runs it on libuv's thread pool.
  *
+ * Also the exec request (ctrspec_exec_parse), for the same reasons.
+ *
  * Read: Image, Cmd, Entrypoint (null = the image's; [] or [""] = none),
  * Env, WorkingDir, User, Tty, OpenStdin, StdinOnce, Hostname, Labels,
  * HostConfig.{AutoRemove, Memory, NanoCpus, ReadonlyRootfs, Init,
@@ -54,5 +56,18 @@ void ctrspec_free(struct ctrspec *s);
  * time).  -ENOENT "No such image: X" when it is not stored. */
 int ctrspec_build(const struct ctrspec *s, const char *data_dir, struct bundle_config *bc,
 		  struct err *e);
+
+/* The body of POST /containers/{id}/exec: Cmd (required, non-empty),
+ * Env, User, WorkingDir, Tty, AttachStdin/Stdout/Stderr, ConsoleSize.
+ * Fuzzed by the same target ('E' first).  -EINVAL with a message. */
+struct ctrspec_exec {
+	json_t *cmd, *env;          /* arrays of strings without NUL */
+	char *user, *workdir;       /* NULL = the container's */
+	bool tty, in, out, err;
+	unsigned rows, cols;
+};
+
+int ctrspec_exec_parse(const char *body, size_t len, struct ctrspec_exec *out, struct err *e);
+void ctrspec_exec_free(struct ctrspec_exec *x);
 
 #endif

@@ -1,8 +1,9 @@
-/* Fuzz target for the translation of Docker's create request
- * (applets/ctrspec.c, ctrspec_parse): every POST /containers/create body
- * a local client sends goes through it before anything touches disk.
- * The first byte picks whether a ?name= is given (the rest of a line up
- * to the first newline), so names are fuzzed as well as bodies. */
+/* Fuzz target for the translation of Docker's create and exec requests
+ * (applets/ctrspec.c, ctrspec_parse and ctrspec_exec_parse): every POST
+ * /containers/create and /containers/{id}/exec body a local client sends
+ * goes through them before anything touches disk or a runtime.  A first
+ * byte 'N' gives a ?name= (up to the first newline), so names are fuzzed
+ * as well as bodies; a first byte 'E' makes the rest an exec body. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -28,6 +29,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(copy, data, size);
 	body = copy;
 	len = size;
+	if (size && copy[0] == 'E') {
+		struct ctrspec_exec x;
+		rc = ctrspec_exec_parse(copy + 1, size - 1, &x, &e);
+		if (rc == 0 && (!json_array_size(x.cmd) || !json_is_array(x.env) || !x.rows ||
+				!x.cols || (x.workdir && x.workdir[0] != '/')))
+			abort();
+		if (rc < 0 && !e.msg[0])
+			abort();
+		ctrspec_exec_free(&x);
+		free(copy);
+		return 0;
+	}
 	if (size && copy[0] == 'N') {
 		char *nl = memchr(copy, '\n', size);
 		if (nl) {

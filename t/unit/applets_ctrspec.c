@@ -103,6 +103,33 @@ int main(void)
 	refused("{\"Image\":\"a\",\"WorkingDir\":\"rel\"}", NULL, "absolute", "a relative WorkingDir");
 	refused("{\"Image\":\"a\",\"Hostname\":\"-x\"}", NULL, "hostname", "an invalid Hostname");
 
+	{
+		struct ctrspec_exec x;
+		const char *ok_body = "{\"User\":\"\",\"Privileged\":false,\"Tty\":true,"
+				      "\"ConsoleSize\":[40,120],\"AttachStdin\":true,"
+				      "\"AttachStderr\":true,\"AttachStdout\":true,\"Detach\":false,"
+				      "\"DetachKeys\":\"\",\"Env\":null,\"WorkingDir\":\"\","
+				      "\"Cmd\":[\"sh\",\"-c\",\"id\"]}";
+		err_clear(&e);
+		is_int(ctrspec_exec_parse(ok_body, strlen(ok_body), &x, &e), 0,
+		       "docker exec -it's body parses");
+		ok(x.tty && x.in && x.out && x.err && x.rows == 40 && x.cols == 120 &&
+		   json_array_size(x.cmd) == 3 && json_array_size(x.env) == 0 && !x.user &&
+		   !x.workdir, "exec: tty, attach flags, console size, cmd, no env/user/workdir");
+		ctrspec_exec_free(&x);
+		static const char *const bad[] = {
+			"{}", "{\"Cmd\":[]}", "{\"Cmd\":[1]}", "{\"Cmd\":[\"a\\u0000b\"]}",
+			"{\"Cmd\":[\"a\"],\"WorkingDir\":\"rel\"}", "{\"Cmd\":[\"a\"],\"Env\":[\"=1\"]}",
+			"{\"Cmd\":[\"a\"],\"Tty\":1}", "[\"a\"]", "{\"Cmd\":",
+		};
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			err_clear(&e);
+			ok(ctrspec_exec_parse(bad[i], strlen(bad[i]), &x, &e) == -EINVAL && e.msg[0],
+			   "exec body refused: %s (%s)", bad[i], e.msg);
+			ctrspec_exec_free(&x);
+		}
+	}
+
 	is_int(api_signal_parse("SIGTERM"), SIGTERM, "signal SIGTERM");
 	is_int(api_signal_parse("kill"), SIGKILL, "signal kill");
 	is_int(api_signal_parse("15"), 15, "signal 15");
