@@ -340,8 +340,11 @@ json_t *network_ports_json(const char *id, const json_t *net)
 	json_t *j;
 
 	if (bundle_path(id, "ports.json", &p, &e) == 0 && access(buf_str(&p), F_OK) == 0 &&
-	    (j = jsonx_load_file(buf_str(&p), 1u << 20, &e)) && json_is_array(j))
-		return j;
+	    (j = jsonx_load_file(buf_str(&p), 1u << 20, &e))) {
+		if (json_is_array(j))
+			return j;
+		json_decref(j);
+	}
 	j = json_object_get(net, "ports");
 	return json_is_array(j) ? json_deep_copy(j) : json_array();
 }

@@ -12,7 +12,7 @@ if [ -z "${NET_TEST_IN_NS:-}" ]; then
 		echo "1..1"; echo "ok 1 # SKIP needs root and unshare -n (bridges and TAPs in a private network namespace)"
 		exit 0
 	fi
-	NET_TEST_IN_NS=1 exec unshare -n bash "$0" "$@"
+	NET_TEST_IN_NS=1 VM_ENV_NETNS=1 exec unshare -n bash "$0" "$@"
 fi
 TOTAL=49 NAME=net
 # helpers exit 3 s after their network's last container stopped (30 s by default)
