@@ -301,6 +301,8 @@ static int inspect_cmd(const struct cmd *c, void *o, int argc, char **argv)
 		json_object_set_new(j, "AutoRemove", json_boolean(x.cfg.auto_remove));
 		if (x.cfg.network)
 			json_object_set(j, "Network", x.cfg.network);
+		if (x.cfg.mounts)
+			json_object_set(j, "Mounts", x.cfg.mounts);
 		json_array_append_new(arr, j);
 		bundle_config_free(&x.cfg);
 	}
