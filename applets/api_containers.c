@@ -14,6 +14,7 @@
 #include <uv.h>
 
 #include "applets/api_ctr.h"
+#include "applets/api_restart.h"
 #include "applets/api_handlers.h"
 #include "applets/api_http.h"
 #include "applets/api_router.h"
@@ -246,6 +247,7 @@ static void pend_start(struct api_call *c, struct api_ctr *r, enum pend_kind kin
 struct create_job {
 	uv_work_t w;
 	struct ctrspec spec;
+	struct api_restart_policy restart;
 	struct bundle_config bc;
 	const char *data_dir;
 	struct err e;
@@ -269,6 +271,9 @@ static void create_work(uv_work_t *w)
 	j->rc = ctrspec_build(&j->spec, j->data_dir, &j->bc, &j->e);
 	if (j->rc == 0)
 		j->rc = bundle_create(&j->bc, &j->e);
+	/* the policy lands before the answer: no start can come earlier */
+	if (j->rc == 0 && (j->rc = api_restart_create(j->bc.id, &j->restart, &j->e)) < 0)
+		bundle_remove(j->bc.id, NULL);
 }
 
 static void create_done(uv_work_t *w, int status)
@@ -299,6 +304,7 @@ void api_ctr_create(struct api_call *c)
 {
 	_cleanup_buf_ struct buf name = BUF_INIT, plat = BUF_INIT;
 	struct create_job *j;
+	struct api_restart_policy pol;
 	int rc;
 
 	if (api_query_get(c->query, c->query_len, "name", &name) < 0 ||
@@ -309,12 +315,14 @@ void api_ctr_create(struct api_call *c)
 	j = xcalloc(1, sizeof(*j));
 	j->e = (struct err)ERR_INIT;
 	if (ctrspec_parse(c->body, c->body_len, name.len ? buf_str(&name) : NULL,
-			  plat.len ? buf_str(&plat) : NULL, &j->spec, &j->e) < 0) {
+			  plat.len ? buf_str(&plat) : NULL, &j->spec, &j->e) < 0 ||
+	    api_restart_parse(c->body, c->body_len, j->spec.auto_remove, &pol, &j->e) < 0) {
 		api_reply_error(c, 400, "%s", j->e.msg);
 		ctrspec_free(&j->spec);
 		free(j);
 		return;
 	}
+	j->restart = pol;
 	j->data_dir = c->ctx->data_dir;
 	j->sup = c->ctx->sup;
 	j->keepalive = c->keepalive;
@@ -346,6 +354,7 @@ void api_ctr_start_h(struct api_call *c)
 		api_reply_error(c, e.code == -EALREADY ? 304 : 500, "%s", e.msg);
 		return;
 	}
+	api_restart_user_start(c->ctx->sup, id);
 	/* answered once the workload runs (or failed to) */
 	pend_start(c, r, PEND_START);
 }
@@ -382,6 +391,7 @@ void api_ctr_stop_h(struct api_call *c)
 		api_reply_error(c, 400, "invalid t or signal");
 		return;
 	}
+	api_restart_user_stop(c->ctx->sup, id);
 	if (!is_running(c, id)) {
 		api_reply_text(c, 304, NULL, "");
 		return;
@@ -411,6 +421,7 @@ void api_ctr_kill_h(struct api_call *c)
 		api_reply_error(c, 400, "Invalid signal: %.64s", buf_str(&v));
 		return;
 	}
+	api_restart_user_stop(c->ctx->sup, id);
 	if (!is_running(c, id) || api_ctr_signal(api_ctr_get(c->ctx->sup, id), signo, -1, &e) < 0) {
 		api_reply_error(c, 409, "Container %s is not running", id);
 		return;
@@ -461,6 +472,7 @@ void api_ctr_delete_h(struct api_call *c)
 					"before attempting removal or force remove", id);
 			return;
 		}
+		api_restart_user_stop(c->ctx->sup, id);
 		if (api_ctr_signal(r, SIGKILL, -1, &e) == 0) {
 			pend_start(c, r, PEND_DELETE);
 			return;

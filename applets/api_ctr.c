@@ -13,6 +13,7 @@
 
 #include "applets/api_ctr.h"
 #include "applets/api_handlers.h"
+#include "applets/api_restart.h"
 #include "applets/api_router.h"
 #include "applets/applets.h"
 #include "applets/runtime.h"
@@ -30,6 +31,7 @@ struct api_sup {
 	bool shutting_down;
 	struct api_exec *execs;
 	struct api_events *events;
+	struct api_rrec *restarts;
 	/* every link's reads land here first (consumed at once into its rx) */
 	char rbuf[AGENT_DATA_CHUNK];
 };
@@ -43,6 +45,7 @@ struct api_ctr {
 	uv_timer_t grace;          /* stop: SHUTDOWN when the signal did not do */
 	bool link_open, proc_open, reading, paused;
 	bool exited;               /* EXIT of stream 1 on the current link */
+	int exit_status;           /* its status */
 	int handles;               /* open libuv handles */
 	bool forgotten;            /* out of the list: free once handles closed */
 	struct buf rx;             /* bounded by one frame plus a read */
@@ -157,6 +160,7 @@ static void ctr_forget(struct api_ctr *c)
 void api_sup_shutdown(struct api_sup *s)
 {
 	s->shutting_down = true;
+	api_restart_shutdown(s);
 	while (s->ctrs)
 		ctr_forget(s->ctrs);
 }
@@ -164,6 +168,11 @@ void api_sup_shutdown(struct api_sup *s)
 uv_loop_t *api_sup_loop(struct api_sup *s)
 {
 	return s->loop;
+}
+
+struct api_rrec **api_sup_restarts(struct api_sup *s)
+{
+	return &s->restarts;
 }
 
 struct api_events **api_sup_events(struct api_sup *s)
@@ -362,6 +371,16 @@ static void link_close(struct api_ctr *c, const char *why)
 	/* a runtime killed before it could record the end */
 	if (!had_exit)
 		mark_dead(c->id, "the container's runtime ended without an exit status");
+	/* the restart policy, once the workload's end is certain */
+	{
+		struct bundle_state st;
+		/* (not when a new start closes the old link: that start is
+		 * the user's or the policy's own) */
+		if (why && !strcmp(why, "restart"))
+			;
+		else if (had_exit || (api_ctr_state(c->id, &st, NULL) == 0 && st.status != BUNDLE_RUNNING))
+			api_restart_exited(c->sup, c->id, had_exit ? c->exit_status : final_status(c->id));
+	}
 	bundle_gone_check(c);
 }
 
@@ -380,6 +399,7 @@ static void on_frame(struct api_ctr *c, const struct agent_frame *f)
 	case AGENT_EXIT:
 		if (f->stream == 1) {
 			c->exited = true;
+			c->exit_status = f->u.exit.status;
 			uv_timer_stop(&c->grace);
 			api_ctr_event(c, "die", f->u.exit.status);
 		}
@@ -647,6 +667,7 @@ int api_ctr_signal(struct api_ctr *c, int signo, long grace_ms, struct err *e)
 
 void api_ctr_removed(struct api_ctr *c)
 {
+	api_restart_forget(c->sup, c->id);
 	api_ctr_event(c, "destroy", -1);
 	dispatch(c, 1, false, EV_REMOVED, 0, NULL, 0, NULL);
 	/* subscribers left on a removed container hear nothing more */
@@ -720,14 +741,17 @@ void api_sup_reconcile(struct api_sup *s)
 			err_clear(&e);
 			continue;
 		}
-		if (st.status != BUNDLE_RUNNING)
+		if (st.status != BUNDLE_RUNNING) {
+			api_restart_resume(s, d->d_name);
 			continue;
+		}
 		if (api_ctr_link(api_ctr_get(s, d->d_name), &e) == 0) {
 			log_info("container %.12s: reattached to its runtime", d->d_name);
 			continue;
 		}
 		err_clear(&e);
 		mark_dead(d->d_name, "the container's runtime ended while the API server was down");
+		api_restart_exited(s, d->d_name, final_status(d->d_name));
 	}
 	closedir(dir);
 }

@@ -72,6 +72,8 @@ void api_sup_free(struct api_sup *s);
 uv_loop_t *api_sup_loop(struct api_sup *s);
 /* The exec records' list head (applets/api_exec.c owns the records). */
 struct api_exec **api_sup_execs(struct api_sup *s);
+/* The pending restarts (applets/api_restart.c owns them). */
+struct api_rrec **api_sup_restarts(struct api_sup *s);
 /* The event ring and listeners (applets/api_events.c owns them). */
 struct api_events **api_sup_events(struct api_sup *s);
 

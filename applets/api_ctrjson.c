@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "applets/api_ctr.h"
+#include "applets/api_restart.h"
 #include "applets/api_handlers.h"
 #include "applets/api_http.h"
 #include "applets/api_router.h"
@@ -220,7 +221,11 @@ void api_ctr_inspect_h(struct api_call *c)
 		api_reply_error(c, 500, "%s", e.msg);
 		return;
 	}
-	api_reply_json(c, 200, inspect_doc(&bc, &st));
+	{
+		json_t *doc = inspect_doc(&bc, &st);
+		api_restart_inspect(c->ctx->sup, id, doc);
+		api_reply_json(c, 200, doc);
+	}
 	bundle_config_free(&bc);
 }
 

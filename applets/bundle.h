@@ -11,6 +11,8 @@
  *   boot.log      the VM console: kernel and init messages, QEMU errors
  *   ports.json    published ports as bound by the runtime (applets/network.h)
  *   runtime.log   the runtime role's own messages (-d runs)
+ *   restart.json  the restart policy and its count (applets/api_restart.h;
+ *                 absent = "no"), written by the API server only
  *
  * Every JSON file is written atomically (lib/fs.h); one that does not parse
  * is an error naming the file, never silently replaced.

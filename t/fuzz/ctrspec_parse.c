@@ -3,12 +3,14 @@
  * /containers/create and /containers/{id}/exec body a local client sends
  * goes through them before anything touches disk or a runtime.  A first
  * byte 'N' gives a ?name= (up to the first newline), so names are fuzzed
- * as well as bodies; a first byte 'E' makes the rest an exec body. */
+ * as well as bodies; a first byte 'E' makes the rest an exec body; 'R'
+ * gives the rest to the restart policy's parser (applets/api_restart.c). */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "applets/api_restart.h"
 #include "applets/ctrspec.h"
 #include "lib/err.h"
 
@@ -38,6 +40,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (rc < 0 && !e.msg[0])
 			abort();
 		ctrspec_exec_free(&x);
+		free(copy);
+		return 0;
+	}
+	if (size && copy[0] == 'R') {
+		struct api_restart_policy p;
+		rc = api_restart_parse(copy + 1, size - 1, size > 1 && copy[1] == '{', &p, &e);
+		/* what is accepted is one of the four, a count only with on-failure */
+		if (rc == 0 && ((strcmp(p.name, "no") && strcmp(p.name, "on-failure") &&
+				 strcmp(p.name, "always") && strcmp(p.name, "unless-stopped")) ||
+				p.max < 0 || (p.max && strcmp(p.name, "on-failure"))))
+			abort();
+		if (rc < 0 && !e.msg[0])
+			abort();
 		free(copy);
 		return 0;
 	}
