@@ -39,6 +39,7 @@ struct rfile {
 	long count;
 	unsigned long delay_ms;
 	bool manual_stop, pending;
+	char handled[40];   /* started_at of the last run whose end was seen */
 };
 
 int api_restart_parse(const char *body, size_t len, bool auto_remove,
@@ -112,6 +113,8 @@ static int rfile_load(const char *id, struct rfile *r, struct err *e)
 	r->delay_ms = (unsigned long)jsonx_int(j, "delay_ms", 0);
 	r->manual_stop = json_is_true(json_object_get(j, "manual_stop"));
 	r->pending = json_is_true(json_object_get(j, "pending"));
+	name = jsonx_str(j, "handled");
+	snprintf(r->handled, sizeof(r->handled), "%s", name ? name : "");
 	if (r->p.max < 0 || r->count < 0 || r->delay_ms > CAP_MS)
 		r->p.max = r->count = 0, r->delay_ms = 0;
 	json_decref(j);
@@ -126,9 +129,10 @@ static int rfile_save(const char *id, const struct rfile *r, struct err *e)
 
 	if ((rc = rfile_path(id, &p, e)) < 0)
 		return rc;
-	j = json_pack("{s:s, s:I, s:I, s:I, s:b, s:b}", "name", r->p.name, "max",
+	j = json_pack("{s:s, s:I, s:I, s:I, s:b, s:b, s:s}", "name", r->p.name, "max",
 		      (json_int_t)r->p.max, "count", (json_int_t)r->count, "delay_ms",
-		      (json_int_t)r->delay_ms, "manual_stop", r->manual_stop, "pending", r->pending);
+		      (json_int_t)r->delay_ms, "manual_stop", r->manual_stop, "pending", r->pending,
+		      "handled", r->handled);
 	rc = jsonx_write_file(buf_str(&p), j, 0644, e);
 	json_decref(j);
 	return rc;
@@ -251,10 +255,17 @@ void api_restart_exited(struct api_sup *s, const char *id, int status)
 	struct rfile f;
 	struct err e = ERR_INIT;
 
-	if (rfile_load(id, &f, NULL) < 0 || !wanted(&f, status))
+	if (rfile_load(id, &f, NULL) < 0 || f.pending)
 		return;
+	if (bundle_state_load(id, &st, NULL) < 0)
+		memset(&st, 0, sizeof(st));
+	snprintf(f.handled, sizeof(f.handled), "%s", st.started_at);
+	if (!wanted(&f, status)) {
+		rfile_save(id, &f, NULL);
+		return;
+	}
 	/* a run of 10 s or more starts the backoff over */
-	if (bundle_state_load(id, &st, NULL) == 0 && st.started_at[0] && st.finished_at[0] &&
+	if (st.started_at[0] && st.finished_at[0] &&
 	    rfc3339_s(st.finished_at) - rfc3339_s(st.started_at) >= RESET_AFTER_S)
 		f.delay_ms = 0;
 	f.delay_ms = f.delay_ms == 0 ? FIRST_MS : f.delay_ms * 2 > CAP_MS ? CAP_MS : f.delay_ms * 2;
@@ -267,13 +278,20 @@ void api_restart_exited(struct api_sup *s, const char *id, int status)
 	rec_arm(s, id, f.delay_ms);
 }
 
-/* After a restart of the server: a restart that was pending is due. */
+/* After a restart of the server: a restart that was pending is due, and
+ * a workload that ended while the server was down is an end seen now. */
 void api_restart_resume(struct api_sup *s, const char *id)
 {
+	struct bundle_state st;
 	struct rfile f;
 
-	if (rfile_load(id, &f, NULL) == 0 && f.pending && !f.manual_stop)
+	if (rfile_load(id, &f, NULL) < 0 || f.manual_stop)
+		return;
+	if (f.pending)
 		rec_arm(s, id, f.delay_ms);
+	else if (bundle_state_load(id, &st, NULL) == 0 && st.status == BUNDLE_EXITED &&
+		 st.started_at[0] && strcmp(st.started_at, f.handled))
+		api_restart_exited(s, id, st.exit_code);
 }
 
 void api_restart_user_start(struct api_sup *s, const char *id)
@@ -321,18 +339,21 @@ void api_restart_shutdown(struct api_sup *s)
 
 void api_restart_inspect(struct api_sup *s, const char *id, json_t *doc)
 {
+	json_t *state = json_object_get(doc, "State");
+	const char *status = json_string_value(json_object_get(state, "Status"));
 	struct rfile f;
 	bool pending;
 
 	if (rfile_load(id, &f, NULL) < 0)
 		return;
-	pending = f.pending && rec_find(s, id);
+	/* waiting out the backoff, or spawned and not yet recorded running */
+	pending = (f.pending && rec_find(s, id)) ||
+		  (status && strcmp(status, "running") && api_ctr_running(api_ctr_get(s, id)));
 	json_object_set_new(doc, "RestartCount", json_integer(f.count));
 	json_object_set_new(json_object_get(doc, "HostConfig"), "RestartPolicy",
 			    json_pack("{s:s, s:I}", "Name", f.p.name, "MaximumRetryCount",
 				      (json_int_t)f.p.max));
 	if (pending) {
-		json_t *state = json_object_get(doc, "State");
 		json_object_set_new(state, "Restarting", json_true());
 		json_object_set_new(state, "Status", json_string("restarting"));
 	}

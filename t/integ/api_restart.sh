@@ -7,7 +7,7 @@
 # docker start starts the count over; a restarted server (SIGKILL) still
 # applies the policy to the runtime it reattached to; bad policies are 400s.
 set -u
-TOTAL=17 NAME=apirestart
+TOTAL=20 NAME=apirestart
 command -v docker >/dev/null 2>&1 || { echo "1..0 # SKIP docker CLI not installed"; exit 0; }
 command -v curl >/dev/null 2>&1 || { echo "1..0 # SKIP curl not installed"; exit 0; }
 . "$(dirname "$0")/vm_env.sh"
@@ -81,6 +81,19 @@ until_is sv '{{.RestartCount}} {{.State.Status}}' "1 exited"
 is "$(insp sv '{{.RestartCount}} {{.State.Status}} {{.State.ExitCode}}')" "1 exited 7" \
 	"after a restart of the server the reattached runtime's exit follows the policy"
 
+D run -d --name dn -m 256m --restart on-failure:1 $IMG sh -c 'echo ran; sleep 2; exit 5' >/dev/null
+dn=$(insp dn '{{.Id}}')
+kill -9 "$(cat "$CONTAINER_RUN_DIR/apiserver.pid")"
+for i in $(seq 1 60); do # the workload ends while no server runs
+	grep -q '"status": *"exited"' "$CONTAINER_DATA_DIR/containers/$dn/state.json" && break
+	sleep 1
+done
+"$C" system start >/dev/null 2>&1
+until_is dn '{{.RestartCount}} {{.State.Status}}' "1 exited"
+is "$(insp dn '{{.RestartCount}} {{.State.Status}} {{.State.ExitCode}}')" "1 exited 5" \
+	"a workload that failed while the server was down is restarted once the server is back"
+is "$(D logs dn 2>&1 | grep -c '^ran$')" 2 "it ran twice"
+
 # --- bad policies -------------------------------------------------------------------
 cr() {
 	curl -s -o /dev/null -w '%{http_code}' --unix-socket "$SOCK" -X POST \
@@ -93,7 +106,7 @@ is "$(cr "{\"Image\":\"$IMG\",\"HostConfig\":{\"RestartPolicy\":{\"Name\":\"alwa
 is "$(cr "{\"Image\":\"$IMG\",\"HostConfig\":{\"AutoRemove\":true,\"RestartPolicy\":{\"Name\":\"always\"}}}")" \
 	400 "a policy with AutoRemove: 400"
 
-D rm -f f2 f0 us sv >/dev/null 2>&1
+D rm -f f2 f0 us sv dn >/dev/null 2>&1
 is "$(D ps -aq | wc -l):$(qemus)" "0:0" "all removed, no QEMU left"
 echo "1..$n"
 [ $failed -eq 0 ]
