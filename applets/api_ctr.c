@@ -729,7 +729,15 @@ void api_sup_reconcile(struct api_sup *s)
 	struct err e = ERR_INIT;
 	struct dirent *d;
 	DIR *dir;
+	int swept;
 
+	/* what a create or rm killed with us left half-way */
+	if ((swept = bundle_sweep(&e)) < 0)
+		log_warn("%s", e.msg);
+	else if (swept > 0)
+		log_info("removed %d container director%s left half-made or half-removed", swept,
+			 swept == 1 ? "y" : "ies");
+	err_clear(&e);
 	if (bundle_root(&root, NULL) < 0 || !(dir = opendir(buf_str(&root))))
 		return;
 	while ((d = readdir(dir))) {

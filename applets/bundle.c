@@ -25,6 +25,12 @@
 #define CONFIG_MAX (4u << 20)
 #define STATE_MAX (64u << 10)
 #define LOCK_NAME ".lock"
+/* hidden directories beside the bundles: one being created, one being
+ * removed (both left only by a process killed half-way) */
+#define NEW_PREFIX ".new-"
+#define GONE_PREFIX ".gone-"
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw);
 
 const char *const bundle_timing_names[BUNDLE_T__COUNT] = {
 	"create", "prep", "spawn", "boot", "start", "run", "teardown",
@@ -336,14 +342,24 @@ static void copy_str(char *dst, size_t n, const char *s)
 	snprintf(dst, n, "%s", s ? s : "");
 }
 
+static int state_write(const char *path, const char *id, const struct bundle_state *s,
+		       struct err *e);
+
 int bundle_state_save(const char *id, const struct bundle_state *s, struct err *e)
 {
-	_cleanup_buf_ struct buf p = BUF_INIT, text = BUF_INIT;
-	_cleanup_json_ json_t *j = NULL;
+	_cleanup_buf_ struct buf p = BUF_INIT;
 	int rc = bundle_path(id, "state.json", &p, e);
 
-	if (rc < 0)
-		return rc;
+	return rc < 0 ? rc : state_write(buf_str(&p), id, s, e);
+}
+
+static int state_write(const char *path, const char *id, const struct bundle_state *s,
+		       struct err *e)
+{
+	_cleanup_buf_ struct buf text = BUF_INIT;
+	_cleanup_json_ json_t *j = NULL;
+	int rc;
+
 	if ((unsigned)s->status >= ARRAY_SIZE(status_names))
 		return err_set(e, -EINVAL, "container %.12s: bad status %d", id, (int)s->status);
 	j = json_pack("{s:s, s:I, s:I, s:s, s:s, s:i, s:s}", "status", status_names[s->status],
@@ -365,7 +381,7 @@ int bundle_state_save(const char *id, const struct bundle_state *s, struct err *
 				 &text, e)) < 0)
 		return rc;
 	buf_putc(&text, '\n');
-	return fs_write_atomic(buf_str(&p), text.data, text.len, 0644, e);
+	return fs_write_atomic(path, text.data, text.len, 0644, e);
 }
 
 int bundle_state_load(const char *id, struct bundle_state *out, struct err *e)
@@ -468,7 +484,8 @@ static int check_name(const char *id, void *arg, struct err *e)
 
 int bundle_create(const struct bundle_config *c, struct err *e)
 {
-	_cleanup_buf_ struct buf root = BUF_INIT, lock = BUF_INIT, dir = BUF_INIT, p = BUF_INIT;
+	_cleanup_buf_ struct buf root = BUF_INIT, lock = BUF_INIT, dir = BUF_INIT, p = BUF_INIT,
+				 tmp = BUF_INIT;
 	_cleanup_json_ json_t *j = NULL;
 	struct name_check nc = { c->name, "" };
 	struct bundle_state s;
@@ -495,20 +512,38 @@ int bundle_create(const struct bundle_config *c, struct err *e)
 					       "container %s", c->name, nc.holder);
 		goto out;
 	}
+	/* made whole under a hidden name, then renamed into place: a creator
+	 * killed half-way leaves a .new- directory (bundle_sweep), never a
+	 * container without its config or state */
+	buf_printf(&tmp, "%s/" NEW_PREFIX "%s", buf_str(&root), c->id);
 	buf_printf(&dir, "%s/%s", buf_str(&root), c->id);
-	if (mkdir(buf_str(&dir), 0700) < 0) {
+	if (access(buf_str(&dir), F_OK) == 0) {
+		errno = EEXIST;
 		rc = err_sys(e, "create %s", buf_str(&dir));
 		goto out;
 	}
-	buf_printf(&p, "%s/config.json", buf_str(&dir));
+	if (mkdir(buf_str(&tmp), 0700) < 0) {
+		rc = err_sys(e, "create %s", buf_str(&tmp));
+		goto out;
+	}
+	buf_printf(&p, "%s/config.json", buf_str(&tmp));
 	memset(&s, 0, sizeof(s));
 	s.status = BUNDLE_CREATED;
 	s.exit_code = -1;
-	if ((rc = jsonx_write_file(buf_str(&p), j, 0644, e)) < 0 ||
-	    (rc = bundle_state_save(c->id, &s, e)) < 0) {
-		struct err ignored = ERR_INIT;
-		bundle_remove(c->id, &ignored);
+	if ((rc = jsonx_write_file(buf_str(&p), j, 0644, e)) < 0)
+		goto undo;
+	buf_reset(&p);
+	buf_printf(&p, "%s/state.json", buf_str(&tmp));
+	if ((rc = state_write(buf_str(&p), c->id, &s, e)) < 0)
+		goto undo;
+	if (rename(buf_str(&tmp), buf_str(&dir)) < 0) {
+		rc = err_sys(e, "rename %s", buf_str(&tmp));
+		goto undo;
 	}
+	fs_fsync_dir(buf_str(&root), NULL);
+	goto out;
+undo:
+	nftw(buf_str(&tmp), rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 out:
 	fs_unlock_unlink(buf_str(&lock), fd);
 	return rc;
@@ -583,11 +618,22 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
 
 int bundle_remove(const char *id, struct err *e)
 {
-	_cleanup_buf_ struct buf dir = BUF_INIT;
+	_cleanup_buf_ struct buf dir = BUF_INIT, gone = BUF_INIT;
 	int rc = bundle_path(id, NULL, &dir, e);
 
-	if (rc < 0)
+	if (rc < 0 || (rc = bundle_root(&gone, e)) < 0)
 		return rc;
+	/* out of sight in one step: a remover killed half-way leaves a
+	 * .gone- directory (bundle_sweep), never half a container */
+	buf_printf(&gone, "/" GONE_PREFIX "%.*s", BUNDLE_ID_LEN, id);
+	if (rename(buf_str(&dir), buf_str(&gone)) == 0)
+{
+		struct buf t = dir;
+		dir = gone;
+		gone = t;
+	}
+	else if (errno == ENOENT)
+		return err_set(e, -ENOENT, "no such container: %s", id);
 	rc = nftw(buf_str(&dir), rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	if (rc < 0 && errno == ENOENT)
 		return err_set(e, -ENOENT, "no such container: %s", id);
@@ -596,4 +642,35 @@ int bundle_remove(const char *id, struct err *e)
 		return err_sys(e, "remove %s", buf_str(&dir));
 	}
 	return 0;
+}
+
+int bundle_sweep(struct err *e)
+{
+	_cleanup_buf_ struct buf root = BUF_INIT, lock = BUF_INIT, p = BUF_INIT;
+	struct dirent *d;
+	DIR *dir;
+	int fd = -1, rc, n = 0;
+
+	if ((rc = bundle_root(&root, e)) < 0)
+		return rc;
+	if (!(dir = opendir(buf_str(&root))))
+		return errno == ENOENT ? 0 : err_sys(e, "open %s", buf_str(&root));
+	buf_printf(&lock, "%s/%s", buf_str(&root), LOCK_NAME);
+	/* under the creators' lock: no .new- directory is being filled */
+	if ((rc = fs_lock(buf_str(&lock), LOCK_EX, &fd, e)) < 0) {
+		closedir(dir);
+		return rc;
+	}
+	while ((d = readdir(dir))) {
+		if (strncmp(d->d_name, NEW_PREFIX, strlen(NEW_PREFIX)) &&
+		    strncmp(d->d_name, GONE_PREFIX, strlen(GONE_PREFIX)))
+			continue;
+		buf_reset(&p);
+		buf_printf(&p, "%s/%s", buf_str(&root), d->d_name);
+		if (nftw(buf_str(&p), rm_entry, 16, FTW_DEPTH | FTW_PHYS) == 0)
+			n++;
+	}
+	closedir(dir);
+	fs_unlock_unlink(buf_str(&lock), fd);
+	return n;
 }

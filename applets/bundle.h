@@ -134,8 +134,13 @@ int bundle_state_save(const char *id, const struct bundle_state *s, struct err *
  * -ENOENT "no such container: Q", -EINVAL "ambiguous …". */
 int bundle_resolve(const char *query, char out[BUNDLE_ID_LEN + 1], struct err *e);
 
-/* Remove the container's directory and everything in it. */
+/* Remove the container's directory and everything in it (renamed out of
+ * sight first, so that a kill half-way leaves no half container). */
 int bundle_remove(const char *id, struct err *e);
+/* Remove what creators and removers killed half-way left (hidden .new-
+ * and .gone- directories); the number removed.  The API server's
+ * reconcile pass calls it at start. */
+int bundle_sweep(struct err *e);
 
 /* RFC 3339 with nanoseconds, UTC, of now (out >= 40 bytes). */
 void bundle_now(char *out, size_t n);

@@ -89,7 +89,7 @@ for id in $(ls "$CONTAINER_DATA_DIR/containers"); do
 done
 left=$(api "http://d/v1.45/containers/json?all=1" | jq length)
 is "$left" 0 "all removed through the API"
-is "$(ls "$CONTAINER_DATA_DIR/containers" | wc -l)" 0 "no bundle (no disk) left"
+is "$(ls -A "$CONTAINER_DATA_DIR/containers" | grep -vx .lock | wc -l)" 0 "no bundle (no disk), no half-made or half-removed one left"
 sleep 1
 is "$(qemus)" 0 "no QEMU left"
 runtimes() { # ours: their environment names our scratch data dir

@@ -223,6 +223,43 @@ static void test_create_load(void)
 	is_int(bundle_create(&c, &e), 0, "name web2 free again after remove");
 }
 
+/* A create or remove killed half-way leaves only hidden directories,
+ * which bundle_sweep takes away; the bundles beside them stay. */
+static void test_sweep(void)
+{
+	const char *id = "5555555555555555555555555555555555555555555555555555555555555555";
+	const char *half = "6666666666666666666666666666666666666666666666666666666666666666";
+	char path[512], out[BUNDLE_ID_LEN + 1];
+	struct bundle_config c;
+	struct err e = ERR_INIT;
+	struct stat sb;
+	FILE *f;
+
+	mkconfig(&c, id, "sweepme");
+	is_int(bundle_create(&c, &e), 0, "create beside the debris");
+	snprintf(path, sizeof(path), "%s/containers/.new-%s", root, id);
+	ok(stat(path, &sb) < 0 && errno == ENOENT, "a finished create leaves no .new- directory");
+	snprintf(path, sizeof(path), "%s/containers/.new-%s", root, half);
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/containers/.new-%s/config.json", root, half);
+	if ((f = fopen(path, "w")))
+		fclose(f);
+	snprintf(path, sizeof(path), "%s/containers/.gone-%s", root, half);
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/containers/.gone-%s/rw.ext4", root, half);
+	if ((f = fopen(path, "w")))
+		fclose(f);
+	is_int(bundle_resolve(half, out, &e), -ENOENT, "half-made bundles are not containers");
+	is_int(bundle_sweep(&e), 2, "sweep removes the .new- and the .gone- directory");
+	snprintf(path, sizeof(path), "%s/containers/.gone-%s", root, half);
+	ok(stat(path, &sb) < 0 && errno == ENOENT, "the .gone- directory is gone");
+	is_int(bundle_resolve("sweepme", out, &e), 0, "the whole bundle stays");
+	is_int(bundle_sweep(&e), 0, "nothing more to sweep");
+	is_int(bundle_remove(id, &e), 0, "remove");
+	snprintf(path, sizeof(path), "%s/containers/.gone-%s", root, id);
+	ok(stat(path, &sb) < 0 && errno == ENOENT, "a finished remove leaves no .gone- directory");
+}
+
 static int rm_rf(const char *dir)
 {
 	const char *argv[] = { "rm", "-rf", dir, NULL };
@@ -244,6 +281,7 @@ int main(void)
 	setenv("CONTAINER_DATA_DIR", root, 1);
 	test_names();
 	test_create_load();
+	test_sweep();
 	rm_rf(root);
 	return done_testing();
 }
