@@ -294,33 +294,30 @@ void api_restart_resume(struct api_sup *s, const char *id)
 		api_restart_exited(s, id, st.exit_code);
 }
 
-void api_restart_user_start(struct api_sup *s, const char *id)
+/* The user's start (the count starts over) or stop: either way a pending
+ * restart goes. */
+static void by_user(struct api_sup *s, const char *id, bool start)
 {
-	struct api_rrec *r = rec_find(s, id);
 	struct rfile f;
 
-	if (r)
-		rec_drop(r);
+	api_restart_forget(s, id);
 	if (rfile_load(id, &f, NULL) < 0)
 		return;
-	f.count = 0;
-	f.delay_ms = 0;
-	f.manual_stop = f.pending = false;
+	if (start)
+		f.count = 0, f.delay_ms = 0;
+	f.manual_stop = !start;
+	f.pending = false;
 	rfile_save(id, &f, NULL);
+}
+
+void api_restart_user_start(struct api_sup *s, const char *id)
+{
+	by_user(s, id, true);
 }
 
 void api_restart_user_stop(struct api_sup *s, const char *id)
 {
-	struct api_rrec *r = rec_find(s, id);
-	struct rfile f;
-
-	if (r)
-		rec_drop(r);
-	if (rfile_load(id, &f, NULL) < 0)
-		return;
-	f.manual_stop = true;
-	f.pending = false;
-	rfile_save(id, &f, NULL);
+	by_user(s, id, false);
 }
 
 void api_restart_forget(struct api_sup *s, const char *id)
