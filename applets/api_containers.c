@@ -19,6 +19,7 @@
 #include "applets/api_router.h"
 #include "applets/bundle.h"
 #include "applets/ctrspec.h"
+#include "applets/network.h"
 #include "initrd/agent.h"
 #include "lib/buf.h"
 #include "lib/err.h"
@@ -267,8 +268,8 @@ static void create_work(uv_work_t *w)
 	struct create_job *j = w->data;
 
 	j->rc = ctrspec_build(&j->spec, j->data_dir, &j->bc, &j->e);
-	if (j->rc == 0)
-		j->rc = bundle_create(&j->bc, &j->e);
+	if (j->rc == 0 && (j->rc = bundle_create(&j->bc, &j->e)) < 0)
+		network_run_undo(j->bc.network, j->bc.id);
 }
 
 static void create_done(uv_work_t *w, int status)
