@@ -364,3 +364,121 @@ void apinet_summary(const struct bundle_config *bc, bool running, json_t *sum)
 							      networks(bc, flat)));
 	json_decref(flat);
 }
+
+/* --- connect / disconnect a created container ------------------------------------ */
+
+/* The options the container was created with, read back from its guest
+ * document and bundle, so that a new network keeps its --dns, --add-host
+ * and published ports.  Strings borrowed from bc; *tmp holds the rest. */
+static void opts_of(const struct bundle_config *bc, struct network_run_opts *o, json_t *tmp)
+{
+	const json_t *dns = json_object_get(bc->guest, "dns"), *ns = json_object_get(dns, "nameservers");
+	const json_t *hosts = json_object_get(bc->guest, "hosts"), *x;
+	json_t *pub = json_array(), *ah = json_array(), *dv = json_array();
+	struct net_network n = { 0 };
+	struct err e = ERR_INIT;
+	char gw[NET_IP_STRLEN] = "";
+	bool on_net = bc->network != NULL;
+	size_t i, first = on_net ? 1 : 0, last = json_array_size(hosts) - (on_net ? 1 : 0);
+
+	if (on_net && net_load(jsonx_str(bc->network, "name"), &n, &e) == 0)
+		net_ip_format(n.gateway, gw);
+	net_network_free(&n);
+	o->hostname = jsonx_str(bc->guest, "hostname");
+	/* nameservers: the old gateway = the default; [] = --no-dns */
+	o->no_dns = json_is_array(ns) && !json_array_size(ns);
+	json_array_foreach(ns, i, x)
+		if (strcmp(json_string_value(x) ? json_string_value(x) : "", gw) != 0)
+			json_array_append(dv, (json_t *)x);
+	/* hosts: [self] extras… [host.container.internal] on a network */
+	for (i = first; i < last && i < json_array_size(hosts); i++) {
+		const char *l = json_string_value(json_array_get(hosts, i)), *tab;
+		if (!l || !(tab = strchr(l, '\t')))
+			continue;
+		json_array_append_new(ah, json_sprintf("%s:%.*s", tab + 1, (int)(tab - l), l));
+	}
+	json_array_foreach(json_object_get(bc->network, "ports"), i, x)
+		json_array_append_new(pub, json_sprintf("%s:%d:%d/%s", jsonx_str(x, "host_ip"),
+							(int)jsonx_int(x, "host_port", 0),
+							(int)jsonx_int(x, "container_port", 0),
+							jsonx_str(x, "proto")));
+	json_object_set_new(tmp, "publish", pub);
+	json_object_set_new(tmp, "add_host", ah);
+	json_object_set_new(tmp, "dns", dv);
+	o->publish = strv(pub);
+	o->add_host = strv(ah);
+	o->dns = strv(dv);
+	o->dns_search = strv(json_object_get(dns, "search"));
+	o->dns_option = strv(json_object_get(dns, "options"));
+}
+
+static void opts_free(struct network_run_opts *o)
+{
+	free(o->publish);
+	free(o->add_host);
+	free(o->dns);
+	free(o->dns_search);
+	free(o->dns_option);
+}
+
+int apinet_connect(const char *id, const char *network, const json_t *aliases, bool connect,
+		   struct err *e)
+{
+	struct bundle_config bc;
+	_cleanup_json_ json_t *tmp = json_object(), *old = NULL;
+	struct network_run_opts o = { 0 };
+	const char *cur;
+	int rc;
+
+	if (aliases && !json_is_null(aliases)) {
+		size_t i;
+		json_t *x;
+		if (!json_is_array(aliases) || json_array_size(aliases) > APINET_ALIASES_MAX)
+			return err_set(e, -EINVAL, "Aliases must be a list of at most %d names",
+				       APINET_ALIASES_MAX);
+		json_array_foreach(aliases, i, x)
+			if (!str_ok(x) || !bundle_name_valid(json_string_value(x)))
+				return err_set(e, -EINVAL, "invalid network alias");
+	}
+	if ((rc = bundle_config_load(id, &bc, e)) < 0)
+		return rc;
+	cur = jsonx_str(bc.network, "name");
+	if (connect && cur && strcmp(cur, network) != 0) {
+		rc = err_set(e, -ENOTSUP, "container %s is on network %s: a container here has one "
+					  "network interface (disconnect it first)", bc.name, cur);
+		goto out;
+	}
+	if (!connect && (!cur || strcmp(cur, network) != 0)) {
+		rc = err_set(e, -ENOENT, "container %s is not connected to network %s", bc.name,
+			     network);
+		goto out;
+	}
+	opts_of(&bc, &o, tmp);
+	if (!connect) {
+		/* as Docker: the endpoint's published ports go with it */
+		free(o.publish);
+		o.publish = NULL;
+	}
+	o.network = connect ? network : "none";
+	old = bc.network;
+	bc.network = NULL;
+	if ((rc = network_run_prepare(&o, bc.id, bc.name, bc.guest, &bc.network, e)) < 0)
+		goto out;
+	if (connect && json_array_size(aliases))
+		json_object_set(bc.network, "aliases", (json_t *)aliases);
+	else if (connect && json_object_get(old, "aliases"))
+		json_object_set(bc.network, "aliases", json_object_get(old, "aliases"));
+	if (!connect)
+		json_object_del(bc.guest, "interfaces");
+	if ((rc = bundle_config_save(&bc, e)) < 0) {
+		if (connect && !cur)
+			network_run_undo(bc.network, bc.id);
+		goto out;
+	}
+	if (!connect)
+		network_run_undo(old, bc.id);
+out:
+	opts_free(&o);
+	bundle_config_free(&bc);
+	return rc;
+}

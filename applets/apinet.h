@@ -41,4 +41,13 @@ int apinet_build(const json_t *net, struct bundle_config *bc, struct err *e);
 void apinet_inspect(const struct bundle_config *bc, bool running, json_t *doc);
 void apinet_summary(const struct bundle_config *bc, bool running, json_t *sum);
 
+/* POST /networks/{id}/connect (connect true) and /disconnect of the
+ * created (not running: the caller checks) container id.  A container has
+ * one interface here: connecting one that is on another network is
+ * -ENOTSUP; connecting it again to its own network replaces its aliases.
+ * Disconnecting drops the published ports, as Docker does.  The options it
+ * was created with (--dns, --add-host, ports) carry over. */
+int apinet_connect(const char *id, const char *network, const json_t *aliases, bool connect,
+		   struct err *e);
+
 #endif

@@ -5,7 +5,8 @@
 # docker port / ps / inspect showing the bound ports and the addresses, an
 # ephemeral host port, two containers on a user network reaching each
 # other by name and by --network-alias, a compose-shaped create (curl:
-# NetworkMode + EndpointsConfig Aliases), --dns/--dns-search/--add-host/
+# NetworkMode + EndpointsConfig Aliases), network connect/disconnect of a
+# created container, --dns/--dns-search/--add-host/
 # --hostname in the guest, --network none, and hostile requests (400/404).
 set -u
 if [ -z "${NET_TEST_IN_NS:-}" ]; then
@@ -15,7 +16,7 @@ if [ -z "${NET_TEST_IN_NS:-}" ]; then
 	fi
 	NET_TEST_IN_NS=1 VM_ENV_NETNS=1 exec unshare -n bash "$0" "$@"
 fi
-TOTAL=30 NAME=dockernet
+TOTAL=38 NAME=dockernet
 command -v docker >/dev/null 2>&1 || { echo "1..0 # SKIP docker CLI not installed"; exit 0; }
 command -v curl >/dev/null 2>&1 || { echo "1..0 # SKIP curl not installed"; exit 0; }
 export CONTAINER_NETWORK_IDLE_MS=3000
@@ -89,6 +90,24 @@ D start proj-api-1 >/dev/null 2>&1
 out=$(D exec db sh -c "for h in api proj-api-1; do $GET; done" 2>&1)
 is "$(echo $out)" "api-page api-page" "db reaches the compose service by its service name and container name"
 
+# connect/disconnect of a created container (compose's way to add networks)
+D create --name late --add-host foo:10.1.2.3 $IMG sh -c "$WEB" >/dev/null 2>&1
+out=$(D network connect appnet late 2>&1); rc=$?
+[ $rc -ne 0 ] && like "$out" "one network interface" "connect while on another network: refused, one interface (501)" ||
+	nok "connect while on another network: $rc $out"
+D network disconnect default late >/dev/null 2>&1
+is "$(D inspect -f '{{.HostConfig.NetworkMode}}:{{.NetworkSettings.IPAddress}}' late)" "none:" "docker network disconnect default late: no network"
+D network connect --alias later appnet late >/dev/null 2>&1
+is "$(D inspect -f '{{.HostConfig.NetworkMode}} {{(index .NetworkSettings.Networks "appnet").Aliases}}' late)" \
+	"appnet [later]" "docker network connect --alias later appnet late: on appnet with the alias"
+D start late >/dev/null 2>&1
+lid=$(D inspect -f '{{.Id}}' late)
+out=$(D exec db sh -c "for h in late later; do $GET; done" 2>&1)
+is "$(echo $out)" "page from ${lid:0:12} page from ${lid:0:12}" "db reaches the connected container by name and alias"
+is "$(D exec late grep foo /etc/hosts)" "$(printf '10.1.2.3\tfoo')" "--add-host survives the reconnection"
+out=$(D network disconnect appnet late 2>&1); rc=$?
+[ $rc -ne 0 ] && like "$out" "is running" "disconnect of a running container: refused (409)" || nok "disconnect running: $rc $out"
+
 # --- what the guest is told ---------------------------------------------------------
 out=$(D run --rm --network appnet --hostname hh --dns 10.9.9.9 --dns-search example.org --dns-option ndots:2 \
 	--add-host foo:10.1.2.3 $IMG sh -c 'hostname; cat /etc/resolv.conf /etc/hosts' 2>&1)
@@ -116,7 +135,7 @@ like "$out" " 400" "an alias with a space: 400"
 out=$(api POST /containers/create "{\"Image\":\"$IMG\",\"HostConfig\":{\"Dns\":[\"not-an-ip\"]}}")
 like "$out" " 400" "Dns not an address: 400"
 
-D rm -f db proj-api-1 nonet >/dev/null 2>&1
+D rm -f db proj-api-1 nonet late >/dev/null 2>&1
 out=$(D network rm appnet 2>&1)
 is "$?" 0 "docker network rm appnet once its containers are gone"
 echo "1..$n"
