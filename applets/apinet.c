@@ -94,6 +94,8 @@ static int ports(const json_t *req, const json_t *hc, json_t *out, struct err *e
 		return err_set(e, -EINVAL, "PortBindings must be an object of at most %d ports",
 			       APINET_LIST_MAX);
 	json_object_foreach(pb, key, list) {
+		if ((rc = port_key(key, port, sizeof(port), &proto, e)) < 0)
+			return rc;
 		if (json_is_null(list))
 			continue;
 		if (!json_is_array(list) || json_array_size(list) > 16)
