@@ -122,18 +122,15 @@ D create --name nonet --network none $IMG true >/dev/null 2>&1
 is "$(D inspect -f '{{.HostConfig.NetworkMode}}:{{.NetworkSettings.IPAddress}}' nonet)" "none:" "inspect --network none: no address"
 
 # --- hostile or unsupported requests --------------------------------------------------
-out=$(api POST /containers/create "{\"Image\":\"$IMG\",\"HostConfig\":{\"NetworkMode\":\"nosuchnet\"}}")
-like "$out" " 404" "NetworkMode of a network that does not exist: 404"
-out=$(api POST /containers/create "{\"Image\":\"$IMG\",\"HostConfig\":{\"NetworkMode\":\"container:db\"}}")
-like "$out" " 400" "NetworkMode container:X: 400 (a VM cannot share another's stack)"
-out=$(api POST /containers/create "{\"Image\":\"$IMG\",\"HostConfig\":{\"PortBindings\":{\"80/sctp\":[{\"HostPort\":\"1\"}]}}}")
-like "$out" " 400" "PortBindings with sctp: 400"
-out=$(api POST /containers/create "{\"Image\":\"$IMG\",\"HostConfig\":{\"PortBindings\":{\"80/tcp\":[{\"HostPort\":\"99999\"}]}}}")
-like "$out" " 400" "PortBindings host port 99999: 400"
-out=$(api POST /containers/create "{\"Image\":\"$IMG\",\"NetworkingConfig\":{\"EndpointsConfig\":{\"appnet\":{\"Aliases\":[\"bad name\"]}}}}")
-like "$out" " 400" "an alias with a space: 400"
-out=$(api POST /containers/create "{\"Image\":\"$IMG\",\"HostConfig\":{\"Dns\":[\"not-an-ip\"]}}")
-like "$out" " 400" "Dns not an address: 400"
+create_status() { # STATUS EXTRA-JSON DESCRIPTION: a create with {"Image": IMG, EXTRA} answers STATUS
+	like "$(api POST /containers/create "{\"Image\":\"$IMG\",$2}")" " $1" "$3: $1"
+}
+create_status 404 '"HostConfig":{"NetworkMode":"nosuchnet"}' "NetworkMode of a network that does not exist"
+create_status 400 '"HostConfig":{"NetworkMode":"container:db"}' "NetworkMode container:X (a VM cannot share another's stack)"
+create_status 400 '"HostConfig":{"PortBindings":{"80/sctp":[{"HostPort":"1"}]}}' "PortBindings with sctp"
+create_status 400 '"HostConfig":{"PortBindings":{"80/tcp":[{"HostPort":"99999"}]}}' "PortBindings host port 99999"
+create_status 400 '"NetworkingConfig":{"EndpointsConfig":{"appnet":{"Aliases":["bad name"]}}}' "an alias with a space"
+create_status 400 '"HostConfig":{"Dns":["not-an-ip"]}' "Dns not an address"
 
 D rm -f db proj-api-1 nonet late >/dev/null 2>&1
 out=$(D network rm appnet 2>&1)
