@@ -20,6 +20,7 @@
 #include "applets/api_router.h"
 #include "applets/bundle.h"
 #include "applets/ctrspec.h"
+#include "applets/network.h"
 #include "initrd/agent.h"
 #include "lib/buf.h"
 #include "lib/err.h"
@@ -269,11 +270,13 @@ static void create_work(uv_work_t *w)
 	struct create_job *j = w->data;
 
 	j->rc = ctrspec_build(&j->spec, j->data_dir, &j->bc, &j->e);
-	if (j->rc == 0)
-		j->rc = bundle_create(&j->bc, &j->e);
+	if (j->rc == 0 && (j->rc = bundle_create(&j->bc, &j->e)) < 0)
+		network_run_undo(j->bc.network, j->bc.id);
 	/* the policy lands before the answer: no start can come earlier */
-	if (j->rc == 0 && (j->rc = api_restart_create(j->bc.id, &j->restart, &j->e)) < 0)
+	if (j->rc == 0 && (j->rc = api_restart_create(j->bc.id, &j->restart, &j->e)) < 0) {
 		bundle_remove(j->bc.id, NULL);
+		network_run_undo(j->bc.network, j->bc.id);
+	}
 }
 
 static void create_done(uv_work_t *w, int status)

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "applets/apinet.h"
 #include "applets/api_ctr.h"
 #include "applets/api_restart.h"
 #include "applets/api_handlers.h"
@@ -200,6 +201,7 @@ static json_t *inspect_doc(const struct bundle_config *bc, const struct bundle_s
 			"linux", "Config", config, "HostConfig", host, "GraphDriver",
 			json_pack("{s:s, s:{}}", "Name", "ext4", "Data"), "NetworkSettings",
 			"Networks", "Ports", "Mounts");
+	apinet_inspect(bc, st->status == BUNDLE_RUNNING, doc);
 	return doc;
 }
 
@@ -299,7 +301,9 @@ static json_t *summary(const struct bundle_config *bc, const struct bundle_state
 	effective(bc, &f);
 	human_status(st, &status);
 	buf_printf(&name, "/%s", bc->name ? bc->name : "");
-	return json_pack("{s:s, s:[s], s:s, s:s, s:o, s:I, s:[], s:O, s:s, s:s,"
+	json_t *sum;
+
+	sum = json_pack("{s:s, s:[s], s:s, s:s, s:o, s:I, s:[], s:O, s:s, s:s,"
 			 " s:{s:s}, s:{s:{}}, s:[]}",
 			 "Id", bc->id, "Names", buf_str(&name), "Image",
 			 familiar(bc->image_ref), "ImageID",
@@ -308,6 +312,8 @@ static json_t *summary(const struct bundle_config *bc, const struct bundle_state
 			 bc->labels, "State", status_word(st->status), "Status", buf_str(&status),
 			 "HostConfig", "NetworkMode", "default", "NetworkSettings", "Networks",
 			 "Mounts");
+	apinet_summary(bc, st->status == BUNDLE_RUNNING, sum);
+	return sum;
 }
 
 static int by_created_desc(const void *a, const void *b)

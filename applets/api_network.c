@@ -2,13 +2,18 @@
  * GET /networks, GET /networks/{id}, POST /networks/create,
  * DELETE /networks/{id}, POST /networks/prune.  Networks are shown as
  * Docker's NetworkResource (driver "bridge", scope "local"); {id} is a
- * name, a full id or an id prefix.  Connect/disconnect and aliases wait
- * for the container endpoints (#6).  Listed in applets/api_router.c. */
+ * name, a full id or an id prefix.  POST /networks/{id}/connect and
+ * /disconnect change a created container's network (applets/apinet.h); a
+ * running one answers 409 (its VM's interface is fixed at boot).  Listed
+ * in applets/api_router.c. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "applets/api_ctr.h"
 #include "applets/api_network.h"
+#include "applets/apinet.h"
+#include "applets/bundle.h"
 #include "applets/api_router.h"
 #include "applets/network.h"
 #include "lib/err.h"
@@ -85,6 +90,7 @@ static int find(const struct api_call *c, struct net_network *out, struct err *e
 static int status_of(int code)
 {
 	return code == -ENOENT ? 404 : code == -EEXIST || code == -EBUSY ? 409
+	       : code == -ENOTSUP ? 501
 	       : code == -EINVAL ? 400 : code == -EPERM ? 403 : 500;
 }
 
@@ -200,4 +206,47 @@ void api_network_prune(struct api_call *c)
 	}
 	net_free_all(v, n);
 	api_reply_json(c, 200, json_pack("{s:o}", "NetworksDeleted", gone));
+}
+
+/* {"Container": ID|NAME, "EndpointConfig": {"Aliases": […]}} (connect) or
+ * {"Container": …, "Force": …} (disconnect). */
+static void connect_common(struct api_call *c, bool connect)
+{
+	struct err e = ERR_INIT;
+	_cleanup_json_ json_t *body = jsonx_parse(c->body, c->body_len, 1 << 20, "request body", &e);
+	const char *q = jsonx_str(body, "Container");
+	char id[BUNDLE_ID_LEN + 1];
+	struct net_network n = { 0 };
+	struct bundle_state st;
+
+	if (!body || !json_is_object(body) || !q) {
+		api_reply_error(c, 400, "%s", !body ? e.msg : "the body needs a Container");
+		return;
+	}
+	if (find(c, &n, &e) < 0 || bundle_resolve(q, id, &e) < 0 || api_ctr_state(id, &st, &e) < 0)
+		goto fail;
+	if (st.status == BUNDLE_RUNNING) {
+		err_set(&e, -EBUSY, "container %s is running: its network can change only while it "
+				    "is created or stopped (its VM's interface is fixed at boot)", q);
+		goto fail;
+	}
+	if (apinet_connect(id, n.name, json_object_get(json_object_get(body, "EndpointConfig"),
+						       "Aliases"), connect, &e) < 0)
+		goto fail;
+	net_network_free(&n);
+	api_reply_text(c, 200, NULL, "");
+	return;
+fail:
+	net_network_free(&n);
+	api_reply_error(c, status_of(e.code), "%s", e.msg);
+}
+
+void api_network_connect(struct api_call *c)
+{
+	connect_common(c, true);
+}
+
+void api_network_disconnect(struct api_call *c)
+{
+	connect_common(c, false);
 }

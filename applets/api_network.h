@@ -10,5 +10,7 @@ void api_network_inspect(struct api_call *c); /* GET /networks/{id} */
 void api_network_create(struct api_call *c);  /* POST /networks/create */
 void api_network_delete(struct api_call *c);  /* DELETE /networks/{id} */
 void api_network_prune(struct api_call *c);   /* POST /networks/prune */
+void api_network_connect(struct api_call *c);    /* POST /networks/{id}/connect */
+void api_network_disconnect(struct api_call *c); /* POST /networks/{id}/disconnect */
 
 #endif

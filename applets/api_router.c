@@ -45,6 +45,8 @@ static const struct api_route routes[] = {
 	{ "POST", "/networks/prune", api_network_prune },
 	{ "GET", "/networks/{id}", api_network_inspect },
 	{ "DELETE", "/networks/{id}", api_network_delete },
+	{ "POST", "/networks/{id}/connect", api_network_connect },
+	{ "POST", "/networks/{id}/disconnect", api_network_disconnect },
 	{ NULL, NULL, NULL },
 };
 

@@ -549,6 +549,19 @@ out:
 	return rc;
 }
 
+int bundle_config_save(const struct bundle_config *c, struct err *e)
+{
+	_cleanup_buf_ struct buf p = BUF_INIT;
+	_cleanup_json_ json_t *j = config_to_json(c);
+	int rc;
+
+	if (!j)
+		return err_set(e, -EINVAL, "container %.12s: configuration is not valid UTF-8", c->id);
+	if ((rc = bundle_path(c->id, "config.json", &p, e)) < 0)
+		return rc;
+	return jsonx_write_file(buf_str(&p), j, 0644, e);
+}
+
 struct resolve {
 	const char *q;
 	size_t qlen;

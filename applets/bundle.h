@@ -126,6 +126,9 @@ char *bundle_random_name(void);
 int bundle_create(const struct bundle_config *c, struct err *e);
 
 int bundle_config_load(const char *id, struct bundle_config *out, struct err *e);
+/* Rewrite an existing bundle's config.json (atomically): the Docker API's
+ * network connect/disconnect of a created container (applets/apinet.c). */
+int bundle_config_save(const struct bundle_config *c, struct err *e);
 void bundle_config_free(struct bundle_config *c);
 int bundle_state_load(const char *id, struct bundle_state *out, struct err *e);
 int bundle_state_save(const char *id, const struct bundle_state *s, struct err *e);

@@ -18,7 +18,7 @@
  * Read: Image, Cmd, Entrypoint (null = the image's; [] or [""] = none),
  * Env, WorkingDir, User, Tty, OpenStdin, StdinOnce, Hostname, Labels,
  * HostConfig.{AutoRemove, Memory, NanoCpus, ReadonlyRootfs, Init,
- * ConsoleSize}.  Everything else is ignored, as unknown fields must be. */
+ * ConsoleSize}, and the networking fields through applets/apinet.h.  Everything else is ignored, as unknown fields must be. */
 #ifndef APPLETS_CTRSPEC_H
 #define APPLETS_CTRSPEC_H
 
@@ -42,6 +42,7 @@ struct ctrspec {
 	char *hostname;       /* NULL = the short id */
 	json_t *process;      /* initrd/guest.h "process" overrides */
 	json_t *labels;       /* object of strings */
+	json_t *net;          /* networking, applets/apinet.h */
 	unsigned cpus, memory_mib;
 	bool auto_remove, read_only, init, tty, open_stdin, stdin_once;
 };

@@ -28,6 +28,7 @@
 #include <netinet/in.h>
 #include <uv.h>
 
+#include "applets/apinet.h"
 #include "applets/applets.h"
 #include "applets/bundle.h"
 #include "applets/network.h"
@@ -35,6 +36,7 @@
 #include "lib/err.h"
 #include "lib/exit.h"
 #include "lib/fs.h"
+#include "lib/jsonx.h"
 #include "lib/log.h"
 #include "lib/mem.h"
 #include "lib/paths.h"
@@ -86,6 +88,8 @@ struct helper {
 	time_t mtime;
 	struct net_network net;
 	struct dns_name_entry *names;
+	size_t n_names;
+	json_t *aliases;          /* holds the alias strings names[] points at */
 	bool have_up;
 	struct sockaddr_in upstream;
 	struct pending pend[PENDING_MAX];
@@ -111,6 +115,51 @@ static int run_path(const char *name, const char *ext, struct buf *out, struct e
 	return 0;
 }
 
+/* The names DNS answers: each member's name, and its per-network aliases
+ * (Docker's EndpointsConfig Aliases, in the bundle's "network", see
+ * applets/apinet.h).  0 when every member's bundle could be read. */
+static int member_names(struct helper *h)
+{
+	const struct net_network *n = &h->net;
+	size_t cap = n->n_members + 1, k = 0;
+	int missing = 0;
+
+	h->aliases = json_array();
+	h->names = xcalloc(cap, sizeof(*h->names));
+	for (size_t i = 0; i < n->n_members; i++) {
+		struct bundle_config bc;
+		struct err e = ERR_INIT;
+		const json_t *al;
+		json_t *a;
+		size_t j;
+		h->names[k++] = (struct dns_name_entry){ n->members[i].name, n->members[i].id,
+							 n->members[i].ip };
+		if (bundle_config_load(n->members[i].id, &bc, &e) < 0) {
+			missing = 1;
+			continue;
+		}
+		al = json_object_get(bc.network, "aliases");
+		if (json_is_array(al) && json_array_size(al) <= APINET_ALIASES_MAX &&
+		    !strcmp(jsonx_str(bc.network, "name") ? jsonx_str(bc.network, "name") : "",
+			    n->name)) {
+			h->names = xreallocarray(h->names, cap + json_array_size(al),
+						 sizeof(*h->names));
+			cap += json_array_size(al);
+			json_array_foreach(al, j, a) {
+				if (!json_is_string(a))
+					continue;
+				/* kept alive by h->aliases for the names' lifetime */
+				json_array_append(h->aliases, a);
+				h->names[k++] = (struct dns_name_entry){ json_string_value(a), NULL,
+									 n->members[i].ip };
+			}
+		}
+		bundle_config_free(&bc);
+	}
+	h->n_names = k;
+	return missing;
+}
+
 /* Reload the network's names when its file changed; 1 when it is gone. */
 static int refresh(struct helper *h)
 {
@@ -126,15 +175,16 @@ static int refresh(struct helper *h)
 		log_warn("network-helper %s: %s (keeping the old names)", h->name, e.msg);
 		return e.code == -ENOENT;
 	}
-	h->ino = st.st_ino;
-	h->mtime = st.st_mtime;
 	net_network_free(&h->net);
 	h->net = n;
 	free(h->names);
-	h->names = xcalloc(n.n_members + 1, sizeof(*h->names));
-	for (size_t i = 0; i < n.n_members; i++)
-		h->names[i] = (struct dns_name_entry){ n.members[i].name, n.members[i].id,
-						       n.members[i].ip };
+	json_decref(h->aliases);
+	/* a member's bundle may not be written yet (create attaches first):
+	 * then read again on the next tick rather than miss its aliases */
+	if (member_names(h) == 0) {
+		h->ino = st.st_ino;
+		h->mtime = st.st_mtime;
+	}
 	return 0;
 }
 
@@ -213,7 +263,7 @@ static void on_query(uv_udp_t *u, ssize_t n, const uv_buf_t *b, const struct soc
 	if (n <= 0 || !from || from->sa_family != AF_INET || (flags & UV_UDP_PARTIAL))
 		return;
 	refresh(h);
-	z = (struct dns_zone){ h->names, h->net.n_members, h->net.gateway, "test", h->net.internal };
+	z = (struct dns_zone){ h->names, h->n_names, h->net.gateway, "test", h->net.internal };
 	switch (dns_respond(&z, (const uint8_t *)b->base, (size_t)n, h->tx, sizeof(h->tx), &len)) {
 	case DNS_REPLY:
 		send_to(u, h->tx, len, (const struct sockaddr_in *)from);
@@ -306,7 +356,7 @@ static void tc_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 		if (tc->rxn < 2 + len)
 			break;   /* TCP_RX holds any message: the rest will come */
 		refresh(h);
-		z = (struct dns_zone){ h->names, h->net.n_members, h->net.gateway, "test",
+		z = (struct dns_zone){ h->names, h->n_names, h->net.gateway, "test",
 				       h->net.internal };
 		switch (dns_respond(&z, tc->rx + 2, len, h->tx, sizeof(h->tx), &out)) {
 		case DNS_REPLY:
@@ -539,6 +589,7 @@ out:
 		close(lockfd);
 	net_network_free(&h->net);
 	free(h->names);
+	json_decref(h->aliases);
 	buf_free(&h->path);
 	free(h);
 	return rc;

@@ -138,23 +138,10 @@ uint32_t net_user_dns(const struct net_cidr *c, uint32_t ctr_ip)
 	return last == ctr_ip ? last - 1 : last;
 }
 
-/* FNV-1a: stable across builds and platforms, which is all a MAC needs. */
-static uint64_t fnv1a(uint64_t h, const char *s)
+void net_mac_for(uint32_t ip, char out[18])
 {
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
-	return h;
-}
-
-void net_mac_for(const char *ctr_id, const char *network, char out[18])
-{
-	uint64_t h = fnv1a(fnv1a(0xcbf29ce484222325ull, ctr_id), "/");
-
-	h = fnv1a(h, network);
-	/* 0x02: locally administered, unicast */
-	snprintf(out, 18, "02:%02x:%02x:%02x:%02x:%02x", (unsigned)(h >> 32) & 255,
-		 (unsigned)(h >> 24) & 255, (unsigned)(h >> 16) & 255, (unsigned)(h >> 8) & 255,
-		 (unsigned)h & 255);
+	snprintf(out, 18, "02:42:%02x:%02x:%02x:%02x", (unsigned)(ip >> 24) & 255,
+		 (unsigned)(ip >> 16) & 255, (unsigned)(ip >> 8) & 255, (unsigned)ip & 255);
 }
 
 bool net_name_valid(const char *name)

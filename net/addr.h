@@ -42,9 +42,12 @@ int ipam_alloc(const struct net_cidr *c, const uint32_t *used, size_t n, uint32_
  * before it when that is the container's own. */
 uint32_t net_user_dns(const struct net_cidr *c, uint32_t ctr_ip);
 
-/* A stable, locally administered, unicast MAC for a container's interface
- * on a network: 02:xx:xx:xx:xx:xx from a hash of both names. */
-void net_mac_for(const char *ctr_id, const char *network, char out[18]);
+/* The MAC of the interface with address ip: 02:42:<the 4 address bytes>,
+ * locally administered and unicast, as Docker's.  A function of the
+ * address, so a neighbour's ARP cache entry for an address handed out
+ * again (a container removed, another created) is still right: with a
+ * per-container MAC, peers sent to the old one for up to 30 s. */
+void net_mac_for(uint32_t ip, char out[18]);
 
 /* Docker's name rule for networks: [a-zA-Z0-9][a-zA-Z0-9_.-]*, <= 64. */
 bool net_name_valid(const char *name);

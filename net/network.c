@@ -456,7 +456,7 @@ int net_attach(const char *name, const char *id, const char *ctr_name, net_alive
 		goto done;
 	memcpy(m->id, id, 65);
 	m->name = xstrdup(ctr_name);
-	net_mac_for(id, name, m->mac);
+	net_mac_for(m->ip, m->mac);
 	n.members = xreallocarray(n.members, n.n_members + 1, sizeof(*n.members));
 	n.members[n.n_members] = *m;
 	n.members[n.n_members].name = xstrdup(ctr_name);

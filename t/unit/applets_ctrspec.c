@@ -5,6 +5,7 @@
  * (applets/api_ctr.c). */
 #include <errno.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "applets/api_ctr.h"
@@ -38,6 +39,7 @@ int main(void)
 {
 	struct ctrspec s;
 	struct err e = ERR_INIT;
+	char *pub;
 	json_t *v;
 
 	/* the docker CLI's body for `docker run --rm -it alpine echo hi` (trimmed) */
@@ -102,6 +104,45 @@ int main(void)
 	refused("{\"Image\":\"a\",\"Tty\":\"yes\"}", NULL, "Tty", "Tty a string");
 	refused("{\"Image\":\"a\",\"WorkingDir\":\"rel\"}", NULL, "absolute", "a relative WorkingDir");
 	refused("{\"Image\":\"a\",\"Hostname\":\"-x\"}", NULL, "hostname", "an invalid Hostname");
+
+	/* networking (applets/apinet.c) */
+	ok(parse("{\"Image\":\"a\",\"ExposedPorts\":{\"80/tcp\":{}},\"HostConfig\":{\"NetworkMode\":"
+		 "\"appnet\",\"PortBindings\":{\"80/tcp\":[{\"HostIp\":\"\",\"HostPort\":\"8080\"}],"
+		 "\"53/udp\":[{\"HostIp\":\"127.0.0.2\",\"HostPort\":\"\"}]},\"Dns\":[\"10.0.0.1\"]},"
+		 "\"NetworkingConfig\":{\"EndpointsConfig\":{\"appnet\":{\"Aliases\":[\"web\"]}}}}",
+		 NULL, &s, &e) == 0, "a create with networking parses (%s)", e.msg);
+	is_str(jsonx_str(s.net, "mode"), "appnet", "... NetworkMode");
+	is_str(json_string_value(json_array_get(json_object_get(s.net, "aliases"), 0)), "web",
+	       "... the endpoint's Aliases");
+	is_int((int)json_array_size(json_object_get(s.net, "publish")), 2, "... two bindings");
+	pub = json_dumps(json_object_get(s.net, "publish"), 0);
+	ok(strstr(pub, "\"8080:80/tcp\"") && strstr(pub, "\"127.0.0.2:0:53/udp\""),
+	   "... as -p values, \"\" = ephemeral (%s)", pub);
+	free(pub);
+	ctrspec_free(&s);
+	ok(parse("{\"Image\":\"a\",\"NetworkingConfig\":{\"EndpointsConfig\":{\"n1\":{}}}}", NULL,
+		 &s, &e) == 0 && !strcmp(jsonx_str(s.net, "mode"), "n1"),
+	   "no NetworkMode: the one network EndpointsConfig names");
+	ctrspec_free(&s);
+	refused("{\"Image\":\"a\",\"HostConfig\":{\"NetworkMode\":\"container:x\"}}", NULL, "VM",
+		"NetworkMode container:X");
+	refused("{\"Image\":\"a\",\"HostConfig\":{\"NetworkMode\":\"a/b\"}}", NULL, "network name",
+		"a network name with a slash");
+	refused("{\"Image\":\"a\",\"HostConfig\":{\"PortBindings\":{\"80/sctp\":[]}}}", NULL, "port",
+		"sctp");
+	refused("{\"Image\":\"a\",\"HostConfig\":{\"PortBindings\":{\"80\":[{\"HostPort\":\"70000\"}]}}}",
+		NULL, "PortBindings", "a host port above 65535");
+	refused("{\"Image\":\"a\",\"HostConfig\":{\"PortBindings\":{\"80\":[{\"HostIp\":\"::1\"}]}}}",
+		NULL, "IPv6", "an IPv6 host address");
+	refused("{\"Image\":\"a\",\"HostConfig\":{\"PortBindings\":[]}}", NULL, "PortBindings",
+		"PortBindings a list");
+	refused("{\"Image\":\"a\",\"HostConfig\":{\"Dns\":\"1.1.1.1\"}}", NULL, "Dns", "Dns a string");
+	refused("{\"Image\":\"a\",\"HostConfig\":{\"ExtraHosts\":[\"\"]}}", NULL, "ExtraHosts",
+		"an empty ExtraHosts entry");
+	refused("{\"Image\":\"a\",\"NetworkingConfig\":{\"EndpointsConfig\":{\"n\":{\"Aliases\":"
+		"[\"a b\"]}}}}", NULL, "alias", "an alias with a space");
+	refused("{\"Image\":\"a\",\"HostConfig\":{\"PublishAllPorts\":1}}", NULL, "PublishAllPorts",
+		"PublishAllPorts a number");
 
 	{
 		struct ctrspec_exec x;
