@@ -8,6 +8,7 @@
 #include "applets/api_handlers.h"
 #include "applets/api_http.h"
 #include "applets/api_network.h"
+#include "applets/api_volumes.h"
 #include "applets/api_router.h"
 #include "applets/api_system.h"
 #include "lib/buf.h"
@@ -45,6 +46,11 @@ static const struct api_route routes[] = {
 	{ "POST", "/networks/prune", api_network_prune },
 	{ "GET", "/networks/{id}", api_network_inspect },
 	{ "DELETE", "/networks/{id}", api_network_delete },
+	{ "GET", "/volumes", api_volume_list },
+	{ "POST", "/volumes/create", api_volume_create },
+	{ "POST", "/volumes/prune", api_volume_prune },
+	{ "GET", "/volumes/{name}", api_volume_inspect },
+	{ "DELETE", "/volumes/{name}", api_volume_delete },
 	{ NULL, NULL, NULL },
 };
 
