@@ -3,4 +3,5 @@
 # (applets/api_mounts.c, called by ctrspec.c) and the /volumes endpoints
 # (applets/api_volumes.c); tested with the real docker CLI.
 SRCS += applets/api_mounts.c applets/api_volumes.c
+UNIT_TESTS += t/unit/api_mounts.c
 SHELL_TESTS += t/integ/docker_volumes.sh
