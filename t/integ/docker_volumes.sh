@@ -7,9 +7,10 @@
 # shared by two containers in turn, -v HOSTDIR (both ways, owner, :ro),
 # --mount bind/volume/tmpfs, --tmpfs, anonymous volumes (-v /p) with
 # rm -v and --rm, inspect's Mounts, and a missing bind source refused as
-# the client's error (no pull attempted).
+# the client's error (no pull attempted); hostile raw requests to the
+# volume endpoints answered 400/404 without touching the store.
 set -u
-TOTAL=38 NAME=dockervol
+TOTAL=47 NAME=dockervol
 command -v docker >/dev/null 2>&1 || { echo "1..0 # SKIP docker CLI not installed"; exit 0; }
 . "$(dirname "$0")/vm_env.sh"
 IMG=test/bb:1
@@ -38,6 +39,22 @@ out=$(D volume create -o type=nfs bad1 2>&1); rc=$?
 [ $rc -ne 0 ] && like "$out" "unsupported volume option" "a local-driver mount option is refused" || nok "-o type: $rc $out"
 out=$(D volume create 'a/b' 2>&1); rc=$?
 [ $rc -ne 0 ] && like "$out" "invalid volume name" "an invalid volume name is refused" || nok "bad name: $rc $out"
+
+# --- hostile requests to the volume endpoints (raw HTTP) ----------------------
+H() { curl -s -o /dev/null -w '%{http_code}' --unix-socket "$SOCK" "$@"; }
+if command -v curl >/dev/null; then
+	is "$(H 'http://d/v1.45/volumes?filters=notjson')" 400 "GET /volumes?filters=notjson: 400"
+	is "$(H 'http://d/v1.45/volumes?filters=%7B%22bogus%22%3A%5B%22x%22%5D%7D')" 400 "an unknown filter: 400"
+	is "$(H 'http://d/v1.45/volumes/..%2F..%2Fetc')" 404 "GET /volumes/../../etc: 404, nothing outside the store"
+	is "$(H -X POST -H 'Content-Type: application/json' -d '[]' http://d/v1.45/volumes/create)" 400 "POST /volumes/create with a list: 400"
+	is "$(H -X POST -H 'Content-Type: application/json' -d '{"Name":"n1","Driver":"nfs"}' http://d/v1.45/volumes/create)" 400 "another driver: 400"
+	is "$(H -X POST -H 'Content-Type: application/json' -d '{"Name":"n1","Labels":{"a":1}}' http://d/v1.45/volumes/create)" 400 "a label that is not a string: 400"
+	is "$(H -X DELETE http://d/v1.45/volumes/nosuch)" 404 "DELETE /volumes/nosuch: 404"
+	is "$(H -X POST -H 'Content-Type: application/json' -d '{"Image":"'$IMG'","HostConfig":{"Mounts":[{"Type":"volume","Source":"v\",type=bind","Target":"/x"}]}}' http://d/v1.45/containers/create)" 400 "a quote injected into a Mounts field: 400"
+else
+	for i in 1 2 3 4 5 6 7 8; do n=$((n + 1)); echo "ok $n # SKIP curl not installed"; done
+fi
+is "$(vols)" "v1 v2 " "none of them made a volume"
 
 # --- a named volume across containers ---------------------------------------
 out=$(D run --rm -v v1:/data $IMG sh -c 'echo x > /data/f && echo wrote' 2>&1)
