@@ -10,7 +10,7 @@
 # the client's error (no pull attempted); hostile raw requests to the
 # volume endpoints answered 400/404 without touching the store.
 set -u
-TOTAL=47 NAME=dockervol
+TOTAL=48 NAME=dockervol
 command -v docker >/dev/null 2>&1 || { echo "1..0 # SKIP docker CLI not installed"; exit 0; }
 . "$(dirname "$0")/vm_env.sh"
 IMG=test/bb:1
@@ -106,6 +106,9 @@ is "${#anon}:$(vols | grep -c "$anon")" "64:1" "-v /anon: an anonymous volume, l
 D wait anon >/dev/null 2>&1
 out=$(D rm -v anon 2>&1)
 is "$out:$(vols)" "anon:v2 v3 " "docker rm -v: the anonymous volume is gone"
+D run -d --name anonf -v /anon3 $IMG sleep 1000 >/dev/null 2>&1
+out=$(D rm -fv anonf 2>&1)
+is "$out:$(vols)" "anonf:v2 v3 " "docker rm -fv of a running container: its anonymous volume goes too"
 D run --rm -v /anon2 $IMG true >/dev/null 2>&1
 is "$(vols)" "v2 v3 " "docker run --rm -v /anon2: the anonymous volume goes with the container"
 D create --name keep -v /kept $IMG true >/dev/null 2>&1
