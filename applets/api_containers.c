@@ -21,9 +21,11 @@
 #include "applets/bundle.h"
 #include "applets/ctrspec.h"
 #include "applets/network.h"
+#include "applets/mounts.h"
 #include "initrd/agent.h"
 #include "lib/buf.h"
 #include "lib/err.h"
+#include "lib/jsonx.h"
 #include "lib/log.h"
 #include "lib/mem.h"
 
@@ -147,11 +149,13 @@ struct pend {
 	struct api_conn *k;
 	enum pend_kind kind;
 	int keepalive;
+	json_t *volumes;   /* rm -f -v: the mounts whose anonymous volumes go too */
 };
 
 static void pend_free(struct pend *p)
 {
 	api_ctr_unsubscribe(&p->sub);
+	json_decref(p->volumes);
 	free(p);
 }
 
@@ -213,6 +217,8 @@ static void pend_exit(struct api_sub *s, int status)
 		pend_answer(p, 500, e.msg);
 		return;
 	}
+	if (p->volumes)
+		mounts_remove_anonymous(p->volumes, &e);
 	{
 		struct api_ctr *r = s->ctr;
 		api_ctr_unsubscribe(&p->sub);
@@ -230,7 +236,7 @@ static const struct api_sub_ops pend_ops = {
 	.ok = pend_ok, .error = pend_error, .exit = pend_exit, .removed = pend_removed,
 };
 
-static void pend_start(struct api_call *c, struct api_ctr *r, enum pend_kind kind)
+static struct pend *pend_start(struct api_call *c, struct api_ctr *r, enum pend_kind kind)
 {
 	struct pend *p = xcalloc(1, sizeof(*p));
 
@@ -241,6 +247,7 @@ static void pend_start(struct api_call *c, struct api_ctr *r, enum pend_kind kin
 	p->sub.ud = p;
 	api_ctr_subscribe(r, &p->sub);
 	p->k = api_call_take(c, &pend_conn_ops, p, 0);
+	return p;
 }
 
 /* ---- create ---- */
@@ -270,12 +277,16 @@ static void create_work(uv_work_t *w)
 	struct create_job *j = w->data;
 
 	j->rc = ctrspec_build(&j->spec, j->data_dir, &j->bc, &j->e);
-	if (j->rc == 0 && (j->rc = bundle_create(&j->bc, &j->e)) < 0)
-		network_run_undo(j->bc.network, j->bc.id);
-	/* the policy lands before the answer: no start can come earlier */
-	if (j->rc == 0 && (j->rc = api_restart_create(j->bc.id, &j->restart, &j->e)) < 0) {
+	if (j->rc == 0 && (j->rc = bundle_create(&j->bc, &j->e)) == 0 &&
+	    /* the policy lands before the answer: no start can come earlier */
+	    (j->rc = api_restart_create(j->bc.id, &j->restart, &j->e)) < 0)
 		bundle_remove(j->bc.id, NULL);
+	if (j->rc < 0) {   /* e.g. a name conflict: nothing else knows these */
+		struct err ignored = ERR_INIT;
+
 		network_run_undo(j->bc.network, j->bc.id);
+		if (j->bc.mounts)
+			mounts_remove_anonymous(j->bc.mounts, &ignored);
 	}
 }
 
@@ -459,15 +470,31 @@ void api_ctr_resize_h(struct api_call *c)
 
 /* ---- delete, prune ---- */
 
+/* ?v=1: the container's mounts, read before its config.json goes, so
+ * that its anonymous volumes can follow it (named ones stay, as in docker). */
+static json_t *anon_volumes(struct api_call *c, const char *id)
+{
+	struct bundle_config bc;
+	json_t *m;
+
+	if (!api_query_bool(c, "v", 0) || bundle_config_load(id, &bc, NULL) < 0)
+		return NULL;
+	m = json_incref(bc.mounts);
+	bundle_config_free(&bc);
+	return m;
+}
+
 void api_ctr_delete_h(struct api_call *c)
 {
 	char id[BUNDLE_ID_LEN + 1];
 	struct api_ctr *r;
 	struct err e = ERR_INIT;
+	_cleanup_json_ json_t *vols = NULL;
 
 	if (api_param_ctr(c, 0, id) < 0)
 		return;
 	r = api_ctr_get(c->ctx->sup, id);
+	vols = anon_volumes(c, id);
 	if (is_running(c, id)) {
 		if (!api_query_bool(c, "force", 0)) {
 			api_reply_error(c, 409,
@@ -477,7 +504,7 @@ void api_ctr_delete_h(struct api_call *c)
 		}
 		api_restart_user_stop(c->ctx->sup, id);
 		if (api_ctr_signal(r, SIGKILL, -1, &e) == 0) {
-			pend_start(c, r, PEND_DELETE);
+			pend_start(c, r, PEND_DELETE)->volumes = json_incref(vols);
 			return;
 		}
 	}
@@ -485,6 +512,8 @@ void api_ctr_delete_h(struct api_call *c)
 		api_reply_error(c, e.code == -ENOENT ? 404 : 500, "%s", e.msg);
 		return;
 	}
+	if (vols && mounts_remove_anonymous(vols, &e) < 0)
+		log_warn("container %.12s: removing its volumes: %s", id, e.msg);
 	log_info("container %.12s removed", id);
 	api_ctr_removed(r);
 	api_reply_text(c, 204, NULL, "");

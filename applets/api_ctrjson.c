@@ -11,6 +11,7 @@
 #include "applets/apinet.h"
 #include "applets/api_ctr.h"
 #include "applets/api_restart.h"
+#include "applets/api_mounts.h"
 #include "applets/api_handlers.h"
 #include "applets/api_http.h"
 #include "applets/api_router.h"
@@ -194,13 +195,13 @@ static json_t *inspect_doc(const struct bundle_config *bc, const struct bundle_s
 			 (int)json_integer_value(json_object_get(proc, "rows")),
 			 (int)json_integer_value(json_object_get(proc, "cols")));
 	doc = json_pack("{s:s, s:s, s:s, s:o, s:o, s:s, s:s, s:i, s:s, s:s, s:o, s:o, s:o,"
-			" s:{s:{}, s:{}}, s:[]}",
+			" s:{s:{}, s:{}}, s:o}",
 			"Id", bc->id, "Created", ts(bc->created), "Path", path, "Args", args,
 			"State", state, "Image", bc->image_manifest ? bc->image_manifest : "",
 			"Name", buf_str(&name), "RestartCount", 0, "Driver", "ext4", "Platform",
 			"linux", "Config", config, "HostConfig", host, "GraphDriver",
 			json_pack("{s:s, s:{}}", "Name", "ext4", "Data"), "NetworkSettings",
-			"Networks", "Ports", "Mounts");
+			"Networks", "Ports", "Mounts", api_mounts_json(bc->mounts));
 	apinet_inspect(bc, st->status == BUNDLE_RUNNING, doc);
 	return doc;
 }
@@ -304,14 +305,14 @@ static json_t *summary(const struct bundle_config *bc, const struct bundle_state
 	json_t *sum;
 
 	sum = json_pack("{s:s, s:[s], s:s, s:s, s:o, s:I, s:[], s:O, s:s, s:s,"
-			 " s:{s:s}, s:{s:{}}, s:[]}",
+			 " s:{s:s}, s:{s:{}}, s:o}",
 			 "Id", bc->id, "Names", buf_str(&name), "Image",
 			 familiar(bc->image_ref), "ImageID",
 			 bc->image_manifest ? bc->image_manifest : "", "Command", command_line(&f),
 			 "Created", (json_int_t)parse_time(bc->created), "Ports", "Labels",
 			 bc->labels, "State", status_word(st->status), "Status", buf_str(&status),
 			 "HostConfig", "NetworkMode", "default", "NetworkSettings", "Networks",
-			 "Mounts");
+			 "Mounts", api_mounts_json(bc->mounts));
 	apinet_summary(bc, st->status == BUNDLE_RUNNING, sum);
 	return sum;
 }

@@ -8,6 +8,7 @@
 #include "applets/api_handlers.h"
 #include "applets/api_http.h"
 #include "applets/api_network.h"
+#include "applets/api_volumes.h"
 #include "applets/api_router.h"
 #include "applets/api_system.h"
 #include "lib/buf.h"
@@ -47,6 +48,11 @@ static const struct api_route routes[] = {
 	{ "DELETE", "/networks/{id}", api_network_delete },
 	{ "POST", "/networks/{id}/connect", api_network_connect },
 	{ "POST", "/networks/{id}/disconnect", api_network_disconnect },
+	{ "GET", "/volumes", api_volume_list },
+	{ "POST", "/volumes/create", api_volume_create },
+	{ "POST", "/volumes/prune", api_volume_prune },
+	{ "GET", "/volumes/{name}", api_volume_inspect },
+	{ "DELETE", "/volumes/{name}", api_volume_delete },
 	{ NULL, NULL, NULL },
 };
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "applets/apinet.h"
+#include "applets/api_mounts.h"
 #include "applets/bundle.h"
 #include "applets/ctrspec.h"
 #include "applets/image.h"
@@ -268,7 +269,8 @@ int ctrspec_parse(const char *body, size_t len, const char *name, const char *pl
 	    /* our default is an init (see run.c): only an explicit false drops it */
 	    (rc = opt_bool(hc, "Init", true, &s->init, e)) < 0 ||
 	    (rc = resources(hc, s, e)) < 0 || (rc = labels_copy(j, &s->labels, e)) < 0 ||
-	    (rc = apinet_parse(j, hc, &s->net, e)) < 0)
+	    (rc = apinet_parse(j, hc, &s->net, e)) < 0 ||
+	    (rc = api_mounts_parse(j, hc, &s->mounts, e)) < 0)
 		return rc;
 	return process_doc(j, hc, s, e);
 }
@@ -282,6 +284,7 @@ void ctrspec_free(struct ctrspec *s)
 	json_decref(s->process);
 	json_decref(s->labels);
 	json_decref(s->net);
+	mount_list_free(&s->mounts);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -380,7 +383,15 @@ int ctrspec_build(const struct ctrspec *s, const char *data_dir, struct bundle_c
 	json_object_set_new(guest, "image", config);
 	json_object_set(guest, "process", s->process);
 	bc->guest = guest;
-	return apinet_build(s->net, bc, e);
+	if ((rc = apinet_build(s->net, bc, e)) < 0)
+		return rc;
+	/* last: it creates volumes, which nothing would remove on a later
+	 * failure; a missing bind source is the client's error (400), never
+	 * 404, which `docker run` would answer by pulling the image */
+	rc = mounts_resolve(&s->mounts, json_object_get(config, "Volumes"), &bc->mounts, e);
+	if (rc == -ENOENT && e)
+		rc = e->code = -EINVAL;
+	return rc;   /* on failure the caller undoes the network (create_work) */
 }
 
 /* ---- exec ---- */

@@ -18,7 +18,10 @@
  * Read: Image, Cmd, Entrypoint (null = the image's; [] or [""] = none),
  * Env, WorkingDir, User, Tty, OpenStdin, StdinOnce, Hostname, Labels,
  * HostConfig.{AutoRemove, Memory, NanoCpus, ReadonlyRootfs, Init,
- * ConsoleSize}, and the networking fields through applets/apinet.h.  Everything else is ignored, as unknown fields must be. */
+ * ConsoleSize}, the networking fields through applets/apinet.h, and the
+ * mounts (HostConfig.Binds/Mounts/Tmpfs, Volumes) through
+ * applets/api_mounts.h, resolved by ctrspec_build (volumes created).
+ * Everything else is ignored, as unknown fields must be. */
 #ifndef APPLETS_CTRSPEC_H
 #define APPLETS_CTRSPEC_H
 
@@ -26,6 +29,8 @@
 #include <stddef.h>
 
 #include <jansson.h>
+
+#include "applets/mounts.h"
 
 struct bundle_config;
 struct err;
@@ -43,6 +48,7 @@ struct ctrspec {
 	json_t *process;      /* initrd/guest.h "process" overrides */
 	json_t *labels;       /* object of strings */
 	json_t *net;          /* networking, applets/apinet.h */
+	struct mount_list mounts;   /* Binds, Mounts, Tmpfs, Volumes (applets/api_mounts.h) */
 	unsigned cpus, memory_mib;
 	bool auto_remove, read_only, init, tty, open_stdin, stdin_once;
 };

@@ -3,8 +3,8 @@
  *
  * Three stages, three shapes:
  *
- * 1. The user's words (`-v`, `--mount`, `--tmpfs`; later the API's
- *    HostConfig.Binds/Mounts/Tmpfs) parsed into struct mount_spec by the
+ * 1. The user's words (`-v`, `--mount`, `--tmpfs`; the API's
+ *    HostConfig.Binds/Mounts/Tmpfs through applets/api_mounts.c) parsed into struct mount_spec by the
  *    pure functions below (applets/mounts.c, tested by t/unit/mounts.c,
  *    fuzzed by t/fuzz/mount_spec.c).
  * 2. Resolved at create time (mounts_resolve, applets/mounts_host.c):
