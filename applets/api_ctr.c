@@ -521,36 +521,6 @@ bool api_ctr_running(const struct api_ctr *c)
 	return c->link_open && !c->exited;
 }
 
-/* runtime_connect without ever blocking: a runtime whose backlog is full
- * (it is not accepting) is busy, not waited for. */
-static int connect_nb(const char *id, int *out, struct err *e)
-{
-	_cleanup_buf_ struct buf p = BUF_INIT;
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd, rc;
-
-	if ((rc = runtime_socket_path(id, &p, e)) < 0)
-		return rc;
-	if (p.len >= sizeof(sa.sun_path))
-		return err_set(e, -ENAMETOOLONG, "socket path too long: %s", buf_str(&p));
-	memcpy(sa.sun_path, p.data, p.len);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) < 0)
-		return err_sys(e, "socket");
-	fcntl(fd, F_SETFD, FD_CLOEXEC);
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		rc = -errno;
-		close(fd);
-		if (rc == -ENOENT || rc == -ECONNREFUSED)
-			return err_set(e, -ESRCH, "container %.12s is not running", id);
-		if (rc == -EAGAIN || rc == -EINPROGRESS)
-			return err_set(e, -EBUSY, "container %.12s: its runtime is not answering", id);
-		return err_set(e, rc, "connect %s: %s", buf_str(&p), strerror(-rc));
-	}
-	*out = fd;
-	return 0;
-}
-
 int api_ctr_link(struct api_ctr *c, struct err *e)
 {
 	struct agent_hello h = { AGENT_VERSION, AGENT_VERSION, "container-apiserver" };
@@ -559,7 +529,7 @@ int api_ctr_link(struct api_ctr *c, struct err *e)
 
 	if (c->link_open)
 		return 0;
-	if ((rc = connect_nb(c->id, &fd, e)) < 0)
+	if ((rc = runtime_connect(c->id, RUNTIME_CONNECT_NONBLOCK, &fd, e)) < 0)
 		return rc;
 	if ((rc = link_open(c, fd, e)) < 0)
 		return rc;

@@ -210,15 +210,11 @@ static const struct api_stream_ops evl_ops = { .closed = evl_gone };
 
 static void evl_end(struct api_evl *l)
 {
-	_cleanup_buf_ struct buf b = BUF_INIT;
 	struct api_conn *k = l->k;
 
 	l->k = NULL;
-	if (k) {
-		api_write_chunk(&b, NULL, 0);
-		api_conn_write(k, b.data, b.len);
-		api_conn_done(k, l->keepalive);
-	}
+	if (k)
+		api_conn_end_chunked(k, l->keepalive);
 	evl_free(l);
 }
 

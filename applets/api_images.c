@@ -334,8 +334,6 @@ static void send_msg(struct pull_job *j, json_t *v)
 /* Both the pull and its progress are over: the last words. */
 static void finish(struct pull_job *j)
 {
-	_cleanup_buf_ struct buf b = BUF_INIT;
-
 	if (j->rc == 0) {
 		_cleanup_buf_ struct buf m = BUF_INIT;
 		buf_printf(&m, "Digest: %s", j->res.digest.s);
@@ -348,9 +346,7 @@ static void finish(struct pull_job *j)
 				      j->e.msg));
 	}
 	if (j->k) {
-		api_write_chunk(&b, NULL, 0);
-		api_conn_write(j->k, b.data, b.len);
-		api_conn_done(j->k, j->keepalive);
+		api_conn_end_chunked(j->k, j->keepalive);
 		j->k = NULL;
 	}
 }

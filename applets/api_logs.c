@@ -61,15 +61,11 @@ static void logs_free(struct logs *l)
 
 static void logs_end(struct logs *l)
 {
-	_cleanup_buf_ struct buf b = BUF_INIT;
 	struct api_conn *k = l->k;
 
 	l->k = NULL;
-	if (k) {
-		api_write_chunk(&b, NULL, 0);
-		api_conn_write(k, b.data, b.len);
-		api_conn_done(k, l->keepalive);
-	}
+	if (k)
+		api_conn_end_chunked(k, l->keepalive);
 	logs_free(l);
 }
 

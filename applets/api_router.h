@@ -110,6 +110,8 @@ void api_conn_read(struct api_conn *k, int on);
 /* The answer is complete: with keepalive the next request is served,
  * else the connection ends once written.  No op is called after this. */
 void api_conn_done(struct api_conn *k, int keepalive);
+/* A chunked answer is complete: the last (empty) chunk, then api_conn_done. */
+void api_conn_end_chunked(struct api_conn *k, int keepalive);
 
 /* Match path against one pattern; 1 with params filled, else 0. */
 int api_route_match(const char *pattern, const char *path, struct api_param *params,

@@ -500,6 +500,15 @@ void api_conn_read(struct api_conn *k, int on)
 	}
 }
 
+void api_conn_end_chunked(struct api_conn *k, int keepalive)
+{
+	_cleanup_buf_ struct buf b = BUF_INIT;
+
+	api_write_chunk(&b, NULL, 0);
+	api_conn_write(k, b.data, b.len);
+	api_conn_done(k, keepalive);
+}
+
 void api_conn_done(struct api_conn *k, int keepalive)
 {
 	struct conn *c = (struct conn *)k;

@@ -23,7 +23,6 @@
 
 #define RW_SIZE (8ULL << 30)
 #define STRV_MAX 4096
-#define REF_MAX 512
 
 static bool str_ok(const json_t *v)
 {
@@ -253,7 +252,7 @@ int ctrspec_parse(const char *body, size_t len, const char *name, const char *pl
 		return rc;
 	if (!image)
 		return err_set(e, -EINVAL, "no image was given");
-	if (strlen(image) > REF_MAX)
+	if (strlen(image) > IMAGE_REF_MAX)
 		return err_set(e, -EINVAL, "the image reference is too long");
 	s->image = xstrdup(image);
 	if ((rc = opt_str(j, "Hostname", &host, e)) < 0)
@@ -288,67 +287,13 @@ void ctrspec_free(struct ctrspec *s)
 	memset(s, 0, sizeof(*s));
 }
 
-/* The image's platform manifest, snapshot and OCI "config" object. */
-static int image_local(const char *root, const char *query, const struct platform *plat,
-		       char ref[REF_MAX], struct digest *manifest, struct buf *snap,
-		       json_t **config, struct err *e)
-{
-	struct images *im = NULL;
-	const struct images_entry *en;
-	struct store *st = NULL;
-	struct manifest *m = NULL;
-	_cleanup_buf_ struct buf cfg = BUF_INIT;
-	struct digest top;
-	char media[128];
-	json_t *doc;
-	int rc;
-
-	if ((rc = images_open(root, 0, &im, e)) < 0)
-		return rc;
-	rc = images_resolve(im, query, &en, e);
-	if (rc == 0) {
-		snprintf(ref, REF_MAX, "%s", en->name);
-		snprintf(media, sizeof(media), "%s", en->media_type);
-		top = en->digest;
-	}
-	images_close(im);
-	if (rc == -ENOENT) {
-		err_clear(e);
-		return err_set(e, -ENOENT, "No such image: %s", query);
-	}
-	if (rc < 0 || (rc = store_open(root, &st, e)) < 0)
-		return rc;
-	rc = pull_resolve_local(st, &top, media, plat, manifest, &m, e);
-	if (rc == -ENOENT) {
-		err_clear(e);
-		rc = err_set(e, -ENOENT, "No such image: %s (no %s/%s variant here)", query, plat->os,
-			     plat->arch);
-	}
-	if (rc == 0)
-		rc = store_read_blob(st, &m->config.digest, IMAGE_CONFIG_MAX_BYTES, &cfg, e);
-	if (rc == 0) {
-		doc = jsonx_parse(cfg.data, cfg.len, IMAGE_CONFIG_MAX_BYTES, "image config", e);
-		rc = doc ? 0 : -EBADMSG;
-		if (doc) {
-			json_t *c = json_object_get(doc, "config");
-			*config = json_is_object(c) ? json_incref(c) : json_object();
-			json_decref(doc);
-		}
-	}
-	if (rc == 0 && (rc = snapshot_get(st, root, manifest, NULL, snap, e)) > 0)
-		rc = 0;
-	manifest_free(m);
-	store_close(st);
-	return rc;
-}
-
 int ctrspec_build(const struct ctrspec *s, const char *data_dir, struct bundle_config *bc,
 		  struct err *e)
 {
 	struct platform plat;
 	struct digest manifest;
 	_cleanup_buf_ struct buf snap = BUF_INIT;
-	char ref[REF_MAX], host[13];
+	char ref[IMAGE_REF_MAX], host[13];
 	json_t *config = NULL, *guest;
 	enum vm_arch arch;
 	int given, rc;

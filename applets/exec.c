@@ -98,7 +98,7 @@ static int exec_cmd(const struct cmd *c, void *o, int argc, char **argv)
 	rc = bundle_resolve(argv[0], id, &e);
 	if (rc < 0)
 		return fail(EXIT_FAIL, e.msg);
-	if ((rc = runtime_connect(id, &fd, &e)) < 0)
+	if ((rc = runtime_connect(id, 0, &fd, &e)) < 0)
 		return fail(EXIT_FAIL, e.msg);
 	rc = attach_run(fd, &ao, &status, &e);
 	close(fd);

@@ -800,3 +800,58 @@ const struct cmd cmd_image = {
 	.usage = "COMMAND [OPTIONS] [ARG...]",
 	.sub = image_sub,
 };
+
+/* ---- shared with run and the API server's create (applets/image.h) ---- */
+
+int image_local(const char *root, const char *query, const struct platform *plat,
+		       char ref[IMAGE_REF_MAX], struct digest *manifest, struct buf *snap,
+		       json_t **config, struct err *e)
+{
+	struct images *im = NULL;
+	const struct images_entry *en;
+	struct store *st = NULL;
+	struct manifest *m = NULL;
+	_cleanup_buf_ struct buf cfg = BUF_INIT;
+	struct digest top;
+	char media[128];
+	json_t *doc;
+	int rc;
+
+	if ((rc = images_open(root, 0, &im, e)) < 0)
+		return rc;
+	rc = images_resolve(im, query, &en, e);
+	if (rc == 0) {
+		snprintf(ref, IMAGE_REF_MAX, "%s", en->name);
+		snprintf(media, sizeof(media), "%s", en->media_type);
+		top = en->digest;
+	}
+	images_close(im);
+	if (rc == -ENOENT) {
+		err_clear(e);
+		return err_set(e, -ENOENT, "No such image: %s", query);
+	}
+	if (rc < 0 || (rc = store_open(root, &st, e)) < 0)
+		return rc;
+	rc = pull_resolve_local(st, &top, media, plat, manifest, &m, e);
+	if (rc == -ENOENT) {
+		err_clear(e);
+		rc = err_set(e, -ENOENT, "No such image: %s (no %s/%s variant here)", query, plat->os,
+			     plat->arch);
+	}
+	if (rc == 0)
+		rc = store_read_blob(st, &m->config.digest, IMAGE_CONFIG_MAX_BYTES, &cfg, e);
+	if (rc == 0) {
+		doc = jsonx_parse(cfg.data, cfg.len, IMAGE_CONFIG_MAX_BYTES, "image config", e);
+		rc = doc ? 0 : -EBADMSG;
+		if (doc) {
+			json_t *c = json_object_get(doc, "config");
+			*config = json_is_object(c) ? json_incref(c) : json_object();
+			json_decref(doc);
+		}
+	}
+	if (rc == 0 && (rc = snapshot_get(st, root, manifest, NULL, snap, e)) > 0)
+		rc = 0;
+	manifest_free(m);
+	store_close(st);
+	return rc;
+}

@@ -11,6 +11,7 @@
 #include "applets/mounts.h"
 #include "lib/buf.h"
 #include "lib/err.h"
+#include "lib/fs.h"
 #include "lib/mem.h"
 
 #define FLAG_MAX (3 * MOUNTS_PATH_MAX)   /* a whole flag value */
@@ -65,25 +66,7 @@ static int clean_target(const char *t, char **out, struct err *e)
 		return err_set(e, -EINVAL, "invalid mount target '%s': not an absolute path", t);
 	if (strlen(t) >= MOUNTS_PATH_MAX)
 		return err_set(e, -ENAMETOOLONG, "mount target too long");
-	for (const char *p = t; *p;) {
-		const char *end;
-		size_t n;
-		while (*p == '/')
-			p++;
-		end = strchr(p, '/');
-		n = end ? (size_t)(end - p) : strlen(p);
-		if (n == 0 || (n == 1 && p[0] == '.')) {
-			/* skip */
-		} else if (n == 2 && p[0] == '.' && p[1] == '.') {
-			char *slash = b.len ? strrchr(b.data, '/') : NULL;
-			if (slash)
-				buf_truncate(&b, (size_t)(slash - b.data));
-		} else {
-			buf_putc(&b, '/');
-			buf_append(&b, p, n);
-		}
-		p += n;
-	}
+	fs_path_clean(t, &b);
 	if (b.len == 0) {
 		buf_free(&b);
 		return err_set(e, -EINVAL, "invalid mount target '%s': the container's root cannot "

@@ -219,7 +219,7 @@ static json_t *args_json(int argc, char **argv)
 /* The image's platform manifest (pulled if absent), its snapshot and the
  * "config" object of its image configuration. */
 struct run_image {
-	char ref[320];
+	char ref[IMAGE_REF_MAX];
 	struct digest manifest;
 	struct buf snapshot;
 	json_t *config;
@@ -228,69 +228,21 @@ struct run_image {
 static int image_prepare(const char *root, const char *query, const struct platform *plat,
 			 struct run_image *ri, struct err *e)
 {
-	struct images *im = NULL;
-	const struct images_entry *en;
-	struct store *s = NULL;
-	struct manifest *m = NULL;
-	_cleanup_buf_ struct buf cfg = BUF_INIT;
-	struct digest top;
-	char media[128];
-	json_t *doc = NULL;
+	struct pull_opts po = { .platform = plat };
+	struct pull_result res;
 	int rc;
 
-	if ((rc = images_open(root, 0, &im, e)) < 0)
+	rc = image_local(root, query, plat, ri->ref, &ri->manifest, &ri->snapshot, &ri->config, e);
+	if (rc != -ENOENT)
 		return rc;
-	rc = images_resolve(im, query, &en, e);
-	if (rc == 0) {
-		snprintf(ri->ref, sizeof(ri->ref), "%s", en->name);
-		snprintf(media, sizeof(media), "%s", en->media_type);
-		top = en->digest;
-	}
-	images_close(im);
-	if (rc == -ENOENT) {
-		struct pull_opts po = { .platform = plat };
-		struct pull_result res;
-		err_clear(e);
-		fprintf(stderr, "Unable to find image '%s' locally\n", query);
-		creds_conn_opts_from_env(&po.conn);
-		if ((rc = pull_image(root, query, &po, &res, e)) < 0)
-			return rc;
-		snprintf(ri->ref, sizeof(ri->ref), "%s", res.name);
-		if ((rc = images_open(root, 0, &im, e)) < 0)
-			return rc;
-		if ((rc = images_resolve(im, res.name, &en, e)) == 0) {
-			snprintf(media, sizeof(media), "%s", en->media_type);
-			top = en->digest;
-		}
-		images_close(im);
-	}
-	if (rc < 0)
-		return rc;
-	if ((rc = store_open(root, &s, e)) < 0)
-		return rc;
-	rc = pull_resolve_local(s, &top, media, plat, &ri->manifest, &m, e);
-	if (rc == -ENOENT) {
-		_cleanup_buf_ struct buf pb = BUF_INIT;
-		platform_format(plat, &pb);
-		err_set(e, -ENOENT, "image %s has no %s variant here (pull it with --platform %s)",
-			ri->ref, buf_str(&pb), buf_str(&pb));
-	}
-	if (rc == 0)
-		rc = store_read_blob(s, &m->config.digest, IMAGE_CONFIG_MAX_BYTES, &cfg, e);
-	if (rc == 0) {
-		doc = jsonx_parse(cfg.data, cfg.len, IMAGE_CONFIG_MAX_BYTES, "image config", e);
-		rc = doc ? 0 : -EBADMSG;
-		if (doc) {
-			json_t *c = json_object_get(doc, "config");
-			ri->config = json_is_object(c) ? json_incref(c) : json_object();
-			json_decref(doc);
-		}
-	}
-	if (rc == 0 && (rc = snapshot_get(s, root, &ri->manifest, NULL, &ri->snapshot, e)) > 0)
-		rc = 0;
-	manifest_free(m);
-	store_close(s);
-	return rc < 0 ? err_wrap(e, "image %s", query) : 0;
+	/* as docker run: not stored (or not for this platform) -> pull it */
+	err_clear(e);
+	fprintf(stderr, "Unable to find image '%s' locally\n", query);
+	creds_conn_opts_from_env(&po.conn);
+	if ((rc = pull_image(root, query, &po, &res, e)) < 0)
+		return err_wrap(e, "image %s", query);
+	return image_local(root, res.name, plat, ri->ref, &ri->manifest, &ri->snapshot, &ri->config,
+			   e);
 }
 
 /* The user's overrides, in initrd/guest.h's "process" shape. */

@@ -134,8 +134,11 @@ struct err;
 
 /* For clients: the runtime socket's path of container id (appended to
  * out), and a connected socket to it (-ESRCH "not running" when nothing
- * listens there). */
+ * listens there).  RUNTIME_CONNECT_NONBLOCK (the API server's loop): the
+ * socket is non-blocking and a runtime whose backlog is full, i.e. not
+ * accepting, is -EBUSY rather than waited for. */
+#define RUNTIME_CONNECT_NONBLOCK 1
 int runtime_socket_path(const char *id, struct buf *out, struct err *e);
-int runtime_connect(const char *id, int *out_fd, struct err *e);
+int runtime_connect(const char *id, int flags, int *out_fd, struct err *e);
 
 #endif

@@ -639,7 +639,7 @@ int runtime_socket_path(const char *id, struct buf *out, struct err *e)
 	return 0;
 }
 
-int runtime_connect(const char *id, int *out_fd, struct err *e)
+int runtime_connect(const char *id, int flags, int *out_fd, struct err *e)
 {
 	_cleanup_buf_ struct buf p = BUF_INIT;
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -653,11 +653,15 @@ int runtime_connect(const char *id, int *out_fd, struct err *e)
 	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) < 0)
 		return err_sys(e, "socket");
 	fcntl(fd, F_SETFD, FD_CLOEXEC);
+	if (flags & RUNTIME_CONNECT_NONBLOCK)
+		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		rc = -errno;
 		close(fd);
 		if (rc == -ENOENT || rc == -ECONNREFUSED)
 			return err_set(e, -ESRCH, "container %.12s is not running", id);
+		if (rc == -EAGAIN || rc == -EINPROGRESS)
+			return err_set(e, -EBUSY, "container %.12s: its runtime is not answering", id);
 		return err_set(e, rc, "connect %s: %s", buf_str(&p), strerror(-rc));
 	}
 	*out_fd = fd;

@@ -67,7 +67,7 @@ static int rtc_open(struct rtc *c, const char *id, struct err *e)
 	size_t pending = 0;
 	int rc;
 
-	if ((rc = runtime_connect(id, &c->fd, e)) < 0)
+	if ((rc = runtime_connect(id, 0, &c->fd, e)) < 0)
 		return rc;
 	if ((rc = agent_put_hello(&out, &h, e)) < 0 ||
 	    (rc = fs_write_full(c->fd, out.data, out.len, e)) < 0)

@@ -13,6 +13,7 @@
 #include "lib/base64.h"
 #include "lib/buf.h"
 #include "lib/err.h"
+#include "lib/fs.h"
 #include "lib/jsonx.h"
 #include "lib/mem.h"
 
@@ -884,24 +885,7 @@ int guest_workdir(const char *workdir, const char *img_workdir, char **out, stru
 		return err_set(e, -EINVAL,
 			       "the working directory '%s' is invalid, it needs to be an absolute path",
 			       w);
-	/* lexical clean, like Go's filepath.Clean */
-	for (const char *p = w; *p;) {
-		while (*p == '/')
-			p++;
-		const char *end = strchr(p, '/');
-		size_t n = end ? (size_t)(end - p) : strlen(p);
-		if (n == 0 || (n == 1 && p[0] == '.')) {
-			/* skip */
-		} else if (n == 2 && p[0] == '.' && p[1] == '.') {
-			char *slash = b.len ? strrchr(b.data, '/') : NULL;
-			if (slash)
-				buf_truncate(&b, (size_t)(slash - b.data));
-		} else {
-			buf_putc(&b, '/');
-			buf_append(&b, p, n);
-		}
-		p += n;
-	}
+	fs_path_clean(w, &b);
 	if (b.len == 0)
 		buf_putc(&b, '/');
 	*out = buf_steal(&b);

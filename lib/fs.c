@@ -150,6 +150,32 @@ int fs_mkdir_p(const char *path, mode_t mode, struct err *e)
 	return 0;
 }
 
+void fs_path_clean(const char *abs, struct buf *out)
+{
+	size_t base = out->len;
+
+	for (const char *p = abs; *p;) {
+		const char *end;
+		size_t n;
+
+		while (*p == '/')
+			p++;
+		end = strchr(p, '/');
+		n = end ? (size_t)(end - p) : strlen(p);
+		if (n == 2 && p[0] == '.' && p[1] == '.') {
+			size_t k = out->len;   /* drop the last "/name" */
+
+			while (k > base && out->data[k - 1] != '/')
+				k--;
+			buf_truncate(out, k > base ? k - 1 : base);
+		} else if (n > 0 && !(n == 1 && p[0] == '.')) {
+			buf_putc(out, '/');
+			buf_append(out, p, n);
+		}
+		p += n;
+	}
+}
+
 int fs_path_join(struct buf *out, const char *a, const char *b, struct err *e)
 {
 	const char *s = b;

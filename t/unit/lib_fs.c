@@ -41,6 +41,16 @@ static void join(const char *a, const char *b, int want_rc, const char *want)
 	buf_free(&out);
 }
 
+static void clean_is(const char *in, const char *want)
+{
+	struct buf b = BUF_INIT;
+
+	buf_puts(&b, "");
+	fs_path_clean(in, &b);
+	is_str(buf_str(&b), want, "fs_path_clean(%s)", in);
+	buf_free(&b);
+}
+
 int main(void)
 {
 	char tmpl[] = "/tmp/lib_fs.XXXXXX";
@@ -49,6 +59,13 @@ int main(void)
 	struct err e = ERR_INIT;
 	struct stat st;
 
+	clean_is("/a/./b/../c", "/a/c");
+	clean_is("//a//b/", "/a/b");
+	clean_is("/", "");
+	clean_is("/..", "");
+	clean_is("/../../x/..", "");
+	clean_is("/a/..b/.c", "/a/..b/.c");
+	clean_is("/a/b/../../../etc", "/etc");
 	ok(dir != NULL, "temp dir");
 	buf_printf(&p, "%s/state.json", dir);
 	is_int(fs_write_atomic(buf_str(&p), "one\n", 4, 0600, &e), 0, "atomic write creates");
