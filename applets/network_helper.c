@@ -11,7 +11,9 @@
  *
  * The bridge and the TAPs are not its business: the runtime makes the
  * bridge (idempotent) and its own TAP, so a helper crash costs DNS only,
- * and the next runtime start brings it back. */
+ * and the next runtime start brings it back.  On macOS it also runs the
+ * network's vmnet interface and switches the VMs' frames (net/vmnet.h),
+ * which are then lost with it. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
