@@ -47,9 +47,10 @@ int link_port_open(const char *ifname, const char *bridge, const char *mac, unsi
 	(void)ifname;
 	(void)mtu;
 	*fd = -1;
-	if ((rc = vport_path(bridge, &path, e)) < 0 ||
-	    (rc = vport_open(buf_str(&path), mac, PORT_TIMEOUT_MS, fd, &ctl, e)) < 0)
+	if ((rc = vport_path(bridge, &path, e)) < 0)
 		return rc;
+	if ((rc = vport_open(buf_str(&path), mac, PORT_TIMEOUT_MS, fd, &ctl, e)) < 0)
+		return err_wrap(e, "(why the helper did not start: $RUN/network-<name>.log)");
 	/* ctl is deliberately kept: the port lives while it is open, and the
 	 * runtime (one VM) ends it by exiting, crash or not */
 	return LINK_PORT_DGRAM;
