@@ -19,8 +19,7 @@ struct vmnet;
 
 /* Start the interface and serve VM ports at vport_path(n->bridge) on
  * loop; *out NULL (and 0) where there is nothing to do (Linux). */
-int vmnet_start(uv_loop_t *loop, const struct net_network *n, struct vmnet **out,
-		struct err *e);
+int vmnet_start(uv_loop_t *loop, const struct net_network *n, struct vmnet **out, struct err *e);
 
 /* Stop the interface, then close every port (the VMs lose their link);
  * on the loop's thread.  NULL is a no-op. */

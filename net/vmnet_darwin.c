@@ -88,8 +88,8 @@ enum {
 	VMNET_SHARING_SERVICE_BUSY,
 	VMNET_NOT_AUTHORIZED,
 };
-#define VMNET_SHARED_MODE 1001u                 /* operating_modes_t */
-#define VMNET_INTERFACE_PACKETS_AVAILABLE 1u    /* interface_event_t */
+#define VMNET_SHARED_MODE 1001u		     /* operating_modes_t */
+#define VMNET_INTERFACE_PACKETS_AVAILABLE 1u /* interface_event_t */
 
 struct vmpktdesc {
 	size_t vm_pkt_size;
@@ -110,16 +110,16 @@ struct vn_block {
 	void *isa;
 	int flags;
 	int reserved;
-	void (*invoke)(void);   /* cast to the block's real signature by vmnet */
+	void (*invoke)(void); /* cast to the block's real signature by vmnet */
 	const struct vn_block_desc *desc;
 	struct vmnet *v;
 };
 
-static const struct vn_block_desc block_desc = { 0, sizeof(struct vn_block) };
+static const struct vn_block_desc block_desc = {0, sizeof(struct vn_block)};
 
 /* The framework's entry points and key strings, looked up once. */
 static struct {
-	int loaded;   /* 1 ok, -1 failed */
+	int loaded; /* 1 ok, -1 failed */
 	char why[200];
 	interface_ref (*start)(xpc_object_t desc, vn_queue_t q, struct vn_block *done);
 	vmnet_return_t (*stop)(interface_ref i, vn_queue_t q, struct vn_block *done);
@@ -127,13 +127,12 @@ static struct {
 	vmnet_return_t (*write)(interface_ref i, struct vmpktdesc *p, int *count);
 	vmnet_return_t (*set_event_callback)(interface_ref i, uint32_t mask, vn_queue_t q,
 					     struct vn_block *cb);
-	const char *k_mode, *k_start, *k_end, *k_mask, *k_mtu, *k_max_packet, *k_mac,
-		*k_estimated;
+	const char *k_mode, *k_start, *k_end, *k_mask, *k_mtu, *k_max_packet, *k_mac, *k_estimated;
 } vn;
 static pthread_once_t vn_once = PTHREAD_ONCE_INIT;
 
-#define VN_BATCH 32          /* packets per vmnet_read */
-#define VN_BATCHES_MAX 16    /* per event, so one flood cannot hold the queue */
+#define VN_BATCH 32	  /* packets per vmnet_read */
+#define VN_BATCHES_MAX 16 /* per event, so one flood cannot hold the queue */
 
 struct vmnet {
 	struct vport_server *srv;
@@ -144,7 +143,7 @@ struct vmnet {
 	vmnet_return_t status;
 	uint64_t max_packet, mtu;
 	char mac[VSWITCH_MAC_STRLEN];
-	uint8_t *bufs;                      /* VN_BATCH * max_packet */
+	uint8_t *bufs; /* VN_BATCH * max_packet */
 	struct vmpktdesc pd[VN_BATCH];
 	struct iovec iov[VN_BATCH];
 };
@@ -152,11 +151,17 @@ struct vmnet {
 static const char *vn_strerror(vmnet_return_t r)
 {
 	static const char *const names[] = {
-		"success", "failure", "out of memory", "invalid argument", "setup incomplete",
-		"access denied (vmnet needs root, or the com.apple.vm.networking entitlement)",
-		"packet too big", "buffer exhausted", "too many packets",
-		"the sharing service is busy (another program uses this subnet differently?)",
-		"not authorized (vmnet needs root, or the com.apple.vm.networking entitlement)",
+	    "success",
+	    "failure",
+	    "out of memory",
+	    "invalid argument",
+	    "setup incomplete",
+	    "access denied (vmnet needs root, or the com.apple.vm.networking entitlement)",
+	    "packet too big",
+	    "buffer exhausted",
+	    "too many packets",
+	    "the sharing service is busy (another program uses this subnet differently?)",
+	    "not authorized (vmnet needs root, or the com.apple.vm.networking entitlement)",
 	};
 	if (r >= VMNET_SUCCESS && r - VMNET_SUCCESS < sizeof(names) / sizeof(*names))
 		return names[r - VMNET_SUCCESS];
@@ -171,7 +176,8 @@ static const char *key(void *lib, const char *name)
 
 static void vn_load(void)
 {
-	void *lib = dlopen("/System/Library/Frameworks/vmnet.framework/vmnet", RTLD_NOW | RTLD_LOCAL);
+	void *lib =
+	    dlopen("/System/Library/Frameworks/vmnet.framework/vmnet", RTLD_NOW | RTLD_LOCAL);
 
 	if (!lib) {
 		snprintf(vn.why, sizeof(vn.why), "cannot load vmnet.framework: %s", dlerror());
@@ -182,10 +188,10 @@ static void vn_load(void)
 	    lib, "vmnet_start_interface");
 	vn.stop = (vmnet_return_t(*)(interface_ref, vn_queue_t, struct vn_block *))dlsym(
 	    lib, "vmnet_stop_interface");
-	vn.read = (vmnet_return_t(*)(interface_ref, struct vmpktdesc *, int *))dlsym(lib,
-										      "vmnet_read");
-	vn.write = (vmnet_return_t(*)(interface_ref, struct vmpktdesc *, int *))dlsym(lib,
-										       "vmnet_write");
+	vn.read =
+	    (vmnet_return_t(*)(interface_ref, struct vmpktdesc *, int *))dlsym(lib, "vmnet_read");
+	vn.write =
+	    (vmnet_return_t(*)(interface_ref, struct vmpktdesc *, int *))dlsym(lib, "vmnet_write");
 	vn.set_event_callback =
 	    (vmnet_return_t(*)(interface_ref, uint32_t, vn_queue_t, struct vn_block *))dlsym(
 		lib, "vmnet_interface_set_event_callback");
@@ -193,14 +199,15 @@ static void vn_load(void)
 	vn.k_start = key(lib, "vmnet_start_address_key");
 	vn.k_end = key(lib, "vmnet_end_address_key");
 	vn.k_mask = key(lib, "vmnet_subnet_mask_key");
-	vn.k_mtu = key(lib, "vmnet_mtu_key");   /* macOS 11+: optional */
+	vn.k_mtu = key(lib, "vmnet_mtu_key"); /* macOS 11+: optional */
 	vn.k_max_packet = key(lib, "vmnet_max_packet_size_key");
 	vn.k_mac = key(lib, "vmnet_mac_address_key");
 	vn.k_estimated = key(lib, "vmnet_estimated_packets_available_key");
 	if (!vn.start || !vn.stop || !vn.read || !vn.write || !vn.set_event_callback ||
 	    !vn.k_mode || !vn.k_start || !vn.k_end || !vn.k_mask || !vn.k_max_packet) {
-		snprintf(vn.why, sizeof(vn.why), "vmnet.framework lacks a function or key we need "
-						 "(macOS 10.15 or later)");
+		snprintf(vn.why, sizeof(vn.why),
+			 "vmnet.framework lacks a function or key we need "
+			 "(macOS 10.15 or later)");
 		vn.loaded = -1;
 		return;
 	}
@@ -209,7 +216,7 @@ static void vn_load(void)
 
 static void block_init(struct vn_block *b, struct vmnet *v, void (*fn)(void))
 {
-	*b = (struct vn_block){ _NSConcreteGlobalBlock, VN_BLOCK_IS_GLOBAL, 0, fn, &block_desc, v };
+	*b = (struct vn_block){_NSConcreteGlobalBlock, VN_BLOCK_IS_GLOBAL, 0, fn, &block_desc, v};
 }
 
 /* ^(vmnet_return_t status, xpc_object_t param), on v->q */
@@ -246,8 +253,9 @@ static void on_packets(struct vn_block *b, uint32_t event, xpc_object_t info)
 	for (int round = 0; round < VN_BATCHES_MAX; round++) {
 		int n = VN_BATCH;
 		for (int i = 0; i < VN_BATCH; i++) {
-			v->iov[i] = (struct iovec){ v->bufs + (size_t)i * v->max_packet, v->max_packet };
-			v->pd[i] = (struct vmpktdesc){ v->max_packet, &v->iov[i], 1, 0 };
+			v->iov[i] =
+			    (struct iovec){v->bufs + (size_t)i * v->max_packet, v->max_packet};
+			v->pd[i] = (struct vmpktdesc){v->max_packet, &v->iov[i], 1, 0};
 		}
 		if (vn.read(v->iface, v->pd, &n) != VMNET_SUCCESS || n <= 0)
 			return;
@@ -264,11 +272,11 @@ static void on_packets(struct vn_block *b, uint32_t event, xpc_object_t info)
 static void uplink_send(void *ctx, const uint8_t *frame, size_t len)
 {
 	struct vmnet *v = ctx;
-	struct iovec iov = { (void *)frame, len };
-	struct vmpktdesc pd = { len, &iov, 1, 0 };
+	struct iovec iov = {(void *)frame, len};
+	struct vmpktdesc pd = {len, &iov, 1, 0};
 	int n = 1;
 
-	vn.write(v->iface, &pd, &n);   /* a refused frame is a lost frame */
+	vn.write(v->iface, &pd, &n); /* a refused frame is a lost frame */
 }
 
 /* Start the interface with the pool (start, end]; the vmnet status. */
@@ -308,8 +316,7 @@ static vmnet_return_t start_iface(struct vmnet *v, const struct net_network *n, 
 	return v->status;
 }
 
-int vmnet_start(uv_loop_t *loop, const struct net_network *n, struct vmnet **out,
-		struct err *e)
+int vmnet_start(uv_loop_t *loop, const struct net_network *n, struct vmnet **out, struct err *e)
 {
 	_cleanup_buf_ struct buf path = BUF_INIT;
 	struct vport_uplink up;
@@ -331,12 +338,13 @@ int vmnet_start(uv_loop_t *loop, const struct net_network *n, struct vmnet **out
 	if (st == VMNET_INVALID_ARGUMENT) {
 		log_warn("network %s: vmnet refused an empty DHCP pool; its DHCP now serves up to "
 			 "the broadcast address, so other programs' DHCP clients on this subnet "
-			 "could take our containers' addresses", n->name);
+			 "could take our containers' addresses",
+			 n->name);
 		err_clear(e);
 		st = start_iface(v, n, false, e);
 	}
 	if (st == VMNET_SETUP_INCOMPLETE)
-		return e->code;   /* v leaks on purpose: vmnet may still call its block */
+		return e->code; /* v leaks on purpose: vmnet may still call its block */
 	if (st != VMNET_SUCCESS) {
 		dispatch_release(v->sem);
 		dispatch_release(v->q);
@@ -347,7 +355,7 @@ int vmnet_start(uv_loop_t *loop, const struct net_network *n, struct vmnet **out
 		v->max_packet = n->mtu + VSWITCH_ETH_HDR + 4;
 	frame_max = v->max_packet;
 	v->bufs = xcalloc(VN_BATCH, v->max_packet);
-	up = (struct vport_uplink){ uplink_send, v };
+	up = (struct vport_uplink){uplink_send, v};
 	if ((rc = vport_server_start(loop, buf_str(&path), frame_max, &up, &v->srv, e)) < 0) {
 		vmnet_stop(v);
 		return rc;
@@ -375,10 +383,10 @@ void vmnet_stop(struct vmnet *v)
 		/* the answer comes on v->q after any event callback in flight, so
 		 * once it is in nothing feeds the ports any more */
 		if (vn.stop(v->iface, v->q, &v->stop_b) == VMNET_SUCCESS &&
-		    dispatch_semaphore_wait(v->sem, dispatch_time(VN_TIME_NOW, VN_STOP_TIMEOUT_NS)) !=
-			0) {
+		    dispatch_semaphore_wait(v->sem,
+					    dispatch_time(VN_TIME_NOW, VN_STOP_TIMEOUT_NS)) != 0) {
 			log_warn("vmnet did not stop the interface in time");
-			return;   /* v stays: its blocks may still run */
+			return; /* v stays: its blocks may still run */
 		}
 	}
 	vport_server_close(v->srv);

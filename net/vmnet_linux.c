@@ -4,8 +4,7 @@
 
 #include "net/vmnet.h"
 
-int vmnet_start(uv_loop_t *loop, const struct net_network *n, struct vmnet **out,
-		struct err *e)
+int vmnet_start(uv_loop_t *loop, const struct net_network *n, struct vmnet **out, struct err *e)
 {
 	(void)loop;
 	(void)n;

@@ -20,18 +20,18 @@
 #include "lib/paths.h"
 #include "net/vport.h"
 
-#define SUN_PATH_MAX 104   /* macOS's; Linux has 108: keep to the smaller */
+#define SUN_PATH_MAX 104 /* macOS's; Linux has 108: keep to the smaller */
 
 struct vport_conn {
 	struct vport_server *s;
 	struct vport_conn *next;
 	uv_pipe_t ctl;
 	uv_poll_t poll;
-	int fd;              /* our end of the VM's socketpair, -1 before attach */
-	unsigned port;       /* 0 until attached */
+	int fd;	       /* our end of the VM's socketpair, -1 before attach */
+	unsigned port; /* 0 until attached */
 	char rx[VPORT_HELLO_MAX];
 	size_t rxn;
-	int handles;         /* open libuv handles; freed at 0 */
+	int handles; /* open libuv handles; freed at 0 */
 	bool closing;
 };
 
@@ -40,12 +40,12 @@ struct vport_server {
 	uv_pipe_t lsn;
 	char *path;
 	struct vport_uplink up;
-	pthread_mutex_t lock;        /* sw and ports[], against the uplink's thread */
+	pthread_mutex_t lock; /* sw and ports[], against the uplink's thread */
 	struct vswitch sw;
 	struct vport_conn *ports[VSWITCH_PORTS_MAX];
-	struct vport_conn *conns;    /* every connection, attached or not */
-	uint8_t *rxbuf;              /* frame_max + 1: a longer datagram shows */
-	int refs;                    /* the listener + each connection */
+	struct vport_conn *conns; /* every connection, attached or not */
+	uint8_t *rxbuf;		  /* frame_max + 1: a longer datagram shows */
+	int refs;		  /* the listener + each connection */
 	bool closing;
 };
 
@@ -160,7 +160,7 @@ static void on_frames(uv_poll_t *p, int status, int events)
 		ssize_t n = recv(c->fd, s->rxbuf, s->sw.frame_max + 1, 0);
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-				conn_close(c);   /* the VM's end is gone */
+				conn_close(c); /* the VM's end is gone */
 			return;
 		}
 		pthread_mutex_lock(&s->lock);
@@ -177,8 +177,8 @@ static int reply(int ctl, const char *text, int fd)
 		struct cmsghdr h;
 		char b[CMSG_SPACE(sizeof(int))];
 	} cm;
-	struct iovec iov = { (void *)text, strlen(text) };
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct iovec iov = {(void *)text, strlen(text)};
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
 	ssize_t w;
 
 	memset(&cm, 0, sizeof(cm));
@@ -212,7 +212,7 @@ static void attach(struct vport_conn *c, const char *line)
 	struct err e = ERR_INIT;
 	_cleanup_buf_ struct buf msg = BUF_INIT;
 	uint8_t mac[6];
-	int sv[2] = { -1, -1 }, ctl = -1, rc;
+	int sv[2] = {-1, -1}, ctl = -1, rc;
 	uv_os_fd_t ofd;
 
 	if (uv_fileno((uv_handle_t *)&c->ctl, &ofd) < 0) {
@@ -232,7 +232,7 @@ static void attach(struct vport_conn *c, const char *line)
 		rc = vswitch_port_add(&s->sw, mac, &c->port, &e);
 		if (rc == 0)
 			s->ports[c->port] = c;
-		c->fd = sv[0];   /* before the lock drops: deliver() may use it */
+		c->fd = sv[0]; /* before the lock drops: deliver() may use it */
 		pthread_mutex_unlock(&s->lock);
 	}
 	if (rc < 0) {
@@ -244,7 +244,7 @@ static void attach(struct vport_conn *c, const char *line)
 		return;
 	}
 	rc = reply(ctl, "ok\n", sv[1]);
-	close(sv[1]);   /* the runtime has its copy, or the port is useless */
+	close(sv[1]); /* the runtime has its copy, or the port is useless */
 	if (rc < 0 || uv_poll_init(s->loop, &c->poll, c->fd) < 0) {
 		conn_close(c);
 		return;
@@ -288,7 +288,7 @@ static void ctl_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
 		return;
 	}
 	if ((size_t)(nl - c->rx) + 1 != c->rxn) {
-		conn_close(c);   /* bytes after the line: not our client */
+		conn_close(c); /* bytes after the line: not our client */
 		return;
 	}
 	*nl = '\0';
@@ -332,15 +332,16 @@ int vport_server_start(uv_loop_t *loop, const char *path, size_t frame_max,
 	s = xcalloc(1, sizeof(*s));
 	s->loop = loop;
 	s->path = xstrdup(path);
-	s->up = up ? *up : (struct vport_uplink){ 0 };
+	s->up = up ? *up : (struct vport_uplink){0};
 	pthread_mutex_init(&s->lock, NULL);
 	vswitch_init(&s->sw, frame_max);
 	s->rxbuf = xmalloc(s->sw.frame_max + 1);
 	s->refs = 1;
 	uv_pipe_init(loop, &s->lsn, 0);
 	s->lsn.data = s;
-	unlink(path);   /* a dead helper's: we hold the network's lock */
-	if ((rc = uv_pipe_bind(&s->lsn, path)) < 0 || (rc = chmod(path, 0600) < 0 ? -errno : 0) < 0 ||
+	unlink(path); /* a dead helper's: we hold the network's lock */
+	if ((rc = uv_pipe_bind(&s->lsn, path)) < 0 ||
+	    (rc = chmod(path, 0600) < 0 ? -errno : 0) < 0 ||
 	    (rc = uv_listen((uv_stream_t *)&s->lsn, 64, on_conn)) < 0) {
 		err_set(e, rc, "listen on %s: %s", path, uv_strerror(rc));
 		unlink(path);
@@ -371,7 +372,7 @@ void vport_server_close(struct vport_server *s)
 
 static int connect_retry(const char *path, int timeout_ms, int *out, struct err *e)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	uint64_t deadline = now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0);
 	int fd;
 
@@ -389,7 +390,7 @@ static int connect_retry(const char *path, int timeout_ms, int *out, struct err 
 		close(fd);
 		if ((errno != ENOENT && errno != ECONNREFUSED) || now_ms() >= deadline)
 			return err_sys(e, "connect to the network helper at %s", path);
-		nanosleep(&(struct timespec){ 0, 50 * 1000 * 1000 }, NULL);
+		nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, NULL);
 	}
 }
 
@@ -400,10 +401,10 @@ static int recv_reply(int ctl, int timeout_ms, char *text, size_t cap, int *fd, 
 		struct cmsghdr h;
 		char b[CMSG_SPACE(sizeof(int))];
 	} cm;
-	struct iovec iov = { text, cap - 1 };
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.b,
-			    .msg_controllen = sizeof(cm.b) };
-	struct pollfd p = { .fd = ctl, .events = POLLIN };
+	struct iovec iov = {text, cap - 1};
+	struct msghdr m = {
+	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.b, .msg_controllen = sizeof(cm.b)};
+	struct pollfd p = {.fd = ctl, .events = POLLIN};
 	ssize_t n;
 	int r;
 
@@ -439,8 +440,7 @@ static int recv_reply(int ctl, int timeout_ms, char *text, size_t cap, int *fd, 
 	return 0;
 }
 
-int vport_open(const char *path, const char *mac, int timeout_ms, int *fd, int *ctl,
-	       struct err *e)
+int vport_open(const char *path, const char *mac, int timeout_ms, int *fd, int *ctl, struct err *e)
 {
 	_cleanup_buf_ struct buf hello = BUF_INIT;
 	char text[256];

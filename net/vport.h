@@ -33,8 +33,8 @@ struct err;
 struct vport_server;
 
 #define VPORT_HELLO_MAX 64
-#define VPORT_SOCK_BUF (1u << 20)    /* per direction, per VM socket */
-#define VPORT_BATCH 64               /* frames read from one VM per wakeup */
+#define VPORT_SOCK_BUF (1u << 20) /* per direction, per VM socket */
+#define VPORT_BATCH 64		  /* frames read from one VM per wakeup */
 
 struct vport_uplink {
 	/* A frame for the uplink: loop thread, switch lock held; must not block. */
@@ -68,7 +68,6 @@ void vport_server_close(struct vport_server *s);
  * retrying a missing or refusing socket until timeout_ms (the helper may
  * still be starting).  *fd: the VM's datagram socket; *ctl: the control
  * connection, to keep open for the port's life.  Both close-on-exec. */
-int vport_open(const char *path, const char *mac, int timeout_ms, int *fd, int *ctl,
-	       struct err *e);
+int vport_open(const char *path, const char *mac, int timeout_ms, int *fd, int *ctl, struct err *e);
 
 #endif

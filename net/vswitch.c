@@ -8,7 +8,7 @@
 
 static bool mac_multicast(const uint8_t *m)
 {
-	return m[0] & 1;   /* the I/G bit; broadcast is multicast too */
+	return m[0] & 1; /* the I/G bit; broadcast is multicast too */
 }
 
 static bool mac_zero(const uint8_t *m)
@@ -74,7 +74,7 @@ int vswitch_port_add(struct vswitch *sw, const uint8_t mac[6], unsigned *port, s
 	if (!t)
 		t = slot(sw);
 	/* learned from the uplink before (a stale claim): the VM owns it now */
-	*t = (struct vswitch_entry){ .port = (uint8_t)p, .pinned = true, .used = true };
+	*t = (struct vswitch_entry){.port = (uint8_t)p, .pinned = true, .used = true};
 	memcpy(t->mac, mac, 6);
 	sw->ports |= 1ull << p;
 	*port = p;
@@ -109,12 +109,12 @@ static bool source(struct vswitch *sw, unsigned in, const uint8_t *src, uint64_t
 		return true;
 	}
 	if (t && t->pinned) {
-		sw->st.drop_spoof++;   /* the uplink claims a VM's address */
+		sw->st.drop_spoof++; /* the uplink claims a VM's address */
 		return false;
 	}
 	if (!t)
 		t = slot(sw);
-	*t = (struct vswitch_entry){ .port = VSWITCH_UPLINK, .used = true, .seen_ms = now };
+	*t = (struct vswitch_entry){.port = VSWITCH_UPLINK, .used = true, .seen_ms = now};
 	memcpy(t->mac, src, 6);
 	return true;
 }
@@ -145,7 +145,7 @@ uint64_t vswitch_input(struct vswitch *sw, unsigned in, const uint8_t *frame, si
 		if (aged(t, now)) {
 			t->used = false;
 		} else if (t->port == in) {
-			sw->st.drop_local++;   /* for its own segment: nobody else */
+			sw->st.drop_local++; /* for its own segment: nobody else */
 			return 0;
 		} else {
 			sw->st.unicast++;

@@ -23,12 +23,12 @@
 
 struct err;
 
-#define VSWITCH_PORTS_MAX 64     /* port masks are uint64_t; port 0 = uplink */
+#define VSWITCH_PORTS_MAX 64 /* port masks are uint64_t; port 0 = uplink */
 #define VSWITCH_UPLINK 0u
-#define VSWITCH_TABLE_MAX 512    /* learned + pinned addresses */
-#define VSWITCH_AGE_MS 300000u   /* a learned address is forgotten after 5 min */
+#define VSWITCH_TABLE_MAX 512  /* learned + pinned addresses */
+#define VSWITCH_AGE_MS 300000u /* a learned address is forgotten after 5 min */
 #define VSWITCH_ETH_HDR 14
-#define VSWITCH_FRAME_MAX (VSWITCH_ETH_HDR + 4 + 65535)   /* any frame_max is capped here */
+#define VSWITCH_FRAME_MAX (VSWITCH_ETH_HDR + 4 + 65535) /* any frame_max is capped here */
 #define VSWITCH_MAC_STRLEN 18
 
 struct vswitch_entry {
@@ -45,7 +45,7 @@ struct vswitch_stats {
 
 struct vswitch {
 	size_t frame_max;
-	uint64_t ports;          /* bit i: port i is attached */
+	uint64_t ports; /* bit i: port i is attached */
 	struct vswitch_entry table[VSWITCH_TABLE_MAX];
 	struct vswitch_stats st;
 };

@@ -17,9 +17,9 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const uint8_t MACS[3][6] = {
-	{ 0x02, 0x42, 0xc0, 0xa8, 0x40, 0x02 },
-	{ 0x02, 0x42, 0xc0, 0xa8, 0x40, 0x03 },
-	{ 0x02, 0x42, 0xc0, 0xa8, 0x40, 0x04 },
+    {0x02, 0x42, 0xc0, 0xa8, 0x40, 0x02},
+    {0x02, 0x42, 0xc0, 0xa8, 0x40, 0x03},
+    {0x02, 0x42, 0xc0, 0xa8, 0x40, 0x04},
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -35,9 +35,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (vswitch_port_add(&sw, MACS[i], &ports[i], &e) < 0)
 			abort();
 	if (size > 0 && data[0] & 0x80)
-		vswitch_port_del(&sw, ports[data[0] % 3]);   /* a VM gone mid-stream */
+		vswitch_port_del(&sw, ports[data[0] % 3]); /* a VM gone mid-stream */
 	while (off + 3 <= size) {
-		unsigned in = data[off] % 70;   /* a few ports that do not exist */
+		unsigned in = data[off] % 70; /* a few ports that do not exist */
 		size_t len = (size_t)data[off + 1] << 8 | data[off + 2];
 		const uint8_t *f = data + off + 3;
 		off += 3;
@@ -45,15 +45,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			len = size - off;
 		bool attached = in < 64 && (sw.ports >> in & 1);
 		uint64_t out = vswitch_input(&sw, in, f, len, now);
-		now += data[off - 1];   /* time moves, sometimes past the age limit */
+		now += data[off - 1]; /* time moves, sometimes past the age limit */
 		if (in < 64 && (out >> in & 1))
-			abort();   /* never back where it came from */
+			abort(); /* never back where it came from */
 		if (out & ~sw.ports)
-			abort();   /* never to a port that is not there */
+			abort(); /* never to a port that is not there */
 		if (out && (!attached || len < VSWITCH_ETH_HDR || len > sw.frame_max))
 			abort();
 		if (out && in != VSWITCH_UPLINK && memcmp(f + 6, MACS[in - 1 < 3 ? in - 1 : 0], 6))
-			abort();   /* a VM sends only as itself */
+			abort(); /* a VM sends only as itself */
 		off += len;
 	}
 	drops = sw.st.drop_short + sw.st.drop_long + sw.st.drop_src + sw.st.drop_spoof +
@@ -62,11 +62,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	/* pinned addresses still lead home, whatever was learned */
 	for (int i = 0; i < 3; i++) {
-		uint8_t f[60] = { 0 };
+		uint8_t f[60] = {0};
 		if (!(sw.ports >> ports[i] & 1))
 			continue;
 		memcpy(f, MACS[i], 6);
-		memcpy(f + 6, (const uint8_t[]){ 0x3e, 0, 0, 0, 0, 1 }, 6);
+		memcpy(f + 6, (const uint8_t[]){0x3e, 0, 0, 0, 0, 1}, 6);
 		if (vswitch_input(&sw, VSWITCH_UPLINK, f, sizeof(f), now) != 1ull << ports[i])
 			abort();
 	}

@@ -27,10 +27,10 @@ static uint8_t up_last[2048];
 static size_t up_last_len;
 
 static const char *MAC1 = "02:42:c0:a8:40:02", *MAC2 = "02:42:c0:a8:40:03";
-static const uint8_t M1[6] = { 0x02, 0x42, 0xc0, 0xa8, 0x40, 0x02 };
-static const uint8_t M2[6] = { 0x02, 0x42, 0xc0, 0xa8, 0x40, 0x03 };
-static const uint8_t HOST[6] = { 0x3e, 0x22, 0xfb, 0x00, 0x00, 0x01 };
-static const uint8_t BCAST[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+static const uint8_t M1[6] = {0x02, 0x42, 0xc0, 0xa8, 0x40, 0x02};
+static const uint8_t M2[6] = {0x02, 0x42, 0xc0, 0xa8, 0x40, 0x03};
+static const uint8_t HOST[6] = {0x3e, 0x22, 0xfb, 0x00, 0x00, 0x01};
+static const uint8_t BCAST[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 
 static void up_send(void *ctx, const uint8_t *f, size_t n)
 {
@@ -74,7 +74,7 @@ static size_t mk(uint8_t *f, const uint8_t *dst, const uint8_t *src, uint8_t tag
 /* The next datagram on fd (2 s at most), its length or -1. */
 static ssize_t next(int fd, uint8_t *buf, size_t cap)
 {
-	struct pollfd p = { .fd = fd, .events = POLLIN };
+	struct pollfd p = {.fd = fd, .events = POLLIN};
 	if (poll(&p, 1, 2000) != 1)
 		return -1;
 	return recv(fd, buf, cap, 0);
@@ -83,7 +83,7 @@ static ssize_t next(int fd, uint8_t *buf, size_t cap)
 /* A raw client: connect, send text, read the reply text (and close any fd). */
 static int raw(const char *path, const void *text, size_t n, char *reply, size_t cap)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	struct pollfd p;
 	ssize_t r;
 	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
@@ -92,7 +92,7 @@ static int raw(const char *path, const void *text, size_t n, char *reply, size_t
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
 	    write(fd, text, n) != (ssize_t)n)
 		return -1;
-	p = (struct pollfd){ .fd = fd, .events = POLLIN };
+	p = (struct pollfd){.fd = fd, .events = POLLIN};
 	reply[0] = '\0';
 	if (poll(&p, 1, 2000) == 1 && (r = read(fd, reply, cap - 1)) >= 0)
 		reply[r] = '\0';
@@ -105,7 +105,7 @@ int main(void)
 	char dir[] = "/tmp/vport-XXXXXX", reply[256], big[VPORT_HELLO_MAX + 8];
 	struct err e = ERR_INIT;
 	struct buf path = BUF_INIT, rp = BUF_INIT;
-	struct vport_uplink up = { up_send, NULL };
+	struct vport_uplink up = {up_send, NULL};
 	struct vswitch_stats st;
 	uint8_t f[2048], g[2048];
 	pthread_t th;
@@ -120,8 +120,10 @@ int main(void)
 	buf_printf(&path, "%s/vmnet-ctrbr0.sock", dir);
 	is_str(buf_str(&rp), buf_str(&path), "... is $RUN/vmnet-<bridge>.sock");
 	buf_reset(&rp);
-	setenv("CONTAINER_RUN_DIR", "/tmp/a-very-long-run-directory-name-that-goes-on-and-on-and-on-"
-				    "and-on-until-it-no-longer-fits", 1);
+	setenv("CONTAINER_RUN_DIR",
+	       "/tmp/a-very-long-run-directory-name-that-goes-on-and-on-and-on-"
+	       "and-on-until-it-no-longer-fits",
+	       1);
 	is_int(vport_path("ctrbr0", &rp, &e), -ENAMETOOLONG,
 	       "a path past 103 bytes (macOS's sun_path) is refused");
 	setenv("CONTAINER_RUN_DIR", dir, 1);
@@ -150,7 +152,8 @@ int main(void)
 	ok(n == 98 && g[20] == 0x22, "the uplink's unicast reaches VM 1");
 	vport_server_uplink_input(srv, f, mk(f, BCAST, HOST, 0x33, 60));
 	n = next(fd2, g, sizeof(g));
-	ok(n == 60 && g[20] == 0x33, "VM 2 did not get VM 1's unicast (its next frame is the broadcast)");
+	ok(n == 60 && g[20] == 0x33,
+	   "VM 2 did not get VM 1's unicast (its next frame is the broadcast)");
 	n = next(fd1, g, sizeof(g));
 	ok(n == 60 && g[20] == 0x33, "VM 1 gets the broadcast too");
 
@@ -171,7 +174,8 @@ int main(void)
 	send(fd1, f, mk(f, BCAST, M1, 0x56, 1515), 0);
 	send(fd1, f, mk(f, BCAST, M1, 0x57, 1514), 0);
 	n = next(fd2, g, sizeof(g));
-	ok(n == 1514 && g[20] == 0x57, "a spoofed and an oversized frame were dropped, 1514 bytes pass");
+	ok(n == 1514 && g[20] == 0x57,
+	   "a spoofed and an oversized frame were dropped, 1514 bytes pass");
 	send(fd1, f, 5, 0);
 	send(fd1, f, mk(f, BCAST, M1, 0x58, 60), 0);
 	n = next(fd2, g, sizeof(g));
@@ -205,7 +209,7 @@ int main(void)
 	for (int i = 0; i < 200 && rc < 0; i++) {
 		rc = vport_open(buf_str(&path), MAC2, 2000, &fd3, &ctl3, &e);
 		if (rc < 0)
-			nanosleep(&(struct timespec){ 0, 10 * 1000 * 1000 }, NULL);
+			nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
 	}
 	is_int(rc, 0, "once VM 2's control connection closes, its MAC can attach again");
 	send(fd1, f, mk(f, BCAST, M1, 0x66, 60), 0);

@@ -8,13 +8,13 @@
 #include "net/vswitch.h"
 #include "t/tap.h"
 
-static const uint8_t BCAST[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
-static const uint8_t MCAST[6] = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0xfb };
-static const uint8_t VM1[6] = { 0x02, 0x42, 0xc0, 0xa8, 0x40, 0x02 };
-static const uint8_t VM2[6] = { 0x02, 0x42, 0xc0, 0xa8, 0x40, 0x03 };
-static const uint8_t HOST[6] = { 0x3e, 0x22, 0xfb, 0x00, 0x00, 0x01 };
-static const uint8_t OTHER[6] = { 0x5a, 0x00, 0x00, 0x00, 0x00, 0x09 };
-static const uint8_t NOBODY[6] = { 0x5a, 0x00, 0x00, 0x00, 0x00, 0x0a };
+static const uint8_t BCAST[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+static const uint8_t MCAST[6] = {0x01, 0x00, 0x5e, 0x00, 0x00, 0xfb};
+static const uint8_t VM1[6] = {0x02, 0x42, 0xc0, 0xa8, 0x40, 0x02};
+static const uint8_t VM2[6] = {0x02, 0x42, 0xc0, 0xa8, 0x40, 0x03};
+static const uint8_t HOST[6] = {0x3e, 0x22, 0xfb, 0x00, 0x00, 0x01};
+static const uint8_t OTHER[6] = {0x5a, 0x00, 0x00, 0x00, 0x00, 0x09};
+static const uint8_t NOBODY[6] = {0x5a, 0x00, 0x00, 0x00, 0x00, 0x0a};
 static const uint8_t ZERO[6];
 
 static uint8_t frame[2048];
@@ -68,7 +68,8 @@ int main(void)
 
 	/* learning and unicast */
 	is_int(vswitch_input(sw, p1, mk(HOST, VM1, 60), 60, t), BIT(0),
-	       "once the host's MAC is learned (from its broadcast above), unicast to it goes to the uplink only");
+	       "once the host's MAC is learned (from its broadcast above), unicast to it goes to "
+	       "the uplink only");
 	is_int(vswitch_input(sw, 0, mk(VM1, HOST, 60), 60, t), BIT(p1),
 	       "unicast from the uplink to a VM goes to that VM only");
 	is_int(vswitch_input(sw, p2, mk(VM1, VM2, 60), 60, t), BIT(p1),
@@ -79,7 +80,8 @@ int main(void)
 
 	/* aging */
 	is_int(vswitch_input(sw, p1, mk(HOST, VM1, 60), 60, t + VSWITCH_AGE_MS + 1),
-	       BIT(0) | BIT(p2), "a learned address is forgotten after VSWITCH_AGE_MS: flood again");
+	       BIT(0) | BIT(p2),
+	       "a learned address is forgotten after VSWITCH_AGE_MS: flood again");
 	is_int(vswitch_input(sw, 0, mk(VM1, HOST, 60), 60, t + 10 * VSWITCH_AGE_MS), BIT(p1),
 	       "a VM's pinned address never ages");
 
@@ -105,12 +107,13 @@ int main(void)
 	       "a bare 14-byte header passes");
 	is_int(vswitch_input(sw, p1, mk(BCAST, VM1, 1518), 1518, t), BIT(0) | BIT(p2),
 	       "a frame of exactly frame_max passes");
-	is_int(vswitch_input(sw, p1, mk(BCAST, VM1, 1519), 1519, t), 0,
-	       "one byte more is dropped");
+	is_int(vswitch_input(sw, p1, mk(BCAST, VM1, 1519), 1519, t), 0, "one byte more is dropped");
 	is_int(sw->st.drop_short, 2, "short frames counted");
 	is_int(sw->st.drop_long, 1, "long frames counted");
-	is_int(vswitch_input(sw, 9, mk(BCAST, VM1, 60), 60, t), 0, "a port never attached: dropped");
-	is_int(vswitch_input(sw, 64, mk(BCAST, VM1, 60), 60, t), 0, "a port number out of range: dropped");
+	is_int(vswitch_input(sw, 9, mk(BCAST, VM1, 60), 60, t), 0,
+	       "a port never attached: dropped");
+	is_int(vswitch_input(sw, 64, mk(BCAST, VM1, 60), 60, t), 0,
+	       "a port number out of range: dropped");
 	is_int(vswitch_input(sw, 1000, mk(BCAST, VM1, 60), 60, t), 0, "... however large");
 
 	/* detaching */
@@ -128,14 +131,18 @@ int main(void)
 
 	/* a full table evicts learned entries, never pinned ones */
 	for (unsigned i = 0; i < VSWITCH_TABLE_MAX + 40; i++) {
-		uint8_t m[6] = { 0x06, 0, 0, 0, (uint8_t)(i >> 8), (uint8_t)i };
+		uint8_t m[6] = {0x06, 0, 0, 0, (uint8_t)(i >> 8), (uint8_t)i};
 		vswitch_input(sw, 0, mk(BCAST, m, 60), 60, t + i);
 	}
 	is_int(vswitch_input(sw, 0, mk(VM1, HOST, 60), 60, t + 600), BIT(p1),
 	       "after more addresses than the table holds, a VM is still reached");
 	{
-		uint8_t last[6] = { 0x06, 0, 0, 0, (uint8_t)((VSWITCH_TABLE_MAX + 39) >> 8),
-				    (uint8_t)(VSWITCH_TABLE_MAX + 39) };
+		uint8_t last[6] = {0x06,
+				   0,
+				   0,
+				   0,
+				   (uint8_t)((VSWITCH_TABLE_MAX + 39) >> 8),
+				   (uint8_t)(VSWITCH_TABLE_MAX + 39)};
 		is_int(vswitch_input(sw, p1, mk(last, VM1, 60), 60, t + 600), BIT(0),
 		       "and the newest learned address is known");
 	}
@@ -143,7 +150,7 @@ int main(void)
 	/* every port taken */
 	vswitch_init(sw, 1518);
 	for (unsigned i = 1; i < VSWITCH_PORTS_MAX; i++) {
-		uint8_t m[6] = { 0x02, 0, 0, 0, 0, (uint8_t)i };
+		uint8_t m[6] = {0x02, 0, 0, 0, 0, (uint8_t)i};
 		if (vswitch_port_add(sw, m, &p, &e) < 0 || p != i)
 			break;
 	}
@@ -159,11 +166,18 @@ int main(void)
 	is_mem(mac, VM1, 6, "... to its bytes");
 	vswitch_mac_format(mac, s);
 	is_str(s, "02:42:c0:a8:40:02", "and formats back in lower case");
-	static const char *const bad[] = { "", "02:42:c0:a8:40", "02:42:c0:a8:40:0", "02:42:c0:a8:40:022",
-					   "02-42-c0-a8-40-02", "02:42:c0:a8:40:g2", "2:42:c0:a8:40:02",
-					   "02:42:c0:a8:40:02\n", " 02:42:c0:a8:40:02" };
+	static const char *const bad[] = {"",
+					  "02:42:c0:a8:40",
+					  "02:42:c0:a8:40:0",
+					  "02:42:c0:a8:40:022",
+					  "02-42-c0-a8-40-02",
+					  "02:42:c0:a8:40:g2",
+					  "2:42:c0:a8:40:02",
+					  "02:42:c0:a8:40:02\n",
+					  " 02:42:c0:a8:40:02"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
-		is_int(vswitch_mac_parse(bad[i], mac, &e), -EINVAL, "not a MAC: bad[%zu] (\"%.17s\")", i, bad[i]);
+		is_int(vswitch_mac_parse(bad[i], mac, &e), -EINVAL,
+		       "not a MAC: bad[%zu] (\"%.17s\")", i, bad[i]);
 	free(sw);
 	return done_testing();
 }
