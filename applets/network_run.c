@@ -257,9 +257,11 @@ int network_runtime_nic(const json_t *net, const char *id, struct vm_nic *nic, i
 		goto out;
 	/* "ctap" + 11 hex of the id: unique enough, and within IFNAMSIZ */
 	snprintf(tap, sizeof(tap), "ctap%.11s", id);
-	if ((rc = link_tap_open(tap, n.bridge, n.mtu, tap_fd, e)) < 0)
+	/* a TAP on Linux; a datagram socket on the helper's vmnet switch on macOS */
+	if ((rc = link_port_open(tap, n.bridge, mac, n.mtu, tap_fd, e)) < 0)
 		goto out;
-	*nic = (struct vm_nic){ .kind = VM_NIC_TAP, .mac = mac, .fd = *tap_fd };
+	*nic = (struct vm_nic){ .kind = rc == LINK_PORT_DGRAM ? VM_NIC_SOCKET : VM_NIC_TAP,
+				.mac = mac, .fd = *tap_fd };
 out:
 	net_network_free(&n);
 	return rc < 0 ? err_wrap(e, "network %s", name) : 1;
