@@ -46,13 +46,15 @@
  *   STATS_REPLY  g->h  0       mem_total, mem_available, cpu_usec, procs,
  *                              uptime_ms (all optional)
  *   SHUTDOWN     h->g  0       none: sync and power off now
- *   COPY         h->g  N>=2    op (1 stat, 2 archive, 3 extract), path, flags
+ *   COPY         h->g  N>=2    op (1 stat, 2 archive, 3 extract, 4 export),
+ *                              path, flags
  *                              (bit 0: refuse to replace a directory by a
  *                              non-directory or back; bit 1: follow a
  *                              final symlink).  A CREATE whose process is
  *                              the guest init itself (docker cp, export):
  *                              answered with OK, run by START; stat writes
  *                              a JSON object and archive a tar on STDOUT,
+ *                              export the whole root (one file system);
  *                              extract reads a tar on STDIN; EXIT status 0,
  *                              else AGENT_COPY_E_* with a line on STDERR.
  *   STDIN        h->g  N       data; empty with EOF flag = close stdin
@@ -146,7 +148,8 @@ struct agent_create {
 };
 
 /* COPY: what the guest does with a path of the container (docker cp). */
-enum agent_copy_op { AGENT_COPY_STAT = 1, AGENT_COPY_ARCHIVE = 2, AGENT_COPY_EXTRACT = 3 };
+enum agent_copy_op { AGENT_COPY_STAT = 1, AGENT_COPY_ARCHIVE = 2, AGENT_COPY_EXTRACT = 3,
+		     AGENT_COPY_EXPORT = 4 };
 #define AGENT_COPY_NO_OVERWRITE_DIR 0x1u
 #define AGENT_COPY_FOLLOW 0x2u
 /* COPY's exit statuses (beside 0), what the API turns into 404/400/500. */

@@ -515,6 +515,7 @@ void init__spec_free(struct init_spec *s)
 	guest_strv_free(s->env);
 	free(s->cwd);
 	free(s->groups);
+	free(s->copy_path);
 	memset(s, 0, sizeof(*s));
 }
 

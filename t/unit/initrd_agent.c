@@ -441,9 +441,9 @@ static void test_copy(void)
 	field(&pl, AGENT_T_PATH, "/\0", 2);
 	is_int(decode_payload(AGENT_COPY, 2, &pl, &f, &used, &e), -EBADMSG, "COPY op 0 decoded");
 	buf_reset(&pl);
-	field_u64(&pl, AGENT_T_OP, 4);
+	field_u64(&pl, AGENT_T_OP, 5);
 	field(&pl, AGENT_T_PATH, "/\0", 2);
-	is_int(decode_payload(AGENT_COPY, 2, &pl, &f, &used, &e), -EBADMSG, "COPY op 4");
+	is_int(decode_payload(AGENT_COPY, 2, &pl, &f, &used, &e), -EBADMSG, "COPY op 5");
 	buf_reset(&pl);
 	field_u64(&pl, AGENT_T_OP, 1);
 	is_int(decode_payload(AGENT_COPY, 2, &pl, &f, &used, &e), -EBADMSG, "COPY without path");
