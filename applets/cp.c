@@ -166,6 +166,7 @@ static int resp_open(struct resp *r, int fd, const char *method, struct err *e)
 	const char *v;
 	size_t vn;
 	long long len;
+	size_t head;
 	int rc;
 
 	memset(r, 0, sizeof(*r));
@@ -177,6 +178,7 @@ static int resp_open(struct resp *r, int fd, const char *method, struct err *e)
 		if (n <= 0)
 			return n < 0 ? (int)n : err_set(e, -EPROTO, "the API server closed the connection");
 	}
+	head = rc > 0 ? (size_t)rc : 0;
 	if (rc < 0 || (rc = http_head_framing(h, !strcmp(method, "HEAD"), &r->fr, &len, e)) < 0)
 		return err_wrap(e, "API response");
 	r->status = h->status;
@@ -188,7 +190,7 @@ static int resp_open(struct resp *r, int fd, const char *method, struct err *e)
 		    base64_decode(v, vn, (unsigned char *)r->stat.data, &out, 0) == 0)
 			r->stat.len = out;
 	}
-	buf_consume(&r->in, (size_t)rc);
+	buf_consume(&r->in, head);
 	return 0;
 }
 

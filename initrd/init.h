@@ -110,8 +110,9 @@ void init__mounts_trim(struct init *in);
  * up the namespaces and the root; others join them. */
 int init__spawn(struct init *in, struct init_proc *p, bool main_proc, struct err *e);
 
-/* init_copy.c: the body of a COPY process, in the container (never returns). */
-__attribute__((noreturn)) void init__copy_run(const struct init_spec *s);
+/* init_copy.c: the body of a COPY process, in the container (never returns).
+ * lie: the "copyraw" test mode (initrd/guest.h). */
+__attribute__((noreturn)) void init__copy_run(const struct init_spec *s, bool lie);
 
 /* init_loop.c */
 /* Block the signals init handles and open in->sigfd (before any fork). */
