@@ -461,15 +461,22 @@ void api_archive_get_h(struct api_call *c)
 void api_archive_put_h(struct api_call *c)
 {
 	struct job *j = job_new(c, true);
+	size_t n;
 
 	if (!j)
 		return;
 	j->ph = PH_EXTRACT;
 	if (api_query_bool(c, "noOverwriteDirNonDir", 0))
 		j->flags |= AGENT_COPY_NO_OVERWRITE_DIR;
+	if (api_query_bool(c, "copyUIDGID", 0))
+		j->flags |= AGENT_COPY_KEEP_IDS;
 	j->chunked = c->req->body == API_BODY_CHUNKED;
 	j->left = c->req->body == API_BODY_LENGTH ? c->req->content_length : 0;
-	if (start(c, j, AGENT_COPY_EXTRACT, 1) == 0 && !j->chunked && !j->left)
+	if (start(c, j, AGENT_COPY_EXTRACT, 1) < 0)
+		return;
+	if (api_req_header(c->req, "Expect", &n) && n == 12)
+		api_conn_write(j->k, "HTTP/1.1 100 Continue\r\n\r\n", 25);   /* curl waits for it */
+	if (!j->chunked && !j->left)
 		to_guest(j, NULL, 0, true);   /* no body at all: an empty archive */
 }
 

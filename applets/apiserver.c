@@ -10,7 +10,9 @@
  * Every client is hostile until proven otherwise: only the server's own
  * user (and root) may connect (peer credentials), each connection holds at
  * most one request head (64 KiB) plus one body (8 MiB) of input and stops
- * being read while its answers are not taken, a connection without a
+ * being read while its answers are not taken (a PUT of an archive is the
+ * exception: its body is streamed to the handler, api_streams_body in
+ * api_router.h), a connection without a
  * complete request for the idle timeout is dropped, and past
  * --max-connections new clients are closed at once.  Requests are parsed
  * by applets/api_http.c and answered by applets/api_router.c.

@@ -426,7 +426,8 @@ static int copy_in(const struct cp_cli *a, const char *src, const char *ctr, con
 	}
 	err_clear(e);
 	url_path(&u, ctr, "archive", buf_str(&into));
-	buf_puts(&u, "&noOverwriteDirNonDir=true");
+	buf_puts(&u, a->archive ? "&noOverwriteDirNonDir=true&copyUIDGID=true"
+				: "&noOverwriteDirNonDir=true");
 	if (request("PUT", buf_str(&u), "Content-Type: application/x-tar\r\n"
 					"Transfer-Encoding: chunked\r\n", &fd, e) < 0)
 		return -1;

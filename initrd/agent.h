@@ -50,7 +50,8 @@
  *                              path, flags
  *                              (bit 0: refuse to replace a directory by a
  *                              non-directory or back; bit 1: follow a
- *                              final symlink).  A CREATE whose process is
+ *                              final symlink; bit 2: keep the archive's
+ *                              uid/gid, else root's).  A CREATE whose process is
  *                              the guest init itself (docker cp, export):
  *                              answered with OK, run by START; stat writes
  *                              a JSON object and archive a tar on STDOUT,
@@ -61,7 +62,7 @@
  *   STDOUT       g->h  N       data; empty with EOF flag = stream ended
  *   STDERR       g->h  N       data; likewise
  *
- * OK answers CONFIG, CREATE and START; the other requests are answered
+ * OK answers CONFIG, CREATE, COPY and START; the other requests are answered
  * only when they fail (ERROR on the request's stream).  A frame the guest
  * cannot use is answered with ERROR on stream 0 and otherwise ignored.
  *
@@ -152,6 +153,7 @@ enum agent_copy_op { AGENT_COPY_STAT = 1, AGENT_COPY_ARCHIVE = 2, AGENT_COPY_EXT
 		     AGENT_COPY_EXPORT = 4 };
 #define AGENT_COPY_NO_OVERWRITE_DIR 0x1u
 #define AGENT_COPY_FOLLOW 0x2u
+#define AGENT_COPY_KEEP_IDS 0x4u     /* extract: the archive's uid/gid, else root's */
 /* COPY's exit statuses (beside 0), what the API turns into 404/400/500. */
 enum { AGENT_COPY_E_OTHER = 1, AGENT_COPY_E_NOENT = 2, AGENT_COPY_E_NOTDIR = 3,
        AGENT_COPY_E_BADTAR = 4 };

@@ -165,7 +165,7 @@ static __attribute__((noreturn)) void do_extract(const char *path, unsigned flag
 	struct err e = ERR_INIT;
 	struct stat st;
 	struct fd_reader fr;
-	struct tarx_opts o = { TARX_X_OWNERS | TARX_X_DEVICES, NULL, NULL, 0 };
+	struct tarx_opts o = { TARX_X_DEVICES, NULL, NULL, 0 };
 	int dir;
 
 	if (stat(path, &st) < 0)
@@ -176,6 +176,7 @@ static __attribute__((noreturn)) void do_extract(const char *path, unsigned flag
 		fail(code_of(errno), "%s: %s", path, strerror(errno));
 	if (flags & AGENT_COPY_NO_OVERWRITE_DIR)
 		o.flags |= TARX_X_NO_OVERWRITE_DIR;
+	o.flags |= (flags & AGENT_COPY_KEEP_IDS) ? TARX_X_OWNERS : TARX_X_ROOT;
 	fd_reader_init(&fr, 0);
 	if (tarx_extract(&fr.r, dir, &o, &e) < 0)
 		fail(e.code == -EBADMSG || e.code == -EPROTO || e.code == -EPERM ||

@@ -50,6 +50,7 @@ enum {
 	TARX_X_OWNERS = 0x1,      /* extractor: chown to the archive's uid/gid */
 	TARX_X_NO_OVERWRITE_DIR = 0x2,  /* a dir never replaces a non-dir, nor back */
 	TARX_X_DEVICES = 0x4,     /* make device nodes (else skipped) */
+	TARX_X_ROOT = 0x8,        /* chown everything to 0:0 (docker cp's default) */
 };
 
 struct tarx_opts {

@@ -189,8 +189,10 @@ static int meta(struct xt *x, int dir, const char *name, const struct tar_entry 
 {
 	struct timespec ts[2] = { { (time_t)te->mtime, 0 }, { (time_t)te->mtime, 0 } };
 
-	if ((x->o->flags & TARX_X_OWNERS) &&
-	    fchownat(dir, name, te->uid, te->gid, AT_SYMLINK_NOFOLLOW) < 0)
+	bool root = x->o->flags & TARX_X_ROOT;
+
+	if ((x->o->flags & (TARX_X_OWNERS | TARX_X_ROOT)) &&
+	    fchownat(dir, name, root ? 0 : te->uid, root ? 0 : te->gid, AT_SYMLINK_NOFOLLOW) < 0)
 		return err_sys(e, "%.200s: chown", path);
 	if (set_mode && fchmodat(dir, name, te->mode & 07777, 0) < 0)
 		return err_sys(e, "%.200s: chmod", path);
