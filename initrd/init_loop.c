@@ -407,6 +407,22 @@ static void prune(struct init *in)
 	}
 }
 
+/* Whether a new process may take f's stream; answers ERROR when not. */
+static bool stream_free(struct init *in, const struct agent_frame *f)
+{
+	if (f->stream < 2 || find_proc(in, f->stream)) {
+		send_error(in, f->stream, -EEXIST, "process id in use");
+		return false;
+	}
+	if (in->n_procs >= INIT_MAX_PROCS)
+		prune(in);
+	if (in->n_procs >= INIT_MAX_PROCS) {
+		send_error(in, f->stream, -EAGAIN, "too many processes");
+		return false;
+	}
+	return true;
+}
+
 static void do_create(struct init *in, const struct agent_frame *f)
 {
 	const struct agent_create *c = &f->u.create;
@@ -415,16 +431,8 @@ static void do_create(struct init *in, const struct agent_frame *f)
 	char **argv, **env;
 	int rc;
 
-	if (f->stream < 2 || find_proc(in, f->stream)) {
-		send_error(in, f->stream, -EEXIST, "process id in use");
+	if (!stream_free(in, f))
 		return;
-	}
-	if (in->n_procs >= INIT_MAX_PROCS)
-		prune(in);
-	if (in->n_procs >= INIT_MAX_PROCS) {
-		send_error(in, f->stream, -EAGAIN, "too many processes");
-		return;
-	}
 	argv = strv_of(&c->argv);
 	env = strv_of(&c->env);
 	p = xcalloc(1, sizeof(*p));
@@ -455,16 +463,8 @@ static void do_copy(struct init *in, const struct agent_frame *f)
 {
 	struct init_proc *p;
 
-	if (f->stream < 2 || find_proc(in, f->stream)) {
-		send_error(in, f->stream, -EEXIST, "process id in use");
+	if (!stream_free(in, f))
 		return;
-	}
-	if (in->n_procs >= INIT_MAX_PROCS)
-		prune(in);
-	if (in->n_procs >= INIT_MAX_PROCS) {
-		send_error(in, f->stream, -EAGAIN, "too many processes");
-		return;
-	}
 	p = xcalloc(1, sizeof(*p));
 	p->id = f->stream;
 	p->in_fd = p->out_fd = p->err_fd = -1;
