@@ -249,8 +249,10 @@ static int request(const char *method, const char *url, const char *extra, int *
 	return 0;
 }
 
-/* HEAD: the stat of path; 0 with *is_dir, -ENOENT when missing. */
-static int stat_path(const char *ctr, const char *path, bool *is_dir, struct err *e)
+/* HEAD: the stat of path; 0 with *is_dir (and the symlink's target in
+ * link when given and path is one), -ENOENT when missing. */
+static int stat_path(const char *ctr, const char *path, bool *is_dir, struct buf *link,
+		     struct err *e)
 {
 	_cleanup_buf_ struct buf u = BUF_INIT;
 	struct resp r;
@@ -268,6 +270,9 @@ static int stat_path(const char *ctr, const char *path, bool *is_dir, struct err
 	if (rc == 0) {
 		j = jsonx_parse(r.stat.data ? r.stat.data : "", r.stat.len, 16384, "the stat", e);
 		*is_dir = j && ((json_integer_value(json_object_get(j, "mode")) >> 31) & 1);
+		if (link && j && ((json_integer_value(json_object_get(j, "mode")) >> 27) & 1) &&
+		    json_is_string(json_object_get(j, "linkTarget")))
+			buf_puts(link, json_string_value(json_object_get(j, "linkTarget")));
 		if (!j)
 			rc = -EBADMSG;
 		json_decref(j);
@@ -298,16 +303,21 @@ static int copy_out(const struct cp_cli *a, const char *ctr, const char *src, co
 		    struct err *e)
 {
 	_cleanup_buf_ struct buf u = BUF_INIT, ddir = BUF_INIT, dbase = BUF_INIT,
-			       sdir = BUF_INIT, sbase = BUF_INIT;
+			       sdir = BUF_INIT, sbase = BUF_INIT, link = BUF_INIT, want = BUF_INIT;
 	struct tarx_opts o = { a->archive ? TARX_X_OWNERS : 0, NULL, NULL, 0 };
 	_cleanup_close_ int fd = -1, dirfd_ = -1;
+	const char *path = src;
 	struct resp r;
 	struct stat st;
 	json_t *j;
-	bool src_dir;
+	bool src_dir, exists;
 	int rc;
 
-	url_path(&u, ctr, "archive", src);
+	/* -L: what a symlink SRC points to, under SRC's name */
+	if (a->follow && stat_path(ctr, src, &src_dir, &link, e) == 0 && link.len)
+		path = buf_str(&link);
+	err_clear(e);
+	url_path(&u, ctr, "archive", path);
 	if (request("GET", buf_str(&u), NULL, &fd, e) < 0)
 		return -1;
 	if ((rc = resp_open(&r, fd, "GET", e)) < 0)
@@ -331,27 +341,36 @@ static int copy_out(const struct cp_cli *a, const char *ctr, const char *src, co
 		rc = n < 0 ? -1 : 0;
 		goto out;
 	}
-	split_last(src, &sdir, &sbase);
+	/* the archive's first component (sbase) becomes `want` below the
+	 * directory we extract into */
+	split_last(path, &sdir, &sbase);
 	if (ends_dot(src)) {
 		buf_reset(&sbase);
 		buf_puts(&sbase, ".");
 	}
-	if (stat(dst, &st) == 0 && S_ISDIR(st.st_mode)) {
-		dirfd_ = open(dst, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	} else {
-		if (errno != ENOENT && !(stat(dst, &st) == 0))
-			return err_sys(e, "%s", dst);
-		if (stat(dst, &st) == 0 && src_dir) {
-			rc = err_set(e, -ENOTDIR, "cannot copy a directory to the file %s", dst);
-			goto out;
+	exists = stat(dst, &st) == 0;
+	if (!exists && errno != ENOENT) {
+		rc = err_sys(e, "%s", dst);
+		goto out;
+	}
+	if (exists && S_ISDIR(st.st_mode)) {
+		split_last(src, &ddir, &want);
+		buf_reset(&ddir);
+		buf_puts(&ddir, dst);
+		if (!ends_dot(src) && strcmp(buf_str(&sbase), buf_str(&want))) {
+			o.from = buf_str(&sbase);
+			o.to = buf_str(&want);
 		}
+	} else if (exists && src_dir) {
+		rc = err_set(e, -ENOTDIR, "cannot copy a directory to the file %s", dst);
+		goto out;
+	} else {
 		split_last(dst, &ddir, &dbase);
 		o.from = buf_str(&sbase);
 		o.to = buf_str(&dbase);
-		dirfd_ = open(buf_str(&ddir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	}
-	if (dirfd_ < 0) {
-		rc = err_sys(e, "%s", ddir.len ? buf_str(&ddir) : dst);
+	if ((dirfd_ = open(buf_str(&ddir), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		rc = err_sys(e, "%s", buf_str(&ddir));
 		goto out;
 	}
 	rc = tarx_extract(&r.r, dirfd_, &o, e);
@@ -407,7 +426,7 @@ static int copy_in(const struct cp_cli *a, const char *src, const char *ctr, con
 
 	if (!stdin_tar && (a->follow ? stat(src, &st) : lstat(src, &st)) < 0)
 		return err_sys(e, "%s", src);
-	rc = stat_path(ctr, dst, &dst_dir, e);
+	rc = stat_path(ctr, dst, &dst_dir, NULL, e);
 	if (rc < 0 && rc != -ENOENT)
 		return rc;
 	split_last(dst, &ddir, &dbase);

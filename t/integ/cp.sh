@@ -9,7 +9,7 @@
 # then a file through it, hard links out) — the host's extractor refuses
 # each with a clear error and writes nothing outside the destination.
 set -u
-TOTAL=46 NAME=cp
+TOTAL=47 NAME=cp
 . "$(dirname "$0")/vm_env.sh"
 IMG=test/bb:1
 SOCK=$CONTAINER_RUN_DIR/container.sock
@@ -67,6 +67,9 @@ mkdir "$W/out2"
 is "$(manifest "$W/out2")" "$want" "container cp c1:/tmp/tree/. DIR: the contents"
 "$C" cp c1:/tmp/tree/hello.txt "$W/h.txt" >/dev/null 2>&1
 is "$(cat "$W/h.txt")" hello "container cp of one file to a new name"
+"$C" cp c1:/tmp/tree/link "$W/l1" >/dev/null 2>&1
+"$C" cp -L c1:/tmp/tree/link "$W/l2" >/dev/null 2>&1
+is "$(readlink "$W/l1"):$(cat "$W/l2")" "hello.txt:hello" "container cp of a symlink copies the link; -L its target"
 is "$("$C" cp c1:/tmp/tree - 2>/dev/null | tar -t 2>/dev/null | grep -c '^tree/sub/deep/f$')" 1 \
 	"container cp c1:PATH - writes a tar"
 mkdir "$W/fs" && echo hi >"$W/fs/hello.txt"
