@@ -470,6 +470,9 @@ static int prepare(struct rt *rt, int attach_fd, struct err *e)
 	if ((rc = mounts_plan(rt->cfg.mounts, rt->cfg.id, &mp, e)) < 0)
 		return rc;
 	mounts_vm_config(&mp, &vc, disks, shares);
+	vc.share_fs = vm_share_fs_pick();
+	if (vc.share_fs == VM_SHARE_VIRTIOFS)
+		mounts_plan_virtiofs(&mp);
 	rt->guest_mounts = json_array_size(mp.guest) ? json_incref(mp.guest) : NULL;
 	cmdline(rt, &args);
 	vc.cmdline = buf_str(&args);

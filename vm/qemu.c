@@ -59,6 +59,8 @@ struct vm {
 	bool killed;	      /* vm_kill sent SIGKILL */
 	bool deadline_passed; /* ... because vm_stop's deadline passed */
 	struct vm_exit exit;
+	pid_t *fs_pids; /* one virtiofsd per virtio-fs share (vm/virtiofsd.c) */
+	size_t n_fs;
 };
 
 /* What the child does between fork and exec, prepared beforehand so the
@@ -75,6 +77,42 @@ struct spawn {
 const char *vm_backend_name(void)
 {
 	return "qemu";
+}
+
+static int find_qemu(enum vm_arch arch, struct buf *out, struct err *e);
+
+enum vm_share_fs vm_share_fs_pick(void)
+{
+	const char *force = getenv("CONTAINER_SHARE");
+	_cleanup_buf_ struct buf q = BUF_INIT, d = BUF_INIT;
+	struct utsname u;
+	enum vm_arch arch;
+
+	if (force && !strcmp(force, "9p"))
+		return VM_SHARE_9P;
+	if (force && !strcmp(force, "virtiofs"))
+		return VM_SHARE_VIRTIOFS;
+	/* QEMU 7.2's C virtiofsd needs root (namespaces, capabilities) and
+	 * has no uid mapping: without root, 9p's mapped-xattr keeps the
+	 * invoker's ownership on the host. */
+	if (geteuid() != 0)
+		return VM_SHARE_9P;
+	if (uname(&u) < 0 || vm_arch_parse(u.machine, &arch, NULL) < 0)
+		arch = VM_ARCH_X86_64;
+	find_qemu(arch, &q, NULL);
+	return qemu__virtiofsd_find(q.len ? buf_str(&q) : NULL, &d, NULL) == 0
+		       ? VM_SHARE_VIRTIOFS
+		       : VM_SHARE_9P;
+}
+
+/* Stop every virtiofsd (QEMU has ended, or never started). */
+static void fs_stop(struct vm *vm)
+{
+	for (size_t i = 0; i < vm->n_fs; i++)
+		qemu__virtiofsd_stop(vm->fs_pids[i]);
+	free(vm->fs_pids);
+	vm->fs_pids = NULL;
+	vm->n_fs = 0;
 }
 
 int vm_create(const struct vm_config *c, struct vm **out, struct err *e)
@@ -331,6 +369,7 @@ static void ended(struct vm *vm, int status)
 	if (vm->qmp)
 		qmp_drain(vm->qmp, 0, &e);
 	classify(vm, status);
+	fs_stop(vm);
 	vm->state = VM_ENDED;
 	qmp_close(vm->qmp);
 	vm->qmp = NULL;
@@ -339,6 +378,8 @@ static void ended(struct vm *vm, int status)
 /* Fds and argv for the child; fds opened here are closed by the caller. */
 struct plan {
 	int qmp[2], exit_p[2], err_p[2], kernel_fd, initrd_fd, null_fd;
+	int *share_fds; /* our ends of the virtiofsd connections */
+	size_t n_share_fds;
 	struct qemu_argv argv;
 	struct buf binary;
 	struct spawn s;
@@ -353,8 +394,35 @@ static void plan_close(struct plan *p)
 			close(*fds[i]);
 		*fds[i] = -1;
 	}
+	for (size_t i = 0; i < p->n_share_fds; i++)
+		close(p->share_fds[i]);
+	free(p->share_fds);
+	p->share_fds = NULL;
+	p->n_share_fds = 0;
 	qemu_argv_free(&p->argv);
 	buf_free(&p->binary);
+}
+
+/* One virtiofsd per share; their sockets become QEMU's fds. */
+static int start_virtiofsd(struct vm *vm, struct plan *p, int *child_fds, struct err *e)
+{
+	const struct vm_config *c = vm->cfg;
+	_cleanup_buf_ struct buf bin = BUF_INIT;
+	int r;
+
+	if ((r = qemu__virtiofsd_find(buf_str(&p->binary), &bin, e)) < 0)
+		return err_wrap(e, "virtio-fs shares (CONTAINER_SHARE=9p uses 9p)");
+	p->share_fds = xcalloc(c->n_shares, sizeof(*p->share_fds));
+	vm->fs_pids = xcalloc(c->n_shares, sizeof(*vm->fs_pids));
+	for (size_t i = 0; i < c->n_shares; i++) {
+		if ((r = qemu__virtiofsd_start(buf_str(&bin), &c->shares[i], vm->log_fd,
+					       &p->share_fds[i], &vm->fs_pids[i], e)) < 0)
+			return r;
+		p->n_share_fds++;
+		vm->n_fs++;
+		child_fds[i] = add_fd(&p->s, p->share_fds[i]);
+	}
+	return 0;
 }
 
 static int open_log(struct vm *vm, struct err *e)
@@ -378,6 +446,7 @@ static int prepare(struct vm *vm, struct plan *p, struct err *e)
 	const struct vm_config *c = vm->cfg;
 	struct vm_config cc = *c;
 	struct vm_nic nics[16];
+	int share_fds[QEMU_MAX_CHILD_FDS];
 	struct qemu_host h = {
 	    .sandbox = !getenv("CONTAINER_QEMU_NO_SANDBOX"), .kernel_fd = -1, .initrd_fd = -1};
 	int r;
@@ -418,6 +487,13 @@ static int prepare(struct vm *vm, struct plan *p, struct err *e)
 			nics[i].fd = add_fd(&p->s, c->nics[i].fd);
 	}
 	cc.nics = nics;
+	if (cc.share_fs == VM_SHARE_AUTO)
+		cc.share_fs = vm_share_fs_pick();
+	if (qemu__virtiofs(&cc)) {
+		if ((r = start_virtiofsd(vm, p, share_fds, e)) < 0)
+			return r;
+		h.share_fds = share_fds;
+	}
 	add_fd(&p->s, p->exit_p[1]);
 	if ((r = qemu_build_argv(&cc, &h, &p->argv, e)) < 0)
 		return r;
@@ -488,13 +564,16 @@ int vm_start(struct vm *vm, struct err *e)
 
 	if (vm->state != VM_NEW)
 		return err_set(e, -EALREADY, "vm: already started");
-	if (vm->cfg->n_nics + 8 > QEMU_MAX_CHILD_FDS)
+	if (vm->cfg->n_nics + vm->cfg->n_shares + 8 > QEMU_MAX_CHILD_FDS)
 		return err_set(e, -E2BIG, "vm: too many fds for qemu");
-	if ((r = open_log(vm, e)) < 0 || (r = prepare(vm, &p, e)) < 0)
+	if ((r = open_log(vm, e)) < 0 || (r = prepare(vm, &p, e)) < 0) {
+		fs_stop(vm);
 		goto out;
+	}
 	vm->pid = fork();
 	if (vm->pid < 0) {
 		r = err_sys(e, "fork for qemu");
+		fs_stop(vm);
 		goto out;
 	}
 	if (vm->pid == 0)
@@ -511,6 +590,7 @@ int vm_start(struct vm *vm, struct err *e)
 		vm->state = VM_ENDED;
 		vm->exit.reason = VM_EXIT_CRASHED;
 		snprintf(vm->exit.detail, sizeof(vm->exit.detail), "did not start");
+		fs_stop(vm);
 	}
 out:
 	plan_close(&p);
@@ -589,6 +669,7 @@ void vm_free(struct vm *vm)
 		vm_kill(vm, NULL);
 		vm_wait(vm, -1, NULL, NULL);
 	}
+	fs_stop(vm);
 	qmp_close(vm->qmp);
 	if (vm->exit_fd >= 0)
 		close(vm->exit_fd);
