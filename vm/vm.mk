@@ -8,3 +8,4 @@ UNIT_TESTS += t/unit/vm_qemu_argv.c t/unit/vm_qmp.c t/unit/vm_qemu_spawn.c
 FUZZ_TARGETS += t/fuzz/qmp_message.c
 TEST_TOOLS += t/tools/vmrun.c t/tools/stubkernel.c
 SHELL_TESTS += t/integ/vm_qemu.sh t/integ/vm_boot.sh
+SHELL_TESTS += t/integ/virtiofs.sh

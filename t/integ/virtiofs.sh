@@ -36,7 +36,8 @@ out=$("$C" exec two sh -c 'echo x >/a/rw && echo rw-ok; echo x >/a2/no; echo x >
 like "$out" "rw-ok" "a source used read-write and read-only is writable where it is mounted rw"
 like "$out" "Read-only file system" "... and refused where it is :ro"
 bpid=$(pgrep -P "$rt" -f "virtiofsd.*source=$B" | head -1)
-is "$(awk -v m="$B" '$5 == m { split($6, o, ","); print o[1] }' "/proc/$bpid/mountinfo" 2>/dev/null | tail -1)" ro \
+# its root, after the sandbox's pivot_root, is the source, mounted read-only
+is "$(awk -v m="$B" '$4 == m && $5 == "/" { split($6, o, ","); print o[1] }' "/proc/$bpid/mountinfo" 2>/dev/null | tail -1)" ro \
 	"a share used only read-only is a read-only mount for its virtiofsd (the host refuses writes too)"
 is "$(test -e "$B/no" && echo written || echo absent)" absent "... nothing was written on the host"
 
