@@ -130,6 +130,23 @@ int vm_create(const struct vm_config *c, struct vm **out, struct err *e)
 	return 0;
 }
 
+bool qemu__which(const char *path, const char *name, struct buf *out)
+{
+	while (path && *path) {
+		size_t n = strcspn(path, ":");
+		buf_reset(out);
+		if (n == 0)
+			buf_puts(out, ".");
+		else
+			buf_append(out, path, n);
+		buf_printf(out, "/%s", name);
+		if (access(buf_str(out), X_OK) == 0)
+			return true;
+		path += n + (path[n] == ':');
+	}
+	return false;
+}
+
 /* $CONTAINER_QEMU_DIR/qemu-system-<arch>, else the first one in PATH. */
 static int find_qemu(enum vm_arch arch, struct buf *out, struct err *e)
 {
@@ -143,20 +160,9 @@ static int find_qemu(enum vm_arch arch, struct buf *out, struct err *e)
 			return 0;
 		return err_sys(e, "qemu: %s (from CONTAINER_QEMU_DIR)", buf_str(out));
 	}
-	if (!path || !*path)
-		path = "/usr/local/bin:/usr/bin:/bin";
-	while (*path) {
-		size_t n = strcspn(path, ":");
-		buf_reset(out);
-		if (n == 0)
-			buf_puts(out, ".");
-		else
-			buf_append(out, path, n);
-		buf_printf(out, "/%s", buf_str(&name));
-		if (access(buf_str(out), X_OK) == 0)
-			return 0;
-		path += n + (path[n] == ':');
-	}
+	if (qemu__which(path && *path ? path : "/usr/local/bin:/usr/bin:/bin", buf_str(&name),
+			out))
+		return 0;
 	return err_set(e, -ENOENT,
 		       "qemu: %s not found in PATH (install QEMU or set CONTAINER_QEMU_DIR)",
 		       buf_str(&name));
@@ -223,7 +229,7 @@ static int blob_memfd(const struct vm_blob *b, const char *name, int *out, struc
 	return 0;
 }
 
-static __attribute__((noreturn)) void child_fail(int err_w)
+void qemu__child_fail(int err_w)
 {
 	int code = errno;
 	ssize_t w = write(err_w, &code, sizeof(code));
@@ -231,26 +237,41 @@ static __attribute__((noreturn)) void child_fail(int err_w)
 	_exit(127);
 }
 
-/* In the child, between fork and exec: async-signal-safe calls only. */
-static __attribute__((noreturn)) void child_exec(const struct spawn *s)
+#define child_fail qemu__child_fail
+
+void qemu__child_setup(pid_t parent, int err_w)
 {
 	sigset_t none;
 	struct sigaction dfl;
-	int tmp[QEMU_MAX_CHILD_FDS], hi = 3 + s->n_fds, err_w, in, log;
 
 	/* Die with the starting thread; if it is already gone, do not run. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
-		child_fail(s->err_w);
-	if (getppid() != s->parent)
+		child_fail(err_w);
+	if (getppid() != parent)
 		_exit(127);
 	setpgid(0, 0);
-	/* Ignored signals and the mask survive exec: give QEMU defaults. */
+	/* Ignored signals and the mask survive exec: give defaults. */
 	memset(&dfl, 0, sizeof(dfl));
 	dfl.sa_handler = SIG_DFL;
 	for (int sig = 1; sig < 65; sig++)
 		sigaction(sig, &dfl, NULL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+void qemu__close_from(int fd)
+{
+	if (syscall(SYS_close_range, (unsigned)fd, ~0u, 0) < 0)
+		for (; fd < 4096; fd++)
+			close(fd);
+}
+
+/* In the child, between fork and exec: async-signal-safe calls only. */
+static __attribute__((noreturn)) void child_exec(const struct spawn *s)
+{
+	int tmp[QEMU_MAX_CHILD_FDS], hi = 3 + s->n_fds, err_w, in, log;
+
+	qemu__child_setup(s->parent, s->err_w);
 
 	/* Move every fd above the target range first, then down into
 	 * place, so that no source is overwritten before it is copied. */
@@ -270,9 +291,7 @@ static __attribute__((noreturn)) void child_exec(const struct spawn *s)
 	/* Close everything else but err_w (close-on-exec). */
 	for (int fd = hi; fd < err_w; fd++)
 		close(fd);
-	if (syscall(SYS_close_range, (unsigned)err_w + 1, ~0u, 0) < 0)
-		for (int fd = err_w + 1; fd < 4096; fd++)
-			close(fd);
+	qemu__close_from(err_w + 1);
 	execv(s->path, s->argv);
 	child_fail(err_w);
 }

@@ -72,6 +72,18 @@ int qemu__virtiofsd_start(const char *binary, const struct vm_share *s, int log_
 /* SIGKILL and reap; pid <= 0 is a no-op. */
 void qemu__virtiofsd_stop(pid_t pid);
 
+/* Shared by the children of vm/qemu.c and vm/virtiofsd.c, between fork and
+ * exec: die with the starting thread (PR_SET_PDEATHSIG; not at all if it
+ * is gone already), an own process group, default signals, an empty mask;
+ * on failure errno goes to err_w and the child exits 127. */
+void qemu__child_setup(pid_t parent, int err_w);
+__attribute__((noreturn)) void qemu__child_fail(int err_w);
+void qemu__close_from(int fd); /* close every fd >= fd */
+
+/* The first executable NAME in the ':'-separated directories of path
+ * (NULL: none) into out. */
+bool qemu__which(const char *path, const char *name, struct buf *out);
+
 /* Append s to b as a QEMU option value: every ',' doubled, because QEMU's
  * option syntax splits on a single comma. */
 void qemu__put_value(struct buf *b, const char *s);

@@ -24,10 +24,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -74,18 +72,8 @@ int qemu__virtiofsd_find(const char *qemu_binary, struct buf *out, struct err *e
 		if (executable(fixed[i]))
 			return 0;
 	}
-	while (path && *path) {
-		size_t n = strcspn(path, ":");
-		buf_reset(out);
-		if (n == 0)
-			buf_puts(out, ".");
-		else
-			buf_append(out, path, n);
-		buf_puts(out, "/virtiofsd");
-		if (executable(buf_str(out)))
-			return 0;
-		path += n + (path[n] == ':');
-	}
+	if (qemu__which(path, "virtiofsd", out))
+		return 0;
 	buf_reset(out);
 	return err_set(e, -ENOENT, "virtiofsd not found (Debian: qemu-system-common)");
 }
@@ -147,49 +135,30 @@ struct vfs_child {
 	char *const *argv;
 };
 
-static __attribute__((noreturn)) void child_fail(int err_w)
-{
-	int code = errno;
-	ssize_t w = write(err_w, &code, sizeof(code));
-	(void)w;
-	_exit(127);
-}
-
 /* Between fork and exec: system calls only. */
 static __attribute__((noreturn)) void child_exec(const struct vfs_child *c)
 {
-	struct sigaction dfl = {.sa_handler = SIG_DFL};
-	sigset_t none;
 	int err_w, l, in, log;
 
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
-		child_fail(c->err_w);
-	if (getppid() != c->parent)
-		_exit(127);
-	/* A terminal's Ctrl-C is the runtime's to handle, not ours. */
-	setpgid(0, 0);
-	for (int sig = 1; sig < 65; sig++)
-		sigaction(sig, &dfl, NULL);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* Dies with the starting thread; its own process group, so a
+	 * terminal's Ctrl-C is the runtime's to handle. */
+	qemu__child_setup(c->parent, c->err_w);
 	if (c->read_only &&
 	    (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
 	     mount(c->path, c->path, NULL, MS_BIND | MS_REC, NULL) < 0 ||
 	     mount(NULL, c->path, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0))
-		child_fail(c->err_w);
+		qemu__child_fail(c->err_w);
 	if ((err_w = fcntl(c->err_w, F_DUPFD_CLOEXEC, 20)) < 0 ||
 	    (l = fcntl(c->listen_fd, F_DUPFD, 10)) < 0 || (in = fcntl(c->null_fd, F_DUPFD, 10)) < 0 ||
 	    (log = fcntl(c->log_fd, F_DUPFD, 10)) < 0)
-		child_fail(c->err_w);
+		qemu__child_fail(c->err_w);
 	if (dup2(in, 0) < 0 || dup2(log, 1) < 0 || dup2(log, 2) < 0 || dup2(l, 3) < 0)
-		child_fail(err_w);
+		qemu__child_fail(err_w);
 	for (int fd = 4; fd < err_w; fd++)
 		close(fd);
-	if (syscall(SYS_close_range, (unsigned)err_w + 1, ~0u, 0) < 0)
-		for (int fd = err_w + 1; fd < 4096; fd++)
-			close(fd);
+	qemu__close_from(err_w + 1);
 	execv(c->binary, c->argv);
-	child_fail(err_w);
+	qemu__child_fail(err_w);
 }
 
 int qemu__virtiofsd_start(const char *binary, const struct vm_share *s, int log_fd, int *qemu_fd,
