@@ -361,6 +361,9 @@ static void on_vm_event(uv_poll_t *p, int status, int events)
 	(void)status;
 	(void)events;
 	uv_poll_stop(p);
+	/* vm.h: readable means "ask vm_wait", which also ends a VM whose
+	 * virtiofsd has gone (vm/qemu.c) instead of leaving it hanging */
+	vm_wait(rt->vm, 0, NULL, NULL);
 	rt->vm_ended = true;
 	if (!rt->guest_open) {
 		runtime__finish(rt);

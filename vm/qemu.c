@@ -18,6 +18,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -60,7 +61,10 @@ struct vm {
 	bool deadline_passed; /* ... because vm_stop's deadline passed */
 	struct vm_exit exit;
 	pid_t *fs_pids; /* one virtiofsd per virtio-fs share (vm/virtiofsd.c) */
+	int *fs_death;	/* ... and the pipe that says it has ended */
 	size_t n_fs;
+	int fs_died;  /* 1 + the share whose virtiofsd ended first, 0 = none */
+	int event_fd; /* epoll of exit_fd and fs_death when there are shares */
 };
 
 /* What the child does between fork and exec, prepared beforehand so the
@@ -108,10 +112,14 @@ enum vm_share_fs vm_share_fs_pick(void)
 /* Stop every virtiofsd (QEMU has ended, or never started). */
 static void fs_stop(struct vm *vm)
 {
-	for (size_t i = 0; i < vm->n_fs; i++)
+	for (size_t i = 0; i < vm->n_fs; i++) {
 		qemu__virtiofsd_stop(vm->fs_pids[i]);
+		close(vm->fs_death[i]);
+	}
 	free(vm->fs_pids);
+	free(vm->fs_death);
 	vm->fs_pids = NULL;
+	vm->fs_death = NULL;
 	vm->n_fs = 0;
 }
 
@@ -125,7 +133,7 @@ int vm_create(const struct vm_config *c, struct vm **out, struct err *e)
 	vm = xcalloc(1, sizeof(*vm));
 	vm->cfg = vm__config_dup(c);
 	vm->pid = -1;
-	vm->exit_fd = vm->log_fd = -1;
+	vm->exit_fd = vm->log_fd = vm->event_fd = -1;
 	*out = vm;
 	return 0;
 }
@@ -328,16 +336,39 @@ static void stderr_tail(struct vm *vm, struct buf *out)
 	buf_printf(out, ": %.300s", line);
 }
 
-/* Reap the child; 0 when reaped, -ETIMEDOUT if it still runs. */
+/* Reap the child; 0 when reaped, -ETIMEDOUT if it still runs.  A
+ * virtiofsd that ended under a running VM would leave the guest's file
+ * accesses hanging for ever: QEMU is killed then, and the exit says why. */
 static int reap(struct vm *vm, int timeout_ms, int *status, struct err *e)
 {
-	struct pollfd p = {.fd = vm->exit_fd, .events = POLLIN};
+	struct pollfd p[1 + QEMU_MAX_CHILD_FDS] = {{.fd = vm->exit_fd, .events = POLLIN}};
+	nfds_t n = 1;
 	int r;
 
-	while ((r = poll(&p, 1, timeout_ms)) < 0 && errno == EINTR)
+	for (size_t i = 0; !vm->fs_died && i < vm->n_fs && n < ARRAY_SIZE(p); i++)
+		p[n++] = (struct pollfd){.fd = vm->fs_death[i], .events = POLLIN};
+	while ((r = poll(p, n, timeout_ms)) < 0 && errno == EINTR)
 		;
 	if (r < 0)
 		return err_sys(e, "wait for qemu");
+	for (nfds_t i = 1; r > 0 && !p[0].revents && i < n; i++) {
+		if (!p[i].revents)
+			continue;
+		/* A QEMU that is exiting closes its vhost-user sockets
+		 * first: give it a second, and spare one shutting down. */
+		while ((r = poll(p, 1, 1000)) < 0 && errno == EINTR)
+			;
+		if (r == 0 && vm->qmp)
+			qmp_drain(vm->qmp, 0, NULL);
+		if (r == 0 && !(vm->qmp && qmp_shutdown_reason(vm->qmp))) {
+			vm->fs_died = (int)i;
+			kill(-vm->pid, SIGKILL);
+			kill(vm->pid, SIGKILL);
+		}
+		while (r == 0 && (r = poll(p, 1, -1)) < 0 && errno == EINTR)
+			r = 0;
+		break;
+	}
 	if (r == 0)
 		return err_set(e, -ETIMEDOUT, "qemu (pid %d) still runs", (int)vm->pid);
 	/* The exit pipe closes as QEMU exits; the zombie follows at once. */
@@ -355,7 +386,11 @@ static void classify(struct vm *vm, int status)
 	struct buf d = BUF_INIT;
 
 	x->status = status;
-	if (vm->killed) {
+	if (vm->fs_died && !vm->killed) {
+		x->reason = VM_EXIT_CRASHED;
+		buf_printf(&d, "virtiofsd for %s ended; qemu killed",
+			   vm->cfg->shares[vm->fs_died - 1].path);
+	} else if (vm->killed) {
 		x->reason = VM_EXIT_KILLED;
 		buf_puts(&d, vm->deadline_passed ? "did not power off in time; killed" : "killed");
 	} else if (WIFSIGNALED(status)) {
@@ -433,13 +468,25 @@ static int start_virtiofsd(struct vm *vm, struct plan *p, int *child_fds, struct
 		return err_wrap(e, "virtio-fs shares (CONTAINER_SHARE=9p uses 9p)");
 	p->share_fds = xcalloc(c->n_shares, sizeof(*p->share_fds));
 	vm->fs_pids = xcalloc(c->n_shares, sizeof(*vm->fs_pids));
+	vm->fs_death = xcalloc(c->n_shares, sizeof(*vm->fs_death));
 	for (size_t i = 0; i < c->n_shares; i++) {
 		if ((r = qemu__virtiofsd_start(buf_str(&bin), &c->shares[i], vm->log_fd,
-					       &p->share_fds[i], &vm->fs_pids[i], e)) < 0)
+					       &p->share_fds[i], &vm->fs_death[i], &vm->fs_pids[i],
+					       e)) < 0)
 			return r;
 		p->n_share_fds++;
 		vm->n_fs++;
 		child_fds[i] = add_fd(&p->s, p->share_fds[i]);
+	}
+	/* vm_event_fd: readable when QEMU ends, and when a virtiofsd does
+	 * (vm_wait then ends the VM, see reap). */
+	if ((vm->event_fd = epoll_create1(EPOLL_CLOEXEC)) < 0)
+		return err_sys(e, "epoll");
+	for (size_t i = 0; i <= c->n_shares; i++) {
+		int fd = i ? vm->fs_death[i - 1] : p->exit_p[0];
+		struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
+		if (epoll_ctl(vm->event_fd, EPOLL_CTL_ADD, fd, &ev) < 0)
+			return err_sys(e, "epoll");
 	}
 	return 0;
 }
@@ -672,7 +719,7 @@ int vm__kill_late(struct vm *vm, struct err *e)
 
 int vm_event_fd(const struct vm *vm)
 {
-	return vm->exit_fd;
+	return vm->event_fd >= 0 ? vm->event_fd : vm->exit_fd;
 }
 
 pid_t vm_pid(const struct vm *vm)
@@ -692,6 +739,8 @@ void vm_free(struct vm *vm)
 	qmp_close(vm->qmp);
 	if (vm->exit_fd >= 0)
 		close(vm->exit_fd);
+	if (vm->event_fd >= 0)
+		close(vm->event_fd);
 	if (vm->log_fd >= 0)
 		close(vm->log_fd);
 	vm__config_free(vm->cfg);

@@ -65,9 +65,10 @@ int qemu__virtiofsd_find(const char *qemu_binary, struct buf *out, struct err *e
 
 /* Start virtiofsd for s, its stderr appended to log_fd.  *qemu_fd gets our
  * end of the vhost-user connection (a connected stream socket for QEMU's
- * chardev), *pid the daemon. */
+ * chardev), *death_fd a pipe that reads EOF once the daemon (all of its
+ * processes) has ended, *pid the daemon. */
 int qemu__virtiofsd_start(const char *binary, const struct vm_share *s, int log_fd, int *qemu_fd,
-			  pid_t *pid, struct err *e);
+			  int *death_fd, pid_t *pid, struct err *e);
 
 /* SIGKILL and reap; pid <= 0 is a no-op. */
 void qemu__virtiofsd_stop(pid_t pid);

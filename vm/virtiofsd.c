@@ -129,7 +129,7 @@ static char *opt_value(const char *key, const char *v)
 
 struct vfs_child {
 	pid_t parent;
-	int listen_fd, null_fd, log_fd, err_w;
+	int listen_fd, null_fd, log_fd, err_w, death_w;
 	const char *binary, *path;
 	bool read_only;
 	char *const *argv;
@@ -138,7 +138,7 @@ struct vfs_child {
 /* Between fork and exec: system calls only. */
 static __attribute__((noreturn)) void child_exec(const struct vfs_child *c)
 {
-	int err_w, l, in, log;
+	int err_w, l, in, log, death;
 
 	/* Dies with the starting thread; its own process group, so a
 	 * terminal's Ctrl-C is the runtime's to handle. */
@@ -150,11 +150,13 @@ static __attribute__((noreturn)) void child_exec(const struct vfs_child *c)
 		qemu__child_fail(c->err_w);
 	if ((err_w = fcntl(c->err_w, F_DUPFD_CLOEXEC, 20)) < 0 ||
 	    (l = fcntl(c->listen_fd, F_DUPFD, 10)) < 0 || (in = fcntl(c->null_fd, F_DUPFD, 10)) < 0 ||
-	    (log = fcntl(c->log_fd, F_DUPFD, 10)) < 0)
+	    (log = fcntl(c->log_fd, F_DUPFD, 10)) < 0 || (death = fcntl(c->death_w, F_DUPFD, 10)) < 0)
 		qemu__child_fail(c->err_w);
-	if (dup2(in, 0) < 0 || dup2(log, 1) < 0 || dup2(log, 2) < 0 || dup2(l, 3) < 0)
+	/* fd 4 is held, never used: its pipe reports the daemon's end */
+	if (dup2(in, 0) < 0 || dup2(log, 1) < 0 || dup2(log, 2) < 0 || dup2(l, 3) < 0 ||
+	    dup2(death, 4) < 0)
 		qemu__child_fail(err_w);
-	for (int fd = 4; fd < err_w; fd++)
+	for (int fd = 5; fd < err_w; fd++)
 		close(fd);
 	qemu__close_from(err_w + 1);
 	execv(c->binary, c->argv);
@@ -162,10 +164,10 @@ static __attribute__((noreturn)) void child_exec(const struct vfs_child *c)
 }
 
 int qemu__virtiofsd_start(const char *binary, const struct vm_share *s, int log_fd, int *qemu_fd,
-			  pid_t *pid, struct err *e)
+			  int *death_fd, pid_t *pid, struct err *e)
 {
 	char *argv[VFS_ARGS_MAX] = {0};
-	int n = 0, l = -1, c = -1, err_p[2] = {-1, -1}, null_fd = -1, code, r;
+	int n = 0, l = -1, c = -1, err_p[2] = {-1, -1}, death_p[2] = {-1, -1}, null_fd = -1, code, r;
 	struct vfs_child ch;
 	ssize_t got;
 	pid_t p;
@@ -186,7 +188,8 @@ int qemu__virtiofsd_start(const char *binary, const struct vm_share *s, int log_
 	argv[n++] = xstrdup("modcaps=-mknod:-setfcap");
 	argv[n++] = xstrdup("-o");
 	argv[n++] = xstrdup("log_level=warn");
-	if (pipe2(err_p, O_CLOEXEC) < 0 || (null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0) {
+	if (pipe2(err_p, O_CLOEXEC) < 0 || pipe2(death_p, O_CLOEXEC) < 0 ||
+	    (null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0) {
 		r = err_sys(e, "virtiofsd: pipe");
 		goto out;
 	}
@@ -195,6 +198,7 @@ int qemu__virtiofsd_start(const char *binary, const struct vm_share *s, int log_
 				.null_fd = null_fd,
 				.log_fd = log_fd >= 0 ? log_fd : null_fd,
 				.err_w = err_p[1],
+				.death_w = death_p[1],
 				.binary = binary,
 				.path = s->path,
 				.read_only = s->read_only,
@@ -217,12 +221,13 @@ int qemu__virtiofsd_start(const char *binary, const struct vm_share *s, int log_
 	}
 	*pid = p;
 	*qemu_fd = c;
-	c = -1;
+	*death_fd = death_p[0];
+	c = death_p[0] = -1;
 	r = 0;
 out:
 	for (int i = 0; i < n; i++)
 		free(argv[i]);
-	int fds[] = {l, c, err_p[0], err_p[1], null_fd};
+	int fds[] = {l, c, err_p[0], err_p[1], death_p[0], death_p[1], null_fd};
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
 		if (fds[i] >= 0)
 			close(fds[i]);

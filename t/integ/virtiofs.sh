@@ -2,10 +2,10 @@
 # t/integ/virtiofs.sh: bind mounts over virtio-fs on QEMU (issue #8): one
 # virtiofsd per distinct source, symlinks both ways (which 9p's
 # mapped-xattr cannot carry), :ro refused by the host as well as the guest,
-# CONTAINER_SHARE=9p for comparison, and nothing left behind when the
-# runtime is SIGKILLed.  Needs root and QEMU's virtiofsd (qemu-system-common).
+# CONTAINER_SHARE=9p for comparison, nothing left behind when the
+# runtime is SIGKILLed, and a VM ended (not hung) when its virtiofsd dies.  Needs root and QEMU's virtiofsd (qemu-system-common).
 set -u
-TOTAL=14 NAME=virtiofs
+TOTAL=16 NAME=virtiofs
 . "$(dirname "$0")/vm_env.sh"
 [ "$(id -u)" = 0 ] || skip_rest "virtio-fs is used as root only (9p otherwise)"
 [ -x /usr/lib/qemu/virtiofsd ] || [ -n "${CONTAINER_VIRTIOFSD:-}" ] || skip_rest "no virtiofsd (qemu-system-common)"
@@ -48,6 +48,15 @@ for i in $(seq 1 40); do [ "$(vfsds)" = 0 ] && [ "$(qemus)" = 0 ] && break; slee
 is "$(qemus)" 0 "the runtime SIGKILLed: its qemu is gone"
 is "$(vfsds)" 0 "... and so is every virtiofsd"
 "$C" rm -f two >/dev/null 2>&1
+
+# --- a virtiofsd that dies ends its VM ------------------------------------------------
+id=$("$C" run -d -v "$A:/a" test/bb:1 sleep 120 2>/dev/null)
+sleep 1
+kill -9 "$(pgrep -n -f "virtiofsd.*source=$A")" # the newest: the sandboxed daemon itself
+for i in $(seq 1 40); do [ "$(qemus)" = 0 ] && break; sleep 0.25; done
+is "$(qemus)" 0 "a virtiofsd killed under a running container ends its VM (its file accesses would hang)"
+like "$("$C" exec "$id" true 2>&1)" "not running" "... and the container is stopped"
+"$C" rm -f "$id" >/dev/null 2>&1
 
 # --- 9p for comparison --------------------------------------------------------------
 out=$(CONTAINER_SHARE=9p "$C" run --rm -v "$A:/a" test/bb:1 sh -c "$(fstype /a); cat /a/f" 2>&1)
