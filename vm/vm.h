@@ -173,7 +173,9 @@ int vm_kill(struct vm *vm, struct err *e);
 int vm_wait(struct vm *vm, int timeout_ms, struct vm_exit *out, struct err *e);
 
 /* An fd that becomes readable (POLLIN or POLLHUP) when the VM has ended,
- * for event loops (uv_poll); then call vm_wait(vm, 0, ...).  Owned by the
+ * for event loops (uv_poll); then call vm_wait(vm, 0, ...).  On QEMU with
+ * virtio-fs it also fires when a virtiofsd ends: vm_wait then kills the
+ * VM (its shares would hang) and reports it as crashed.  Owned by the
  * vm; -1 before vm_start. */
 int vm_event_fd(const struct vm *vm);
 
