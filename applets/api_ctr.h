@@ -30,6 +30,7 @@ struct api_conn;
 struct api_ctr;
 struct api_sub;
 struct api_sup;
+struct agent_stats;
 struct buf;
 struct err;
 
@@ -46,6 +47,8 @@ struct api_sub_ops {
 	/* what was queued to the runtime fell under API_CTR_SEND_MAX again
 	 * (stdin relays stop reading their client above it) */
 	void (*writable)(struct api_sub *s);
+	/* STATS_REPLY: the guest's numbers (subscribers of stream 0) */
+	void (*stats)(struct api_sub *s, const struct agent_stats *st);
 };
 
 #define API_CTR_SEND_MAX ((size_t)1 << 20)
@@ -100,6 +103,11 @@ int api_ctr_send(struct api_ctr *c, struct buf *frames, struct err *e);
 size_t api_ctr_queued(const struct api_ctr *c);
 /* A fresh exec stream id on the current link. */
 uint32_t api_ctr_new_stream(struct api_ctr *c);
+
+/* Ask the runtime for the guest's numbers; the answer goes to the
+ * stream-0 subscribers' stats op.  Requests made while one is pending
+ * share its answer.  -ESRCH without a link. */
+int api_ctr_stats(struct api_ctr *c, struct err *e);
 
 /* Signal the workload; with grace_ms >= 0 SHUTDOWN follows when it has
  * not exited by then.  SIGKILL is SHUTDOWN at once (the VM goes too). */

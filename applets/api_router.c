@@ -30,6 +30,7 @@ static const struct api_route routes[] = {
 	{ "POST", "/containers/{id}/wait", api_ctr_wait_h },
 	{ "POST", "/containers/{id}/attach", api_ctr_attach_h },
 	{ "GET", "/containers/{id}/logs", api_ctr_logs_h },
+	{ "GET", "/containers/{id}/stats", api_ctr_stats_h },
 	{ "POST", "/containers/{id}/exec", api_exec_create_h },
 	{ "DELETE", "/containers/{id}", api_ctr_delete_h },
 	{ "POST", "/exec/{id}/start", api_exec_start_h },
