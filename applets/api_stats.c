@@ -223,7 +223,7 @@ static void on_stats(struct api_sub *s, const struct agent_stats *st)
 }
 
 /* The link ended (the container stopped, or its runtime went away). */
-static void on_exit(struct api_sub *s, int status)
+static void on_link_end(struct api_sub *s, int status)
 {
 	(void)status;
 	finish(s->ud);
@@ -235,7 +235,7 @@ static void on_removed(struct api_sub *s)
 }
 
 static const struct api_sub_ops stats_ops = {
-	.stats = on_stats, .exit = on_exit, .removed = on_removed,
+	.stats = on_stats, .exit = on_link_end, .removed = on_removed,
 };
 
 static void on_client_gone(void *ud)
