@@ -36,6 +36,7 @@ void api_ctr_list_h(struct api_call *c);
 void api_ctr_inspect_h(struct api_call *c);
 void api_ctr_logs_h(struct api_call *c);
 void api_ctr_stats_h(struct api_call *c);   /* applets/api_stats.c */
+void api_system_df_h(struct api_call *c);   /* applets/api_sysdf.c */
 void api_exec_create_h(struct api_call *c);
 void api_exec_start_h(struct api_call *c);
 void api_exec_inspect_h(struct api_call *c);

@@ -63,6 +63,8 @@ struct server {
 	uv_loop_t *loop;
 	uv_pipe_t listener;
 	uv_signal_t sigterm, sigint;
+	uv_timer_t log_timer;    /* daemonized: the log's size bound */
+	bool daemon;
 	struct api_ctx ctx;
 	struct buf data_dir, run_dir, sock_path, pid_path, lock_path;
 	int listen_fd, lock_fd;
@@ -341,6 +343,9 @@ static void process(struct conn *c)
 		c->in_handler = 1;
 		api_handle(&c->srv->ctx, (struct api_conn *)c, &c->req, body, body_len, &keepalive,
 			   &out);
+		log_debug("%s %.*s -> %.3s", c->req.method,
+			  (int)(c->req.target_len > 200 ? 200 : c->req.target_len), c->req.target,
+			  out.len > 12 ? out.data + 9 : "-");
 		c->in_handler = 0;
 		send_out(c, &out);
 		buf_consume(&c->in, used);
@@ -548,6 +553,8 @@ static void on_signal(uv_signal_t *s, int signum)
 	uv_close((uv_handle_t *)&srv->listener, NULL);
 	uv_close((uv_handle_t *)&srv->sigterm, NULL);
 	uv_close((uv_handle_t *)&srv->sigint, NULL);
+	if (srv->daemon)
+		uv_close((uv_handle_t *)&srv->log_timer, NULL);
 	/* the runtimes run on: only our handles on them go */
 	api_sup_shutdown(srv->ctx.sup);
 	/* Answers are written synchronously into queues: end each connection
@@ -626,6 +633,41 @@ static int prepare(struct server *srv, struct err *e)
 	return listen_socket(buf_str(&srv->sock_path), &srv->listen_fd, e);
 }
 
+/* The daemon's log, $DATA/apiserver.log, is kept under APISERVER_LOG_MAX
+ * (or $CONTAINER_API_LOG_MAX, tests): past it, it becomes apiserver.log.1
+ * (replacing the previous one) and a new file takes its place on stdout
+ * and stderr.  Checked at start and every LOG_CHECK_MS, so the two files
+ * hold at most twice the bound plus what one interval writes. */
+#define LOG_CHECK_MS 1000
+
+static size_t log_max(void)
+{
+	const char *env = getenv("CONTAINER_API_LOG_MAX");
+	long long v = env ? atoll(env) : 0;
+
+	return v >= 1024 ? (size_t)v : APISERVER_LOG_MAX;
+}
+
+static void log_rotate_check(uv_timer_t *t)
+{
+	struct server *srv = t->data;
+	_cleanup_buf_ struct buf path = BUF_INIT, old = BUF_INIT;
+	struct stat st;
+	int fd;
+
+	if (fstat(STDERR_FILENO, &st) < 0 || (size_t)st.st_size < log_max())
+		return;
+	buf_printf(&path, "%s/" APISERVER_LOG, buf_str(&srv->data_dir));
+	buf_printf(&old, "%s.1", buf_str(&path));
+	if (rename(buf_str(&path), buf_str(&old)) < 0 ||
+	    (fd = open(buf_str(&path), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600)) < 0)
+		return;   /* keep writing where we were */
+	dup2(fd, STDOUT_FILENO);
+	dup2(fd, STDERR_FILENO);
+	close(fd);
+	log_info("log rotated: the previous one is %s", buf_str(&old));
+}
+
 /* Detach: the caller (system start) gets its exit status once the socket
  * listens; the server lives on in a grandchild without a terminal. */
 static int daemonize(struct server *srv, struct err *e)
@@ -634,7 +676,7 @@ static int daemonize(struct server *srv, struct err *e)
 	int fd, null;
 	pid_t pid;
 
-	buf_printf(&log, "%s/apiserver.log", buf_str(&srv->data_dir));
+	buf_printf(&log, "%s/" APISERVER_LOG, buf_str(&srv->data_dir));
 	if ((fd = open(buf_str(&log), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600)) < 0)
 		return err_sys(e, "open %s", buf_str(&log));
 	if ((null = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0) {
@@ -660,6 +702,7 @@ static int daemonize(struct server *srv, struct err *e)
 	dup2(fd, STDERR_FILENO);
 	close(null);
 	close(fd);
+	srv->daemon = true;
 	return 0;
 }
 
@@ -689,6 +732,12 @@ static int serve(struct server *srv, struct err *e)
 	uv_signal_start(&srv->sigterm, on_signal, SIGTERM);
 	uv_signal_start(&srv->sigint, on_signal, SIGINT);
 	signal(SIGPIPE, SIG_IGN);
+	if (srv->daemon) {
+		uv_timer_init(srv->loop, &srv->log_timer);
+		srv->log_timer.data = srv;
+		log_rotate_check(&srv->log_timer);
+		uv_timer_start(&srv->log_timer, log_rotate_check, LOG_CHECK_MS, LOG_CHECK_MS);
+	}
 	srv->ctx.sup = api_sup_new(srv->loop);
 	api_sup_reconcile(srv->ctx.sup);
 	log_info("listening on %s (pid %ld, API %s)", srv->ctx.socket_path, srv->ctx.pid,
@@ -746,7 +795,16 @@ static int apiserver_run(const struct cmd *cmd, void *o, int argc, char **argv)
 	srv->listen_fd = srv->lock_fd = -1;
 	rc = prepare(srv, &e);
 	if (rc == 0 && !a->foreground) {
+		/* the daemon's log says at least what it does (info);
+		 * --debug or CONTAINER_LOG=debug add every request */
+		const char *lv = getenv("CONTAINER_LOG");
+		int level = lv ? log_level_parse(lv) : -1;
 		struct log_config lc = { "container-apiserver", log_level(), STDERR_FILENO, 1 };
+
+		if (level >= 0 && level > (int)lc.level)
+			lc.level = (enum log_level)level;
+		if (lc.level < LOG_INFO)
+			lc.level = LOG_INFO;
 
 		rc = daemonize(srv, &e);
 		log_init(&lc);

@@ -7,7 +7,7 @@
 # container's -m, a busy loop's CPU above an idle one's, bytes written to
 # the disk show up, processes counted), never exact.
 set -u
-TOTAL=22 NAME=apistats
+TOTAL=23 NAME=apistats
 . "$(dirname "$0")/vm_env.sh"
 IMG=test/bb:1
 SOCK=$CONTAINER_RUN_DIR/container.sock
