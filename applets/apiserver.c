@@ -668,41 +668,63 @@ static void log_rotate_check(uv_timer_t *t)
 	log_info("log rotated: the previous one is %s", buf_str(&old));
 }
 
-/* Detach: the caller (system start) gets its exit status once the socket
- * listens; the server lives on in a grandchild without a terminal. */
-static int daemonize(struct server *srv, struct err *e)
+/* The log, $DATA/apiserver.log, and /dev/null, opened (errors reach the
+ * caller of `system start`); then made stdout/stderr and stdin. */
+struct log_fds {
+	int log, null;
+};
+
+static int log_open(struct server *srv, struct log_fds *f, struct err *e)
 {
 	_cleanup_buf_ struct buf log = BUF_INIT;
-	int fd, null;
-	pid_t pid;
 
 	buf_printf(&log, "%s/" APISERVER_LOG, buf_str(&srv->data_dir));
-	if ((fd = open(buf_str(&log), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600)) < 0)
+	if ((f->log = open(buf_str(&log), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600)) < 0)
 		return err_sys(e, "open %s", buf_str(&log));
-	if ((null = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0) {
-		close(fd);
+	if ((f->null = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0) {
+		close(f->log);
 		return err_sys(e, "open /dev/null");
 	}
-	if ((pid = fork()) < 0) {
-		close(fd);
-		close(null);
-		return err_sys(e, "fork");
-	}
-	if (pid > 0)
-		_exit(EXIT_OK);
-	setsid();
-	if ((pid = fork()) < 0)
-		_exit(EXIT_FAIL);
-	if (pid > 0)
-		_exit(EXIT_OK);
-	if (chdir("/") < 0)
-		_exit(EXIT_FAIL);
-	dup2(null, STDIN_FILENO);
-	dup2(fd, STDOUT_FILENO);
-	dup2(fd, STDERR_FILENO);
-	close(null);
-	close(fd);
+	return 0;
+}
+
+static void log_redirect(struct server *srv, struct log_fds *f)
+{
+	dup2(f->null, STDIN_FILENO);
+	dup2(f->log, STDOUT_FILENO);
+	dup2(f->log, STDERR_FILENO);
+	close(f->null);
+	close(f->log);
 	srv->daemon = true;
+}
+
+/* Detach: the caller (system start) gets its exit status once the socket
+ * listens; the server lives on in a grandchild without a terminal.
+ * foreground (--foreground --log-file, a service manager): the log only. */
+static int log_to_file(struct server *srv, bool foreground, struct err *e)
+{
+	struct log_fds f = { -1, -1 };
+	pid_t pid;
+
+	if (log_open(srv, &f, e) < 0)
+		return e->code;
+	if (!foreground) {
+		if ((pid = fork()) < 0) {
+			close(f.log);
+			close(f.null);
+			return err_sys(e, "fork");
+		}
+		if (pid > 0)
+			_exit(EXIT_OK);
+		setsid();
+		if ((pid = fork()) < 0)
+			_exit(EXIT_FAIL);
+		if (pid > 0)
+			_exit(EXIT_OK);
+		if (chdir("/") < 0)
+			_exit(EXIT_FAIL);
+	}
+	log_redirect(srv, &f);
 	return 0;
 }
 
@@ -755,15 +777,17 @@ static int serve(struct server *srv, struct err *e)
 }
 
 struct apiserver_cli {
-	int foreground;
+	int foreground, log_file;
 	long idle_timeout, max_conns;
 };
 
-static const struct apiserver_cli apiserver_defaults = { 0, -1, 256 };
+static const struct apiserver_cli apiserver_defaults = { 0, 0, -1, 256 };
 
 static const struct opt apiserver_optv[] = {
 	OPT_FLAG(0, "foreground", struct apiserver_cli, foreground,
 		 "Stay in the foreground and log to stderr"),
+	OPT_FLAG(0, "log-file", struct apiserver_cli, log_file,
+		 "With --foreground: log to <data>/apiserver.log (a service manager's way)"),
 	OPT_INT(0, "idle-timeout", struct apiserver_cli, idle_timeout, "SECONDS",
 		"Drop a client without a complete request for this long (default 60, or "
 		"$CONTAINER_API_IDLE_TIMEOUT)"),
@@ -794,7 +818,7 @@ static int apiserver_run(const struct cmd *cmd, void *o, int argc, char **argv)
 	srv->max_conns = (unsigned)a->max_conns;
 	srv->listen_fd = srv->lock_fd = -1;
 	rc = prepare(srv, &e);
-	if (rc == 0 && !a->foreground) {
+	if (rc == 0 && (!a->foreground || a->log_file)) {
 		/* the daemon's log says at least what it does (info);
 		 * --debug or CONTAINER_LOG=debug add every request */
 		const char *lv = getenv("CONTAINER_LOG");
@@ -806,7 +830,7 @@ static int apiserver_run(const struct cmd *cmd, void *o, int argc, char **argv)
 		if (lc.level < LOG_INFO)
 			lc.level = LOG_INFO;
 
-		rc = daemonize(srv, &e);
+		rc = log_to_file(srv, a->foreground, &e);
 		log_init(&lc);
 	}
 	if (rc == 0)
@@ -829,7 +853,7 @@ static int apiserver_run(const struct cmd *cmd, void *o, int argc, char **argv)
 const struct cmd cmd_apiserver = {
 	.name = "apiserver",
 	.summary = "Role: the per-user API server (Docker Engine API on a unix socket)",
-	.usage = "[--foreground] [--idle-timeout SECONDS] [--max-connections N]",
+	.usage = "[--foreground [--log-file]] [--idle-timeout SECONDS] [--max-connections N]",
 	.help = "Serves the Docker Engine API (1.24-1.45) on <run>/container.sock.  Without\n"
 		"--foreground it detaches once the socket listens, logs to\n"
 		"<data>/apiserver.log and writes its pid to <run>/apiserver.pid.  Normally\n"

@@ -5,6 +5,7 @@
  *   system initramfs --arch ARCH > FILE     (hidden: dumps the embedded blob)
  *   system start | stop | status             the API server (#6)
  *   system version | df | logs               applets/system_info.c
+ *   system install | uninstall               applets/login.c (start at login)
  *
  * The kernel a VM boots is resolved by initrd/blobs.c (explicit path,
  * installed, embedded); `kernel set` installs one and `kernel show` says
@@ -493,6 +494,7 @@ static const struct cmd cmd_system_status = {
 static const struct cmd *const system_sub[] = { &cmd_system_start, &cmd_system_stop,
 						&cmd_system_status, &cmd_system_version,
 						&cmd_system_df, &cmd_system_logs,
+						&cmd_system_install, &cmd_system_uninstall,
 						&cmd_system_kernel, &cmd_system_initramfs, NULL };
 
 const struct cmd cmd_system = {
