@@ -11,7 +11,9 @@
  * user (and root) may connect (peer credentials), each connection holds at
  * most one request head (64 KiB) plus one body (8 MiB) of input and stops
  * being read while its answers are not taken, a connection without a
- * complete request for the idle timeout is dropped, and past
+ * complete request for the idle timeout is dropped, as is one whose
+ * request head is not complete within the header timeout of its first
+ * byte (slowloris), and past
  * --max-connections new clients are closed at once.  Requests are parsed
  * by applets/api_http.c and answered by applets/api_router.c.
  *
@@ -69,7 +71,7 @@ struct server {
 	struct buf data_dir, run_dir, sock_path, pid_path, lock_path;
 	int listen_fd, lock_fd;
 	unsigned max_conns;
-	uint64_t idle_ms;
+	uint64_t idle_ms, head_ms;
 	int stopping;
 	struct conn *conns;
 	char rbuf[READ_CHUNK];   /* every read lands here first, then is copied */
@@ -294,6 +296,8 @@ static int request_ready(struct conn *c, const char **body, size_t *body_len, si
 		}
 		c->have_head = 1;
 		c->head_len = (size_t)rc;
+		/* the body gets the idle timeout from here */
+		uv_timer_start(&c->timer, on_timer, c->srv->idle_ms, 0);
 		memset(&c->ch, 0, sizeof(c->ch));
 	}
 	*body = c->in.data + c->head_len;
@@ -404,6 +408,10 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
 			c->ops->data(c->ud, b->base, (size_t)nread);
 		return;
 	}
+	/* The first byte of a request starts its head's deadline (slowloris:
+	 * a head trickled in byte by byte is cut after head_ms). */
+	if (!c->taken && !c->have_head && c->in.len == 0 && c->srv->head_ms < c->srv->idle_ms)
+		uv_timer_start(&c->timer, on_timer, c->srv->head_ms, 0);
 	if (buf_append(&c->in, b->base, (size_t)nread) < 0) {
 		/* Only a body can get here: a head is refused at 64 KiB. */
 		conn_fail(c, 413, "request too large");
@@ -778,10 +786,10 @@ static int serve(struct server *srv, struct err *e)
 
 struct apiserver_cli {
 	int foreground, log_file;
-	long idle_timeout, max_conns;
+	long idle_timeout, max_conns, head_timeout;
 };
 
-static const struct apiserver_cli apiserver_defaults = { 0, 0, -1, 256 };
+static const struct apiserver_cli apiserver_defaults = { 0, 0, -1, 256, -1 };
 
 static const struct opt apiserver_optv[] = {
 	OPT_FLAG(0, "foreground", struct apiserver_cli, foreground,
@@ -791,6 +799,9 @@ static const struct opt apiserver_optv[] = {
 	OPT_INT(0, "idle-timeout", struct apiserver_cli, idle_timeout, "SECONDS",
 		"Drop a client without a complete request for this long (default 60, or "
 		"$CONTAINER_API_IDLE_TIMEOUT)"),
+	OPT_INT(0, "header-timeout", struct apiserver_cli, head_timeout, "SECONDS",
+		"Drop a client whose request head is not complete this long after its "
+		"first byte (default 10, or $CONTAINER_API_HEADER_TIMEOUT)"),
 	OPT_INT(0, "max-connections", struct apiserver_cli, max_conns, "N",
 		"Clients served at once (default 256)"),
 	OPT_END,
@@ -803,18 +814,22 @@ static int apiserver_run(const struct cmd *cmd, void *o, int argc, char **argv)
 	struct err e = ERR_INIT;
 	const char *env = getenv("CONTAINER_API_IDLE_TIMEOUT");
 	long idle = a->idle_timeout >= 0 ? a->idle_timeout : env ? atol(env) : 60;
+	const char *henv = getenv("CONTAINER_API_HEADER_TIMEOUT");
+	long head = a->head_timeout >= 0 ? a->head_timeout : henv ? atol(henv) : 10;
 	int rc;
 
 	(void)cmd;
 	(void)argc;
 	(void)argv;
-	if (idle <= 0 || idle > 86400 || a->max_conns < 1 || a->max_conns > 65536) {
-		fprintf(stderr, "container apiserver: --idle-timeout must be 1..86400 and "
-				"--max-connections 1..65536\n");
+	if (idle <= 0 || idle > 86400 || head <= 0 || head > 86400 || a->max_conns < 1 ||
+	    a->max_conns > 65536) {
+		fprintf(stderr, "container apiserver: --idle-timeout and --header-timeout must be "
+				"1..86400 and --max-connections 1..65536\n");
 		free(srv);
 		return EXIT_USAGE;
 	}
 	srv->idle_ms = (uint64_t)idle * 1000;
+	srv->head_ms = (uint64_t)head * 1000;
 	srv->max_conns = (unsigned)a->max_conns;
 	srv->listen_fd = srv->lock_fd = -1;
 	rc = prepare(srv, &e);
@@ -853,7 +868,8 @@ static int apiserver_run(const struct cmd *cmd, void *o, int argc, char **argv)
 const struct cmd cmd_apiserver = {
 	.name = "apiserver",
 	.summary = "Role: the per-user API server (Docker Engine API on a unix socket)",
-	.usage = "[--foreground [--log-file]] [--idle-timeout SECONDS] [--max-connections N]",
+	.usage = "[--foreground [--log-file]] [--idle-timeout SECONDS] [--header-timeout SECONDS]\n"
+		 "       [--max-connections N]",
 	.help = "Serves the Docker Engine API (1.24-1.45) on <run>/container.sock.  Without\n"
 		"--foreground it detaches once the socket listens, logs to\n"
 		"<data>/apiserver.log and writes its pid to <run>/apiserver.pid.  Normally\n"
