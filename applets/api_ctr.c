@@ -32,6 +32,7 @@ struct api_sup {
 	struct api_exec *execs;
 	struct api_events *events;
 	struct api_rrec *restarts;
+	struct api_ctrcache *ctrcache;
 	/* every link's reads land here first (consumed at once into its rx) */
 	char rbuf[AGENT_DATA_CHUNK];
 };
@@ -174,6 +175,11 @@ uv_loop_t *api_sup_loop(struct api_sup *s)
 struct api_rrec **api_sup_restarts(struct api_sup *s)
 {
 	return &s->restarts;
+}
+
+struct api_ctrcache **api_sup_ctrcache(struct api_sup *s)
+{
+	return &s->ctrcache;
 }
 
 struct api_events **api_sup_events(struct api_sup *s)

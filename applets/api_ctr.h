@@ -77,6 +77,8 @@ uv_loop_t *api_sup_loop(struct api_sup *s);
 struct api_exec **api_sup_execs(struct api_sup *s);
 /* The pending restarts (applets/api_restart.c owns them). */
 struct api_rrec **api_sup_restarts(struct api_sup *s);
+/* The bundle cache (applets/api_ctrcache.c owns it). */
+struct api_ctrcache **api_sup_ctrcache(struct api_sup *s);
 /* The event ring and listeners (applets/api_events.c owns them). */
 struct api_events **api_sup_events(struct api_sup *s);
 

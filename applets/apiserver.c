@@ -40,6 +40,7 @@
 #include <uv.h>
 
 #include "applets/api_ctr.h"
+#include "applets/api_ctrcache.h"
 #include "applets/api_handlers.h"
 #include "applets/api_http.h"
 #include "applets/api_router.h"
@@ -778,6 +779,7 @@ static int serve(struct server *srv, struct err *e)
 	unlink(buf_str(&srv->pid_path));
 	api_exec_free_all(srv->ctx.sup);
 	api_events_free(srv->ctx.sup);
+	api_ctrcache_free(srv->ctx.sup);
 	api_sup_free(srv->ctx.sup);
 	uv_loop_close(srv->loop);
 	log_info("stopped after %lu requests", srv->ctx.requests);

@@ -8,3 +8,4 @@ SHELL_TESTS += t/integ/system_info.sh
 SHELL_TESTS += t/integ/login.sh
 UNIT_TESTS += t/unit/applets_login.c
 SHELL_TESTS += t/integ/api_hostile.sh
+SHELL_TESTS += t/integ/api_ps.sh
