@@ -870,7 +870,7 @@ static int apiserver_run(const struct cmd *cmd, void *o, int argc, char **argv)
 const struct cmd cmd_apiserver = {
 	.name = "apiserver",
 	.summary = "Role: the per-user API server (Docker Engine API on a unix socket)",
-	.usage = "[--foreground [--log-file]] [--idle-timeout SECONDS] [--header-timeout SECONDS]\n"
+	.usage = "[--foreground] [--log-file] [--idle-timeout SECONDS] [--header-timeout SECONDS]\n"
 		 "       [--max-connections N]",
 	.help = "Serves the Docker Engine API (1.24-1.45) on <run>/container.sock.  Without\n"
 		"--foreground it detaches once the socket listens, logs to\n"
