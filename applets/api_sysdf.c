@@ -114,21 +114,13 @@ static json_t *images_df(const char *data_dir, const struct df_ctr *cv, size_t n
 	}
 	for (size_t i = 0; i < images_count(im); i++) {
 		const struct images_entry *en = images_at(im, i);
-		json_t *tags = json_array();
+		json_t *tags;
 		struct manifest *m = NULL;
 		struct digest md;
 		long long size = 0, users = 0;
-		size_t j;
 
-		for (j = 0; j < i && strcmp(images_at(im, j)->digest.s, en->digest.s) != 0; j++)
-			;
-		if (j < i) {
-			json_decref(tags);
+		if (!(tags = api_image_tags(im, i)))
 			continue;
-		}
-		for (j = i; j < images_count(im); j++)
-			if (strcmp(images_at(im, j)->digest.s, en->digest.s) == 0)
-				json_array_append_new(tags, json_string(images_at(im, j)->name));
 		buf_reset(&snap);
 		if (pull_resolve_local(s, &en->digest, en->media_type, NULL, &md, &m, NULL) == 0) {
 			size = m->config.size;
