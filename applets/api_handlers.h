@@ -35,6 +35,8 @@ void api_ctr_attach_h(struct api_call *c);
 void api_ctr_list_h(struct api_call *c);
 void api_ctr_inspect_h(struct api_call *c);
 void api_ctr_logs_h(struct api_call *c);
+/* extension: the VM console log (applets/api_bootlog.c) */
+void api_ctr_bootlog_h(struct api_call *c);
 void api_exec_create_h(struct api_call *c);
 void api_exec_start_h(struct api_call *c);
 void api_exec_inspect_h(struct api_call *c);
