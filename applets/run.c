@@ -193,6 +193,13 @@ static json_t *strv_json(const char *const *v)
 	return a;
 }
 
+/* key: the list, when the flag was given */
+static void set_list(json_t *o, const char *key, const struct opt_list *l)
+{
+	if (l->n)
+		json_object_set_new(o, key, strv_json(l->v));
+}
+
 static int labels_json(const char *const *v, json_t **out, struct err *e)
 {
 	json_t *o = json_object();
@@ -243,16 +250,11 @@ static int ext_json(const struct run_cli *a, json_t **out, struct err *e)
 		json_object_set_new(x, "Kernel", json_string(abs));
 		free(abs);
 	}
-	if (a->kernel_arg.n)
-		json_object_set_new(x, "KernelArgs", strv_json(a->kernel_arg.v));
-	if (a->volume.n)
-		json_object_set_new(x, "Volumes", strv_json(a->volume.v));
-	if (a->mount.n)
-		json_object_set_new(x, "Mounts", strv_json(a->mount.v));
-	if (a->tmpfs.n)
-		json_object_set_new(x, "Tmpfs", strv_json(a->tmpfs.v));
-	if (a->publish.n)
-		json_object_set_new(x, "Publish", strv_json(a->publish.v));
+	set_list(x, "KernelArgs", &a->kernel_arg);
+	set_list(x, "Volumes", &a->volume);
+	set_list(x, "Mounts", &a->mount);
+	set_list(x, "Tmpfs", &a->tmpfs);
+	set_list(x, "Publish", &a->publish);
 	if (a->no_dns)
 		json_object_set_new(x, "NoDns", json_true());
 	if (a->guest_test)
@@ -302,20 +304,15 @@ static int create_body(const struct run_cli *a, int argc, char **argv, json_t **
 		json_object_set_new(hc, "NanoCpus", json_integer((json_int_t)a->cpus * 1000000000));
 	if (pol)
 		json_object_set_new(hc, "RestartPolicy", pol);
-	if (a->group_add.n)
-		json_object_set_new(hc, "GroupAdd", strv_json(a->group_add.v));
+	set_list(hc, "GroupAdd", &a->group_add);
 	if (a->network)
 		json_object_set_new(hc, "NetworkMode", json_string(a->network));
 	if (a->publish_all)
 		json_object_set_new(hc, "PublishAllPorts", json_true());
-	if (a->dns.n)
-		json_object_set_new(hc, "Dns", strv_json(a->dns.v));
-	if (a->dns_search.n)
-		json_object_set_new(hc, "DnsSearch", strv_json(a->dns_search.v));
-	if (a->dns_option.n)
-		json_object_set_new(hc, "DnsOptions", strv_json(a->dns_option.v));
-	if (a->add_host.n)
-		json_object_set_new(hc, "ExtraHosts", strv_json(a->add_host.v));
+	set_list(hc, "Dns", &a->dns);
+	set_list(hc, "DnsSearch", &a->dns_search);
+	set_list(hc, "DnsOptions", &a->dns_option);
+	set_list(hc, "ExtraHosts", &a->add_host);
 	j = json_pack("{s:s, s:o, s:b, s:b, s:b, s:b, s:b, s:b, s:o, s:o, s:o}", "Image", argv[0],
 		      "Env", env, "Tty", a->tty, "OpenStdin", a->interactive, "StdinOnce",
 		      a->interactive && !a->detach, "AttachStdin", a->interactive && !a->detach,

@@ -89,6 +89,7 @@ done
 wait
 el=$(( $(date +%s) - t0 ))
 echo "# $N containers started in parallel in ${el}s"
+cat "$W"/p*.err | sort | uniq -c | sed 's/^/# /'
 is "$(cat "$W"/p*.id | sort -u | grep -c '^[0-9a-f]\{64\}$')" $N "$N run -d at once: $N distinct ids (${el}s)"
 is "$("$C" ls -q | wc -l | tr -d ' ')" $N "... all running"
 ips=$("$C" inspect $(seq -f 'p%g' 1 $N) | python3 -c 'import json,sys; print(len({d["NetworkSettings"]["IPAddress"] for d in json.load(sys.stdin)}))')
