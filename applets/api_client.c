@@ -80,6 +80,7 @@ static int read_head(int fd, const char *method, struct api_stream *s, struct er
 	_cleanup_free_ struct http_head *h = xmalloc(sizeof(*h));
 	enum http_framing fr;
 	long long length;
+	size_t head;
 	ssize_t n;
 	int rc;
 
@@ -91,9 +92,11 @@ static int read_head(int fd, const char *method, struct api_stream *s, struct er
 	}
 	if (rc < 0)
 		return err_wrap(e, "API response");
-	buf_consume(&s->in, (size_t)rc);
+	head = (size_t)rc;
+	/* h points into the bytes read: framing first, then drop the head */
 	if ((rc = http_head_framing(h, strcmp(method, "HEAD") == 0, &fr, &length, e)) < 0)
 		return rc;
+	buf_consume(&s->in, head);
 	s->status = h->status;
 	s->framing = (int)fr;
 	s->left = length;
