@@ -3,3 +3,4 @@
 # extension endpoint for `logs --boot`.
 SRCS += applets/cliapi.c applets/api_bootlog.c
 SHELL_TESTS += t/integ/cli_api.sh
+UNIT_TESTS += t/unit/applets_attach.c
