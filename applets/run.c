@@ -696,11 +696,12 @@ static int wait_cmd(const struct cmd *c, void *o, int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	for (int i = 0; i < argc; i++) {
-		json_t *j = NULL;
-		ctr_path(&p, argv[i], "/wait");
-		/* a wait lasts as long as the container: no timeout */
 		struct api_stream s;
-		int code = 0, rc = cliapi_open(&api, "POST", buf_str(&p), NULL, 0, &s, &e);
+		int code = 0, rc;
+
+		/* a wait lasts as long as the container: no timeout */
+		ctr_path(&p, argv[i], "/wait");
+		rc = cliapi_open(&api, "POST", buf_str(&p), NULL, 0, &s, &e);
 		if (rc == 0) {
 			rc = wait_status(&s, &code, &e);
 			api_stream_close(&s);
@@ -711,7 +712,6 @@ static int wait_cmd(const struct cmd *c, void *o, int argc, char **argv)
 		} else {
 			printf("%d\n", code);
 		}
-		json_decref(j);
 	}
 	cliapi_free(&api);
 	return status;

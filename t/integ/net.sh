@@ -166,6 +166,7 @@ if ip link add vout type veth peer name vin netns $OUTNS 2>/dev/null; then
 		U() { setpriv --reuid 65534 --regid 65534 --clear-groups env HOME="$R" \
 			CONTAINER_DATA_DIR="$R/data" CONTAINER_RUN_DIR="$R/run" "$R/container" "$@"; }
 		U system kernel set --binary "$R/kernel" >/dev/null && U image load -i "$R/bb.tar" >/dev/null
+		U system start >/dev/null 2>&1   # the rootless user's own API server
 		out=$(U run --rm test/bb:1 sh -c "$get" 2>&1)
 		is "$out" outside-page "rootless (uid 65534): outbound through QEMU's user-mode network"
 		out=$(U run --rm -p 18181:80 test/bb:1 true 2>&1)
