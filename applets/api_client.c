@@ -6,6 +6,10 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
+#include <sys/wait.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "applets/api_client.h"
@@ -13,6 +17,7 @@
 #include "applets/apiserver.h"
 #include "lib/err.h"
 #include "lib/fs.h"
+#include "lib/log.h"
 #include "lib/mem.h"
 #include "lib/paths.h"
 #include "oci/http_parse.h"
@@ -70,21 +75,18 @@ static ssize_t read_more(int fd, struct buf *in, struct err *e)
 	return n;
 }
 
-static int read_response(int fd, const char *method, struct api_response *out, struct err *e)
+/* Read the response head into s; the bytes past it stay in s->in. */
+static int read_head(int fd, const char *method, struct api_stream *s, struct err *e)
 {
-	_cleanup_free_ struct http_head *hp = xmalloc(sizeof(*hp));
-	struct http_head *h = hp;
-	_cleanup_buf_ struct buf in = BUF_INIT;
-	struct api_chunked ch = { 0 };
+	_cleanup_free_ struct http_head *h = xmalloc(sizeof(*h));
 	enum http_framing fr;
 	long long length;
 	size_t head;
 	ssize_t n;
 	int rc;
 
-	buf_init(&in, HTTP_HEAD_MAX + API_CLIENT_BODY_MAX + 65536);
-	while ((rc = http_parse_response(in.data ? in.data : "", in.len, h, e)) == -EAGAIN) {
-		if ((n = read_more(fd, &in, e)) < 0)
+	while ((rc = http_parse_response(s->in.data ? s->in.data : "", s->in.len, h, e)) == -EAGAIN) {
+		if ((n = read_more(fd, &s->in, e)) < 0)
 			return (int)n;
 		if (n == 0)
 			return err_set(e, -EPROTO, "the API server closed the connection early");
@@ -92,60 +94,189 @@ static int read_response(int fd, const char *method, struct api_response *out, s
 	if (rc < 0)
 		return err_wrap(e, "API response");
 	head = (size_t)rc;
+	/* h points into the bytes read: framing first, then drop the head */
 	if ((rc = http_head_framing(h, strcmp(method, "HEAD") == 0, &fr, &length, e)) < 0)
 		return rc;
-	out->status = h->status;
-	for (;;) {
-		size_t have = in.len - head;
+	buf_consume(&s->in, head);
+	s->status = h->status;
+	s->framing = (int)fr;
+	s->left = length;
+	s->done = fr == HTTP_BODY_NONE;
+	return 0;
+}
 
-		if (fr == HTTP_BODY_NONE)
+ssize_t api_stream_read(struct api_stream *s, struct buf *out, struct err *e)
+{
+	for (;;) {
+		size_t have = s->in.len, take;
+		ssize_t n;
+		int rc;
+
+		if (s->done)
 			return 0;
-		if (fr == HTTP_BODY_LENGTH && have >= (unsigned long long)length) {
-			buf_append(&out->body, in.data + head, (size_t)length);
+		if (s->framing == HTTP_BODY_LENGTH && s->left == 0) {
+			s->done = true;
 			return 0;
 		}
-		if (fr == HTTP_BODY_CHUNKED) {
-			rc = api_chunked_step(&ch, in.data + head, have, API_CLIENT_BODY_MAX, e);
+		if (have && s->framing == HTTP_BODY_CHUNKED) {
+			rc = api_chunked_step(s->ch, s->in.data, have, API_CLIENT_BODY_MAX, e);
 			if (rc < 0)
 				return err_wrap(e, "API response");
-			if (rc == 1) {
-				buf_append(&out->body, in.data + head, ch.out);
+			take = s->ch->out;
+			if (take && buf_append(out, s->in.data, take) < 0)
+				return err_set(e, -EFBIG, "API response larger than %zu bytes", out->max);
+			/* decoded bytes sit before the raw ones used: drop both */
+			buf_consume(&s->in, s->ch->raw);
+			s->ch->raw = s->ch->out = 0;
+			s->done = rc == 1;
+			if (take)
+				return (ssize_t)take;
+			if (s->done)
 				return 0;
-			}
+		} else if (have) {
+			take = s->framing == HTTP_BODY_LENGTH && (unsigned long long)s->left < have
+				       ? (size_t)s->left : have;
+			if (buf_append(out, s->in.data, take) < 0)
+				return err_set(e, -EFBIG, "API response larger than %zu bytes", out->max);
+			buf_consume(&s->in, take);
+			if (s->framing == HTTP_BODY_LENGTH)
+				s->left -= (long long)take;
+			return (ssize_t)take;
 		}
-		if ((n = read_more(fd, &in, e)) < 0)
-			return (int)n;
+		if ((n = read_more(s->fd, &s->in, e)) < 0)
+			return n;
 		if (n == 0) {
-			if (fr != HTTP_BODY_EOF)
+			if (s->framing != HTTP_BODY_EOF)
 				return err_set(e, -EPROTO, "the API server closed the connection early");
-			buf_append(&out->body, in.data + head, in.len - head);
+			s->done = true;
 			return 0;
 		}
 	}
+}
+
+int api_client_open(const char *socket_path, const char *method, const char *path,
+		    const void *body, size_t n, unsigned flags, int timeout_ms,
+		    struct api_stream *s, struct err *e)
+{
+	_cleanup_buf_ struct buf req = BUF_INIT;
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	s->fd = -1;
+	buf_init(&s->in, HTTP_HEAD_MAX + 2 * 65536);
+	s->ch = xcalloc(1, sizeof(*s->ch));
+	if ((rc = connect_unix(socket_path, timeout_ms, &s->fd, e)) < 0)
+		return rc;
+	buf_printf(&req, "%s %s HTTP/1.1\r\nHost: container\r\nUser-Agent: container-cli\r\n",
+		   method, path);
+	buf_puts(&req, flags & API_CLIENT_HIJACK ? "Connection: Upgrade\r\nUpgrade: tcp\r\n"
+						  : "Connection: close\r\n");
+	if (body)
+		buf_printf(&req, "Content-Type: application/json\r\nContent-Length: %zu\r\n", n);
+	buf_puts(&req, "\r\n");
+	if (body)
+		buf_append(&req, body, n);
+	if ((rc = fs_write_full(s->fd, req.data, req.len, e)) < 0)
+		return err_wrap(e, "send to the API server");
+	return read_head(s->fd, method, s, e);
+}
+
+void api_stream_close(struct api_stream *s)
+{
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = -1;
+	buf_free(&s->in);
+	free(s->ch);
+	s->ch = NULL;
 }
 
 int api_client_call(const char *socket_path, const char *method, const char *path,
 		    const void *body, size_t n, int timeout_ms, struct api_response *out,
 		    struct err *e)
 {
-	_cleanup_buf_ struct buf req = BUF_INIT;
-	_cleanup_close_ int fd = -1;
+	struct api_stream s;
+	ssize_t got;
 	int rc;
 
 	out->status = 0;
 	buf_init(&out->body, API_CLIENT_BODY_MAX);
-	if ((rc = connect_unix(socket_path, timeout_ms, &fd, e)) < 0)
+	rc = api_client_open(socket_path, method, path, body, n, 0, timeout_ms, &s, e);
+	out->status = s.status;
+	while (rc == 0 && (got = api_stream_read(&s, &out->body, e)) != 0)
+		if (got < 0)
+			rc = (int)got;
+	api_stream_close(&s);
+	return rc;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+int api_client_start_server(const char *socket_path, int wait_ms, struct err *e)
+{
+	_cleanup_buf_ struct buf self = BUF_INIT, said = BUF_INIT;
+	struct api_response r;
+	int status = 0, rc, pfd[2];
+	char b[512];
+	ssize_t n;
+	pid_t pid;
+
+	if ((rc = paths_self_exe(&self, e)) < 0)
 		return rc;
-	buf_printf(&req, "%s %s HTTP/1.1\r\nHost: container\r\nUser-Agent: container-cli\r\n"
-			 "Connection: close\r\n", method, path);
-	if (body)
-		buf_printf(&req, "Content-Type: application/json\r\nContent-Length: %zu\r\n", n);
-	buf_puts(&req, "\r\n");
-	if (body)
-		buf_append(&req, body, n);
-	if ((rc = fs_write_full(fd, req.data, req.len, e)) < 0)
-		return err_wrap(e, "send to the API server");
-	return read_response(fd, method, out, e);
+	if (pipe(pfd) < 0)
+		return err_sys(e, "pipe");
+	fflush(NULL);
+	if ((pid = fork()) < 0) {
+		close(pfd[0]);
+		close(pfd[1]);
+		return err_sys(e, "fork");
+	}
+	if (pid == 0) {
+		/* `system start --debug` (or CONTAINER_LOG=debug) reaches the server */
+		char *args[] = { (char *)"container", (char *)"apiserver",
+				 log_level() >= LOG_DEBUG ? (char *)"--debug" : NULL, NULL };
+
+		dup2(pfd[1], STDERR_FILENO);
+		/* only its stderr may hold the pipe: the daemon replaces that */
+		close(pfd[0]);
+		close(pfd[1]);
+		execv(buf_str(&self), args);
+		_exit(127);
+	}
+	close(pfd[1]);
+	/* what it says before it daemonizes (its stdio then goes to its log):
+	 * kept for our error, since a loser of a race with another client's
+	 * start only says "already running" */
+	buf_init(&said, 2048);
+	while ((n = read(pfd[0], b, sizeof(b))) > 0 || (n < 0 && errno == EINTR))
+		if (n > 0 && said.len + (size_t)n < 2000)
+			buf_append(&said, b, (size_t)n);
+	close(pfd[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	for (int waited = 0; waited <= wait_ms; waited += 50) {
+		rc = api_client_call(socket_path, "GET", "/_ping", NULL, 0, 2000, &r, e);
+		api_response_free(&r);
+		if (rc == 0 && r.status == 200) {
+			err_clear(e);
+			return 0;
+		}
+		/* it failed, and not because another one runs: no use waiting */
+		if (WIFEXITED(status) && WEXITSTATUS(status) != 0 && !strstr(buf_str(&said), "already"))
+			break;
+		sleep_ms(50);
+	}
+	while (said.len && (said.data[said.len - 1] == '\n' || said.data[said.len - 1] == '\r'))
+		said.data[--said.len] = '\0';
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return err_set(e, -ECONNREFUSED, "the API server did not start%s%s",
+			       said.len ? ": " : "", buf_str(&said));
+	return err_set(e, -ETIMEDOUT, "the API server did not answer within %d s", wait_ms / 1000);
 }
 
 void api_response_free(struct api_response *r)

@@ -6,11 +6,14 @@
 #ifndef APPLETS_API_CLIENT_H
 #define APPLETS_API_CLIENT_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "lib/buf.h"
 
 struct err;
+struct api_chunked;
 
 #define API_CLIENT_BODY_MAX ((size_t)64 << 20)
 
@@ -30,5 +33,37 @@ int api_client_call(const char *socket_path, const char *method, const char *pat
 		    struct err *e);
 
 void api_response_free(struct api_response *r);
+
+/* A response read as it comes: a streamed body (logs -f, a pull's
+ * progress, wait) or, after API_CLIENT_HIJACK, the raw stream of an
+ * attach or exec start (101 with "Upgrade: tcp"; the bytes after the
+ * head are in `in`, the rest on fd, half-closed with shutdown(SHUT_WR)). */
+struct api_stream {
+	int fd;              /* owned; -1 = none */
+	int status;
+	int framing;         /* oci/http_parse.h enum http_framing */
+	long long left;      /* HTTP_BODY_LENGTH: bytes still to come */
+	bool done;
+	struct buf in;       /* raw bytes read past what was handed out */
+	struct api_chunked *ch;
+};
+
+#define API_CLIENT_HIJACK 1u   /* ask for the connection (Upgrade: tcp) */
+
+/* Send one request and read the response head.  timeout_ms 0: reads wait
+ * for ever (streams).  The stream is the caller's: api_stream_close. */
+int api_client_open(const char *socket_path, const char *method, const char *path,
+		    const void *body, size_t n, unsigned flags, int timeout_ms,
+		    struct api_stream *s, struct err *e);
+/* Append the next piece of the body to out (bounded by out's max): the
+ * number of bytes added, 0 at the end of the body, or an error. */
+ssize_t api_stream_read(struct api_stream *s, struct buf *out, struct err *e);
+void api_stream_close(struct api_stream *s);
+
+/* Start container-apiserver in the background as `container system start`
+ * does (the role daemonizes itself once it listens) and wait up to
+ * wait_ms for /_ping.  0 once it answers (also when another client started
+ * it meanwhile). */
+int api_client_start_server(const char *socket_path, int wait_ms, struct err *e);
 
 #endif

@@ -281,6 +281,8 @@ static void create_work(uv_work_t *w)
 	    /* the policy lands before the answer: no start can come earlier */
 	    (j->rc = api_restart_create(j->bc.id, &j->restart, &j->e)) < 0)
 		bundle_remove(j->bc.id, NULL);
+	if (j->rc == 0)
+		network_pending(j->bc.id, false);   /* its bundle holds the address now */
 	if (j->rc < 0) {   /* e.g. a name conflict: nothing else knows these */
 		struct err ignored = ERR_INIT;
 

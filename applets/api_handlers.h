@@ -37,6 +37,8 @@ void api_ctr_inspect_h(struct api_call *c);
 void api_ctr_logs_h(struct api_call *c);
 void api_ctr_stats_h(struct api_call *c);   /* applets/api_stats.c */
 void api_system_df_h(struct api_call *c);   /* applets/api_sysdf.c */
+/* extension: the VM console log (applets/api_bootlog.c) */
+void api_ctr_bootlog_h(struct api_call *c);
 void api_exec_create_h(struct api_call *c);
 void api_exec_start_h(struct api_call *c);
 void api_exec_inspect_h(struct api_call *c);

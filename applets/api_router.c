@@ -21,6 +21,7 @@ static const struct api_route routes[] = {
 	{ "GET", "/info", api_system_info },
 	{ "GET", "/container/system/status", api_system_status },
 	{ "GET", "/system/df", api_system_df_h },
+	{ "GET", "/container/containers/{id}/bootlog", api_ctr_bootlog_h },
 	{ "POST", "/containers/create", api_ctr_create },
 	{ "GET", "/containers/json", api_ctr_list_h },
 	{ "POST", "/containers/prune", api_ctr_prune_h },

@@ -207,6 +207,7 @@ int apinet_build(const json_t *net, struct bundle_config *bc, struct err *e)
 	struct network_run_opts o = {
 		.network = jsonx_str(net, "mode"),
 		.publish_all = json_is_true(json_object_get(net, "publish_all")),
+		.no_dns = json_is_true(json_object_get(net, "no_dns")),   /* ContainerVM.NoDns */
 		.hostname = jsonx_str(bc->guest, "hostname"),
 		.exposed = exposed,
 	};

@@ -1,8 +1,6 @@
-/* The client end of a container's stdio (applets/attach.h): a poll loop over
- * the attach socket, our stdin and a self-pipe that turns signals into
- * bytes.  Frames are built and decoded with the agent codec; the runtime is
- * our own process, but its bytes are still decoded with the bounded decoder
- * (it relays what an untrusted guest says). */
+/* The client end of stdio over the API's hijacked connection
+ * (applets/attach.h): a poll loop over the connection, our stdin and a
+ * self-pipe that turns signals into bytes. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -10,17 +8,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <termios.h>
 #include <unistd.h>
 
+#include "applets/api_client.h"
 #include "applets/attach.h"
-#include "initrd/agent.h"
+#include "applets/cliapi.h"
 #include "lib/buf.h"
 #include "lib/err.h"
 #include "lib/fs.h"
 
-#define MAIN_STREAM 1u
-#define ERRNO_MAX 4095
+#define CHUNK 65536
 
 /* State a signal handler must reach; the one place this file keeps
  * globals, because handlers take no argument. */
@@ -77,198 +76,187 @@ int attach_winsize(int fd, unsigned *rows, unsigned *cols)
 	return 1;
 }
 
-static int send_frame(int sock, struct buf *f, struct err *e)
+int attach_demux_feed(struct attach_demux *d, const char *p, size_t n,
+		      int (*out)(void *ud, int fd, const char *p, size_t n), void *ud)
 {
-	int rc = fs_write_full(sock, f->data, f->len, e);
+	int rc;
 
-	buf_reset(f);
-	return rc;
+	while (n) {
+		if (d->left) {
+			size_t k = n < d->left ? n : d->left;
+			if ((rc = out(ud, d->fd, p, k)) < 0)
+				return rc;
+			d->left -= k;
+			p += k;
+			n -= k;
+			continue;
+		}
+		while (n && d->have < sizeof(d->hdr)) {
+			d->hdr[d->have++] = (unsigned char)*p++;
+			n--;
+		}
+		if (d->have < sizeof(d->hdr))
+			break;
+		if (d->hdr[0] > 2 || d->hdr[1] || d->hdr[2] || d->hdr[3])
+			return -EPROTO;
+		d->fd = d->hdr[0] == 2 ? 2 : 1;
+		d->left = (size_t)d->hdr[4] << 24 | (size_t)d->hdr[5] << 16 | (size_t)d->hdr[6] << 8 |
+			  d->hdr[7];
+		d->have = 0;
+	}
+	return 0;
 }
 
-/* Write all of p to fd; once fd is gone (EPIPE) output is dropped, but the
- * relay goes on so the workload's exit status still arrives. */
-static void out_write(int fd, bool *dead, const void *p, size_t n)
+static int write_out(void *ud, int fd, const char *p, size_t n)
 {
-	struct err e = ERR_INIT;
-
-	if (!*dead && n && fs_write_full(fd, p, n, &e) < 0)
-		*dead = true;
+	(void)ud;
+	return fs_write_full(fd, p, n, NULL) < 0 ? -EIO : 0;
 }
 
 struct relay {
-	int sock;
+	struct api_stream *s;
 	const struct attach_opts *o;
-	struct buf in, out;
-	bool out_dead, err_dead, stdin_done, got_hello;
-	uint32_t stream;
-	unsigned oks;     /* OKs on our stream (exec: CREATE's, START's) */
-	int status;
-	bool have_status;
+	struct attach_demux dm;
+	struct buf out;          /* stdin bytes not yet taken by the server */
+	bool stdin_done, shut;
 };
 
-/* Handle one decoded frame; 1 when the relay is over. */
-static int on_frame(struct relay *r, const struct agent_frame *f, struct err *e)
+/* 1 when the server ended the stream, 0 to go on, <0 error. */
+static int from_server(struct relay *r, const char *p, size_t n, struct err *e)
 {
-	switch (f->type) {
-	case AGENT_HELLO:
-		r->got_hello = true;
-		return 0;
-	case AGENT_STDOUT:
-		if (f->stream == r->stream)
-			out_write(STDOUT_FILENO, &r->out_dead, f->payload, f->len);
-		return 0;
-	case AGENT_STDERR:
-		if (f->stream == r->stream)
-			out_write(STDERR_FILENO, &r->err_dead, f->payload, f->len);
-		return 0;
-	case AGENT_EXIT:
-		if (f->stream == r->stream) {
-			r->status = f->u.exit.status;
-			r->have_status = true;
-			return 1;
-		}
-		if (f->stream == MAIN_STREAM)
-			return err_set(e, -ECANCELED, "the container stopped (status %d)",
-				       f->u.exit.status);
-		return 0;
-	case AGENT_ERROR:
-		if (f->stream == 0 || f->stream == MAIN_STREAM)
-			return err_set(e, -EIO, "%s", f->u.error.message);
-		if (f->stream == r->stream)
-			return err_set(e, f->u.error.code < 0 && f->u.error.code >= -ERRNO_MAX
-						  ? (int)f->u.error.code : -EIO,
-				       "%s", f->u.error.message);
-		return 0;
-	case AGENT_OK:
-		/* exec -d: CREATE's OK, then START's: it runs */
-		if (f->stream == r->stream && ++r->oks == 2 && r->o->detach) {
-			r->status = 0;
-			r->have_status = true;
-			return 1;
-		}
-		return 0;
-	default:
-		return 0; /* what later versions add */
-	}
+	if (r->o->tty)
+		return fs_write_full(STDOUT_FILENO, p, n, e) < 0 ? -EIO : 0;
+	if (attach_demux_feed(&r->dm, p, n, write_out, NULL) < 0)
+		return err_set(e, -EPROTO, "a malformed stream from the API server");
+	return 0;
 }
 
 static int on_sock_readable(struct relay *r, struct err *e)
 {
-	ssize_t n;
-	int rc;
+	char b[CHUNK];
+	ssize_t n = read(r->s->fd, b, sizeof(b));
 
-	if (buf_reserve(&r->in, AGENT_DATA_CHUNK) < 0)
-		return err_set(e, -EPROTO, "the runtime sent an oversized frame");
-	n = read(r->sock, r->in.data + r->in.len, r->in.cap - r->in.len - 1);
+	if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
+		return 0;
+	if (n < 0 && errno == ECONNRESET)
+		return 1;
 	if (n < 0)
-		return errno == EINTR || errno == EAGAIN ? 0 : err_sys(e, "read from the runtime");
+		return err_sys(e, "read from the API server");
 	if (n == 0)
-		return err_set(e, -EPIPE, "the container's runtime ended without an exit status");
-	r->in.len += (size_t)n;
-	for (;;) {
-		struct agent_frame f;
-		size_t used = 0;
+		return 1;
+	return from_server(r, b, (size_t)n, e);
+}
 
-		rc = agent_decode(r->in.data, r->in.len, &f, &used, e);
-		if (rc == 0)
-			return 0;
-		if (rc < 0 && used == 0)
-			return err_wrap(e, "from the runtime");
-		if (rc > 0 && (rc = on_frame(r, &f, e)) != 0)
-			return rc;
-		err_clear(e);
-		buf_consume(&r->in, used);
+static void maybe_shut(struct relay *r)
+{
+	if (r->stdin_done && !r->out.len && !r->shut) {
+		shutdown(r->s->fd, SHUT_WR);
+		r->shut = true;
 	}
 }
 
-static int on_stdin_readable(struct relay *r, struct err *e)
+static void on_stdin_readable(struct relay *r)
 {
-	char b[AGENT_DATA_CHUNK];
+	char b[CHUNK];
 	ssize_t n = read(STDIN_FILENO, b, sizeof(b));
-	int rc;
 
 	if (n < 0 && (errno == EINTR || errno == EAGAIN))
-		return 0;
-	if (n <= 0) {
+		return;
+	if (n <= 0)
 		r->stdin_done = true;
-		rc = agent_put_raw(&r->out, AGENT_STDIN, r->stream, AGENT_FLAG_EOF, NULL, 0, e);
-	} else {
-		rc = agent_put_raw(&r->out, AGENT_STDIN, r->stream, 0, b, (size_t)n, e);
-	}
-	return rc < 0 ? rc : send_frame(r->sock, &r->out, e);
+	else
+		buf_append(&r->out, b, (size_t)n);
+	maybe_shut(r);
 }
 
-static int on_signal_byte(struct relay *r, int sig_r, struct err *e)
+static int on_sock_writable(struct relay *r, struct err *e)
+{
+	ssize_t n = write(r->s->fd, r->out.data, r->out.len);
+
+	if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
+		return 0;
+	if (n < 0) {
+		/* the server went away while we wrote: what it said last is
+		 * still to be read; stdin is over */
+		buf_reset(&r->out);
+		r->stdin_done = r->shut = true;
+		(void)e;
+		return 0;
+	}
+	buf_consume(&r->out, (size_t)n);
+	maybe_shut(r);
+	return 0;
+}
+
+static void post(struct cliapi *api, const char *path, const char *query)
+{
+	_cleanup_buf_ struct buf p = BUF_INIT;
+	struct err e = ERR_INIT;
+
+	buf_printf(&p, "%s?%s", path, query);
+	cliapi_call(api, "POST", buf_str(&p), NULL, NULL, &e); /* best effort, as docker */
+}
+
+static void on_signal_byte(struct relay *r, int sig_r)
 {
 	unsigned char sigs[64];
 	ssize_t n = read(sig_r, sigs, sizeof(sigs));
-	int rc = 0;
+	_cleanup_buf_ struct buf q = BUF_INIT;
 
-	for (ssize_t i = 0; i < n && rc == 0; i++) {
+	for (ssize_t i = 0; i < n; i++) {
+		unsigned rows, cols;
+		buf_reset(&q);
 		if (sigs[i] == SIGWINCH) {
-			unsigned rows, cols;
-			if (attach_winsize(STDIN_FILENO, &rows, &cols) ||
-			    attach_winsize(STDOUT_FILENO, &rows, &cols))
-				rc = agent_put_resize(&r->out, r->stream, (uint16_t)rows,
-						      (uint16_t)cols, e);
-		} else {
-			rc = agent_put_signal(&r->out, r->stream, sigs[i], e);
+			if (r->o->resize_path && (attach_winsize(STDIN_FILENO, &rows, &cols) ||
+						  attach_winsize(STDOUT_FILENO, &rows, &cols))) {
+				buf_printf(&q, "h=%u&w=%u", rows, cols);
+				post(r->o->api, r->o->resize_path, buf_str(&q));
+			}
+		} else if (r->o->kill_path) {
+			buf_printf(&q, "signal=%d", sigs[i]);
+			post(r->o->api, r->o->kill_path, buf_str(&q));
 		}
-		if (rc == 0 && r->out.len)
-			rc = send_frame(r->sock, &r->out, e);
 	}
-	return rc;
 }
 
 static int relay_loop(struct relay *r, int sig_r, struct err *e)
 {
+	int rc;
+
+	/* bytes that came with the answer's head */
+	if (r->s->in.len && (rc = from_server(r, r->s->in.data, r->s->in.len, e)) != 0)
+		return rc < 0 ? rc : 0;
+	buf_reset(&r->s->in);
 	for (;;) {
+		bool want_in = r->o->stdin_open && !r->stdin_done && !r->out.len;
 		struct pollfd p[3] = {
-			{ .fd = r->sock, .events = POLLIN },
+			{ .fd = r->s->fd, .events = POLLIN | (r->out.len ? POLLOUT : 0) },
 			{ .fd = sig_r, .events = POLLIN },
-			{ .fd = r->o->stdin_open && !r->stdin_done ? STDIN_FILENO : -1,
-			  .events = POLLIN },
+			{ .fd = want_in ? STDIN_FILENO : -1, .events = POLLIN },
 		};
-		int rc;
 
 		if (poll(p, 3, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			return err_sys(e, "poll");
 		}
-		if (p[0].revents && (rc = on_sock_readable(r, e)) != 0)
+		if ((p[0].revents & (POLLIN | POLLHUP | POLLERR)) &&
+		    (rc = on_sock_readable(r, e)) != 0)
 			return rc < 0 ? rc : 0;
-		if (p[1].revents && (rc = on_signal_byte(r, sig_r, e)) < 0)
+		if ((p[0].revents & POLLOUT) && (rc = on_sock_writable(r, e)) < 0)
 			return rc;
-		if (p[2].revents && (rc = on_stdin_readable(r, e)) < 0) {
-			/* the runtime went away while we wrote: its reason
-			 * (or EOF) is what the socket says next */
-			r->stdin_done = true;
-			err_clear(e);
-		}
+		if (p[1].revents)
+			on_signal_byte(r, sig_r);
+		if (p[2].revents)
+			on_stdin_readable(r);
 	}
 }
 
-/* exec: our HELLO, then the process's CREATE and START in one write (the
- * runtime holds them until the workload runs). */
-static int exec_begin(struct relay *r, struct err *e)
+int attach_relay(struct api_stream *s, const struct attach_opts *o, struct err *e)
 {
-	struct agent_hello h = { AGENT_VERSION, AGENT_VERSION, "container-exec" };
-	int rc;
-
-	if ((rc = agent_put_hello(&r->out, &h, e)) < 0 ||
-	    (rc = agent_put_create(&r->out, r->stream, r->o->create, e)) < 0 ||
-	    (rc = agent_put_raw(&r->out, AGENT_START, r->stream, 0, NULL, 0, e)) < 0)
-		return rc;
-	return send_frame(r->sock, &r->out, e);
-}
-
-int attach_run(int sock, const struct attach_opts *o, int *status, struct err *e)
-{
-	struct relay r = { .sock = sock, .o = o, .status = -1,
-			   .stream = o->stream ? o->stream : MAIN_STREAM };
+	struct relay r = { .s = s, .o = o };
 	struct sigaction sa = { .sa_handler = on_signal }, old[8];
-	int pipefd[2], rc, nsig = 0;
+	int pipefd[2], rc = 0, nsig = 0;
 
 	if (pipe(pipefd) < 0)
 		return err_sys(e, "pipe");
@@ -276,6 +264,7 @@ int attach_run(int sock, const struct attach_opts *o, int *status, struct err *e
 		fcntl(pipefd[i], F_SETFD, FD_CLOEXEC);
 		fcntl(pipefd[i], F_SETFL, O_NONBLOCK);
 	}
+	fcntl(s->fd, F_SETFL, fcntl(s->fd, F_GETFL) | O_NONBLOCK);
 	sig_pipe_w = pipefd[1];
 	sigemptyset(&sa.sa_mask);
 	if (o->sig_proxy)
@@ -283,11 +272,9 @@ int attach_run(int sock, const struct attach_opts *o, int *status, struct err *e
 			sigaction(proxied[i], &sa, &old[nsig++]);
 	sigaction(SIGWINCH, &sa, &old[nsig]);
 	signal(SIGPIPE, SIG_IGN);
-
-	buf_init(&r.in, AGENT_FRAME_MAX + AGENT_DATA_CHUNK);
 	buf_init(&r.out, 0);
-	rc = o->create ? exec_begin(&r, e) : 0;
-	if (rc == 0 && o->tty && o->stdin_open && isatty(STDIN_FILENO) && !o->detach)
+	r.stdin_done = !o->stdin_open;   /* no half-close then: docker's neither */
+	if (o->tty && o->stdin_open && isatty(STDIN_FILENO))
 		rc = tty_raw(STDIN_FILENO, e);
 	if (rc == 0)
 		rc = relay_loop(&r, pipefd[0], e);
@@ -301,10 +288,6 @@ int attach_run(int sock, const struct attach_opts *o, int *status, struct err *e
 	sig_pipe_w = -1;
 	close(pipefd[0]);
 	close(pipefd[1]);
-	buf_free(&r.in);
 	buf_free(&r.out);
-	if (rc < 0)
-		return rc;
-	*status = r.status;
-	return 0;
+	return rc;
 }

@@ -1,44 +1,56 @@
-/* The client end of a container's stdio: relays this process's terminal or
- * pipes to a runtime's attach socket (protocol in applets/runtime.h) until
- * the workload's exit status arrives.  Used by `container run` in the
- * foreground (stream 1 on its --attach-fd socket) and by `container exec`
- * (a process of its own on the runtime's socket: HELLO, CREATE, START,
- * then the same relay on that stream).
+/* The client end of a container's or an exec'd process's stdio over the
+ * API server's hijacked connection (POST /containers/{id}/attach, POST
+ * /exec/{id}/start with "Upgrade: tcp"): used by `container run`, `start
+ * -a` and `exec`.
+ *
+ * Our stdin goes to the connection as it comes; its EOF half-closes the
+ * connection (shutdown SHUT_WR), which closes the workload's stdin.  What
+ * comes back is Docker's stream: 8-byte frame headers (stream, 0, 0, 0,
+ * big-endian length) before each piece without a tty, raw bytes with one;
+ * it ends when the workload's output does.  The demultiplexer keeps no
+ * more than a header: any length is streamed through.
  *
  * With tty (and a terminal on stdin) the terminal is put in raw mode for
- * the duration and restored on every way out, and window size changes are
- * sent as RESIZE.  Signals this process receives (SIGINT, SIGTERM, SIGHUP,
- * SIGQUIT, SIGUSR1, SIGUSR2) are forwarded to the workload, as docker's
- * --sig-proxy does.  Output is written with blocking writes, so a slow
- * reader of our stdout slows the guest down rather than growing memory.
- */
+ * the duration and restored on every way out; window size changes are
+ * sent as POST <resize_path>?h=&w=.  With sig_proxy the signals this
+ * process receives (SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2)
+ * are sent as POST <kill_path>?signal=N, as docker's --sig-proxy does.
+ * Our socket is non-blocking toward the server (stdin waits while the
+ * server is not reading), our stdout blocking, so a slow reader of our
+ * stdout slows the guest down rather than growing memory. */
 #ifndef APPLETS_ATTACH_H
 #define APPLETS_ATTACH_H
 
 #include <stdbool.h>
-#include <stdint.h>
+#include <stddef.h>
 
+struct api_stream;
+struct cliapi;
 struct err;
-struct agent_proc_spec;
 
 struct attach_opts {
-	bool stdin_open;  /* -i: relay our stdin (EOF closes the workload's) */
-	bool tty;         /* -t: raw mode + RESIZE */
-	bool sig_proxy;   /* forward signals */
-	/* exec: the stream to create (>= 2; 0 = the main process, 1), the
-	 * process to CREATE + START on it after our HELLO, and detach (-d):
-	 * return once it runs, *status 0. */
-	uint32_t stream;
-	const struct agent_proc_spec *create;
-	bool detach;
+	bool stdin_open;          /* -i: relay our stdin (EOF half-closes) */
+	bool tty;                 /* raw stream, raw mode, resize */
+	bool sig_proxy;           /* forward signals through kill_path */
+	struct cliapi *api;       /* for resize and kill requests */
+	const char *resize_path;  /* "/containers/ID/resize" or "/exec/ID/resize" */
+	const char *kill_path;    /* "/containers/ID/kill" or NULL */
 };
 
-/* Relay until EXIT: *status = the workload's exit status (0..255).
- * Errors: the runtime's ERROR message (-EIO for stream 0 or 1; for an
- * exec'd process the guest's code, e.g. -ENOENT when the command does not
- * exist), the runtime gone without a status (-EPIPE), the container ended
- * before an exec'd process (-ECANCELED), a protocol violation (-EPROTO). */
-int attach_run(int sock, const struct attach_opts *o, int *status, struct err *e);
+/* Relay until the server ends the stream.  0, or an error (our side's
+ * I/O, or the server's connection broken). */
+int attach_relay(struct api_stream *s, const struct attach_opts *o, struct err *e);
+
+/* Docker's stream demultiplexer, exposed for tests: feed bytes, get
+ * (stream, bytes) pieces through out().  Keeps at most 8 header bytes. */
+struct attach_demux {
+	unsigned char hdr[8];
+	size_t have;      /* header bytes so far */
+	size_t left;      /* payload bytes left in the current frame */
+	int fd;           /* its stream: 1 stdout, 2 stderr (0 is shown as 1) */
+};
+int attach_demux_feed(struct attach_demux *d, const char *p, size_t n,
+		      int (*out)(void *ud, int fd, const char *p, size_t n), void *ud);
 
 /* The terminal size of fd, or 0 when fd is not a terminal. */
 int attach_winsize(int fd, unsigned *rows, unsigned *cols);

@@ -14,6 +14,7 @@
 #include "lib/err.h"
 #include "lib/jsonx.h"
 #include "lib/mem.h"
+#include "net/addr.h"
 #include "oci/images.h"
 #include "oci/manifest.h"
 #include "oci/pull.h"
@@ -221,6 +222,77 @@ static int process_doc(const json_t *j, const json_t *hc, struct ctrspec *s, str
 	return 0;
 }
 
+/* HostConfig.GroupAdd: the process's supplementary groups. */
+static int groups(const json_t *hc, struct ctrspec *s, struct err *e)
+{
+	json_t *g = NULL;
+	int rc = strslice(hc, "GroupAdd", &g, e);
+
+	if (rc == 0 && json_array_size(g))
+		json_object_set(s->process, "groups", g);
+	json_decref(g);
+	return rc;
+}
+
+/* A list of our CLI's flag values, each through its own parser. */
+static int ext_flags(const json_t *x, const char *key,
+		     int (*parse)(const char *, struct mount_list *, struct err *),
+		     struct mount_list *ml, struct err *e)
+{
+	json_t *a = NULL, *v;
+	size_t i;
+	int rc = strslice(x, key, &a, e);
+
+	json_array_foreach(a, i, v)
+		if (rc == 0 && (rc = parse(json_string_value(v), ml, e)) < 0)
+			err_wrap(e, "ContainerVM.%s", key);
+	json_decref(a);
+	return rc;
+}
+
+/* The "ContainerVM" extension object (see applets/ctrspec.h). */
+static int ext_parse(const json_t *j, struct ctrspec *s, struct err *e)
+{
+	json_t *x = json_object_get(j, "ContainerVM"), *pub = NULL, *v;
+	const char *k, *t;
+	bool nodns;
+	size_t i;
+	int rc;
+
+	if (!x || json_is_null(x))
+		return 0;
+	if (!json_is_object(x))
+		return err_set(e, -EINVAL, "ContainerVM must be an object");
+	if ((rc = opt_str(x, "Kernel", &k, e)) < 0 || (rc = opt_str(x, "GuestTest", &t, e)) < 0 ||
+	    (rc = opt_bool(x, "NoDns", false, &nodns, e)) < 0 ||
+	    (rc = strslice(x, "KernelArgs", &s->kernel_args, e)) < 0)
+		return rc;
+	if (k && *k != '/')
+		return err_set(e, -EINVAL, "ContainerVM.Kernel must be an absolute path");
+	s->kernel = k ? xstrdup(k) : NULL;
+	s->guest_test = t ? xstrdup(t) : NULL;
+	if (nodns)
+		json_object_set_new(s->net, "no_dns", json_true());
+	if ((rc = ext_flags(x, "Volumes", mounts_parse_volume_flag, &s->mounts, e)) < 0 ||
+	    (rc = ext_flags(x, "Mounts", mounts_parse_mount_flag, &s->mounts, e)) < 0 ||
+	    (rc = ext_flags(x, "Tmpfs", mounts_parse_tmpfs_flag, &s->mounts, e)) < 0 ||
+	    (rc = strslice(x, "Publish", &pub, e)) < 0)
+		return rc;
+	json_array_foreach(pub, i, v) {
+		struct net_port *ports = xcalloc(NET_PORTS_MAX, sizeof(*ports));
+		size_t n = 0;
+		rc = net_port_parse(json_string_value(v), ports, NET_PORTS_MAX, &n, e);
+		free(ports);
+		if (rc < 0) {
+			json_decref(pub);
+			return err_wrap(e, "ContainerVM.Publish");
+		}
+		json_array_append(json_object_get(s->net, "publish"), v);
+	}
+	json_decref(pub);
+	return 0;
+}
+
 int ctrspec_parse(const char *body, size_t len, const char *name, const char *platform,
 		  struct ctrspec *s, struct err *e)
 {
@@ -271,7 +343,9 @@ int ctrspec_parse(const char *body, size_t len, const char *name, const char *pl
 	    (rc = apinet_parse(j, hc, &s->net, e)) < 0 ||
 	    (rc = api_mounts_parse(j, hc, &s->mounts, e)) < 0)
 		return rc;
-	return process_doc(j, hc, s, e);
+	if ((rc = process_doc(j, hc, s, e)) < 0 || (rc = groups(hc, s, e)) < 0)
+		return rc;
+	return ext_parse(j, s, e);
 }
 
 void ctrspec_free(struct ctrspec *s)
@@ -280,6 +354,9 @@ void ctrspec_free(struct ctrspec *s)
 	free(s->name);
 	free(s->platform);
 	free(s->hostname);
+	free(s->kernel);
+	free(s->guest_test);
+	json_decref(s->kernel_args);
 	json_decref(s->process);
 	json_decref(s->labels);
 	json_decref(s->net);
@@ -327,7 +404,17 @@ int ctrspec_build(const struct ctrspec *s, const char *data_dir, struct bundle_c
 	json_object_set_new(guest, "init", json_boolean(s->init));
 	json_object_set_new(guest, "image", config);
 	json_object_set(guest, "process", s->process);
+	if (s->guest_test)
+		json_object_set_new(guest, "test", json_string(s->guest_test));
 	bc->guest = guest;
+	bc->kernel = s->kernel ? xstrdup(s->kernel) : NULL;
+	if (json_array_size(s->kernel_args)) {
+		size_t i;
+		json_t *v;
+		bc->kernel_args = xcalloc(json_array_size(s->kernel_args) + 1, sizeof(char *));
+		json_array_foreach(s->kernel_args, i, v)
+			bc->kernel_args[i] = xstrdup(json_string_value(v));
+	}
 	if ((rc = apinet_build(s->net, bc, e)) < 0)
 		return rc;
 	/* last: it creates volumes, which nothing would remove on a later

@@ -20,7 +20,19 @@
  * HostConfig.{AutoRemove, Memory, NanoCpus, ReadonlyRootfs, Init,
  * ConsoleSize}, the networking fields through applets/apinet.h, and the
  * mounts (HostConfig.Binds/Mounts/Tmpfs, Volumes) through
- * applets/api_mounts.h, resolved by ctrspec_build (volumes created).
+ * applets/api_mounts.h, resolved by ctrspec_build (volumes created),
+ * HostConfig.GroupAdd.
+ *
+ * Our extension, for what our CLI's `run` has and Docker has no field for
+ * (any client may send it): a top-level object "ContainerVM" with
+ *   "Kernel": "/abs/path"          boot this kernel (run --kernel)
+ *   "KernelArgs": ["…"]            appended to its command line (--kernel-arg)
+ *   "Volumes", "Mounts", "Tmpfs": ["…"]   -v, --mount, --tmpfs in our CLI's
+ *                                  grammar (applets/mounts.h), added to Docker's
+ *   "Publish": ["…"]               -p in our grammar ([IP:]HOST:CTR[/PROTO];
+ *                                  an explicit 0.0.0.0 stays 0.0.0.0)
+ *   "NoDns": true                  no nameserver in /etc/resolv.conf (--no-dns)
+ *   "GuestTest": "…"               development: guest test modes (initrd/guest.h)
  * Everything else is ignored, as unknown fields must be. */
 #ifndef APPLETS_CTRSPEC_H
 #define APPLETS_CTRSPEC_H
@@ -45,6 +57,9 @@ struct ctrspec {
 	char *name;           /* NULL = a random one */
 	char *platform;       /* "os/arch" or NULL = the host's */
 	char *hostname;       /* NULL = the short id */
+	char *kernel;         /* ContainerVM.Kernel or NULL */
+	char *guest_test;     /* ContainerVM.GuestTest or NULL */
+	json_t *kernel_args;  /* ContainerVM.KernelArgs (array) or NULL */
 	json_t *process;      /* initrd/guest.h "process" overrides */
 	json_t *labels;       /* object of strings */
 	json_t *net;          /* networking, applets/apinet.h */

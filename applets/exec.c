@@ -1,8 +1,8 @@
-/* `container exec [-d] [-i] [-t] [-e K=V] [-w DIR] [-u USER] CONTAINER CMD...`:
- * runs a process in a running container through its runtime's socket
- * (applets/runtime.h) and relays its stdio with applets/attach.c; the exit
- * code is the process's.  Talks to the runtime directly until the API
- * server (#6) proxies Docker's exec endpoints; kept thin for that swap. */
+/* `container exec [-d] [-i] [-t] [-e K=V] [-w DIR] [-u USER] CONTAINER CMD...`,
+ * through the API server (applets/cliapi.h) as `docker exec` does: POST
+ * /containers/{id}/exec, POST /exec/{id}/start (hijacked, or Detach),
+ * the stdio relay of applets/attach.c, then GET /exec/{id}/json for the
+ * exit code, which becomes ours (126/127 when the command could not run). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,14 +11,11 @@
 
 #include "applets/applets.h"
 #include "applets/attach.h"
-#include "applets/bundle.h"
-#include "applets/runtime.h"
-#include "initrd/agent.h"
+#include "applets/cliapi.h"
+#include "lib/buf.h"
 #include "lib/err.h"
 #include "lib/exit.h"
-#include "lib/mem.h"
-
-#define EXEC_STREAM 2u   /* ours alone: the runtime maps it for the guest */
+#include "lib/jsonx.h"
 
 struct exec_cli {
 	int detach, interactive, tty;
@@ -43,72 +40,97 @@ static int fail(int code, const char *msg)
 }
 
 /* -e K=V as given; -e K takes K from our environment (left out when
- * unset), as docker does.  The strings built here are in owned. */
-static const char **env_list(const struct opt_list *l, char **owned)
+ * unset), as docker does. */
+static json_t *env_json(const struct opt_list *l)
 {
-	const char **env = xcalloc(l->n + 1, sizeof(*env));
-	size_t n = 0;
+	json_t *a = json_array();
 
 	for (size_t i = 0; i < l->n; i++) {
 		const char *kv = l->v[i], *v;
 		if (strchr(kv, '=')) {
-			env[n++] = kv;
+			json_array_append_new(a, json_string(kv));
 		} else if ((v = getenv(kv))) {
-			size_t kn = strlen(kv), vn = strlen(v);
-			owned[i] = xmalloc(kn + vn + 2);
-			memcpy(owned[i], kv, kn);
-			owned[i][kn] = '=';
-			memcpy(owned[i] + kn + 1, v, vn + 1);
-			env[n++] = owned[i];
+			_cleanup_buf_ struct buf b = BUF_INIT;
+			buf_printf(&b, "%s=%s", kv, v);
+			json_array_append_new(a, json_string(buf_str(&b)));
 		}
 	}
-	return env;
+	return a;
+}
+
+static json_t *exec_body(const struct exec_cli *a, int argc, char **argv)
+{
+	json_t *cmd = json_array(), *j;
+	unsigned rows = 0, cols = 0;
+	bool in = a->interactive && !a->detach;
+
+	for (int i = 1; i < argc; i++)
+		json_array_append_new(cmd, json_string(argv[i]));
+	j = json_pack("{s:o, s:o, s:b, s:b, s:b, s:b}", "Cmd", cmd, "Env", env_json(&a->env),
+		      "Tty", a->tty, "AttachStdin", in, "AttachStdout", !a->detach, "AttachStderr",
+		      !a->detach);
+	if (a->user)
+		json_object_set_new(j, "User", json_string(a->user));
+	if (a->workdir)
+		json_object_set_new(j, "WorkingDir", json_string(a->workdir));
+	if (a->tty && (attach_winsize(STDOUT_FILENO, &rows, &cols) ||
+		       attach_winsize(STDIN_FILENO, &rows, &cols)))
+		json_object_set_new(j, "ConsoleSize", json_pack("[i, i]", rows, cols));
+	return j;
 }
 
 static int exec_cmd(const struct cmd *c, void *o, int argc, char **argv)
 {
 	const struct exec_cli *a = o;
-	char id[BUNDLE_ID_LEN + 1];
+	_cleanup_buf_ struct buf p = BUF_INIT, rp = BUF_INIT;
+	json_t *body = exec_body(a, argc, argv), *r = NULL;
+	struct cliapi api;
+	struct api_stream s = { .fd = -1 };
 	struct err e = ERR_INIT;
-	_cleanup_free_ char **owned = xcalloc(a->env.n + 1, sizeof(char *));
-	_cleanup_free_ const char **env = env_list(&a->env, owned);
-	struct agent_proc_spec spec = { 0 };
-	struct attach_opts ao = { 0 };
-	unsigned rows = 0, cols = 0;
-	int fd = -1, status = 0, rc;
+	const char *xid;
+	int rc, status = EXIT_OK;
 
 	(void)c;
-	(void)argc;
-	if (a->tty && a->interactive && !isatty(STDIN_FILENO) && !a->detach)
+	if (a->tty && a->interactive && !isatty(STDIN_FILENO) && !a->detach) {
+		json_decref(body);
 		return fail(EXIT_RUNTIME, "the input device is not a TTY (drop -t, or run from a terminal)");
-	if (a->tty && !attach_winsize(STDOUT_FILENO, &rows, &cols))
-		attach_winsize(STDIN_FILENO, &rows, &cols);
-	spec = (struct agent_proc_spec){
-		.argv = (const char *const *)(argv + 1),
-		.env = env,
-		.cwd = a->workdir,
-		.user = a->user,
-		.tty = a->tty,
-		.open_stdin = a->interactive && !a->detach,
-		.rows = (uint16_t)rows,
-		.cols = (uint16_t)cols,
-	};
-	ao = (struct attach_opts){ .stdin_open = spec.open_stdin, .tty = a->tty,
-				   .stream = EXEC_STREAM, .create = &spec, .detach = a->detach };
-	rc = bundle_resolve(argv[0], id, &e);
-	if (rc < 0)
-		return fail(EXIT_FAIL, e.msg);
-	if ((rc = runtime_connect(id, 0, &fd, &e)) < 0)
-		return fail(EXIT_FAIL, e.msg);
-	rc = attach_run(fd, &ao, &status, &e);
-	close(fd);
-	for (size_t i = 0; i < a->env.n; i++)
-		free(owned[i]);
-	/* the guest's reason for not running it, as docker's codes */
-	if (rc == -ENOENT)
-		return fail(EXIT_NOTFOUND, e.msg);
-	if (rc == -EACCES || rc == -ENOEXEC || rc == -EISDIR)
-		return fail(EXIT_NOEXEC, e.msg);
+	}
+	buf_puts(&p, "/containers/");
+	cliapi_escape(&p, argv[0]);
+	buf_puts(&p, "/exec");
+	rc = cliapi_connect(&api, &e);
+	if (rc == 0)
+		rc = cliapi_call(&api, "POST", buf_str(&p), body, &r, &e);
+	json_decref(body);
+	if (rc < 0 || !(xid = jsonx_str(r, "Id"))) {
+		json_decref(r);
+		cliapi_free(&api);
+		return fail(rc == -ENOENT ? EXIT_FAIL : EXIT_RUNTIME,
+			    rc < 0 ? e.msg : "the API server gave no exec id");
+	}
+	buf_reset(&p);
+	buf_printf(&p, "/exec/%s/start", xid);
+	buf_printf(&rp, "/exec/%s/resize", xid);
+	body = json_pack("{s:b, s:b}", "Detach", a->detach, "Tty", a->tty);
+	rc = cliapi_open(&api, "POST", buf_str(&p), body, a->detach ? 0 : API_CLIENT_HIJACK, &s,
+			 &e);
+	json_decref(body);
+	if (rc == 0 && !a->detach) {
+		struct attach_opts ao = { .stdin_open = a->interactive, .tty = a->tty,
+					  .api = &api, .resize_path = buf_str(&rp) };
+		rc = attach_relay(&s, &ao, &e);
+	}
+	api_stream_close(&s);
+	if (rc == 0 && !a->detach) {
+		json_t *x = NULL;
+		buf_reset(&p);
+		buf_printf(&p, "/exec/%s/json", xid);
+		if ((rc = cliapi_call(&api, "GET", buf_str(&p), NULL, &x, &e)) == 0)
+			status = (int)jsonx_int(x, "ExitCode", 255);
+		json_decref(x);
+	}
+	json_decref(r);
+	cliapi_free(&api);
 	if (rc < 0)
 		return fail(EXIT_RUNTIME, e.msg);
 	return status;

@@ -1,11 +1,12 @@
-/* `container logs [--boot] [-f] [-n N] [-t] CONTAINER`: the workload's
- * output from the bundle's stdio.log (Docker json-file lines, each put back
- * on the stream it came from), or with --boot the VM console (boot.log:
- * kernel, init, QEMU).  Reads the bundle directly until the API server
- * (#6) serves /containers/{id}/logs; the output is the same. */
+/* `container logs [--boot] [-f] [-n N] [-t] CONTAINER`, through the API
+ * server (applets/cliapi.h): the workload's output from GET
+ * /containers/{id}/logs (Docker's 8-byte frames put back on the stream
+ * each piece came from; raw bytes for a container with a tty), or with
+ * --boot the VM console (kernel, init, QEMU) from the extension endpoint
+ * GET /container/containers/{id}/bootlog, asked again from where it got to
+ * while -f and the container runs. */
 #include <errno.h>
 #include <stdbool.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,14 +14,15 @@
 #include <unistd.h>
 
 #include "applets/applets.h"
-#include "applets/bundle.h"
+#include "applets/attach.h"
+#include "applets/cliapi.h"
 #include "lib/buf.h"
 #include "lib/err.h"
 #include "lib/exit.h"
 #include "lib/fs.h"
 #include "lib/jsonx.h"
 
-#define LOG_LINE_MAX (2u << 20)
+#define BOOT_POLL_MS 200
 
 struct logs_cli {
 	int boot, follow, timestamps;
@@ -35,93 +37,89 @@ static const struct opt logs_optv[] = {
 	OPT_END,
 };
 
-/* One json-file line to its stream; a line we cannot parse is shown as is
- * on stderr rather than dropped. */
-static void emit(const char *line, size_t n, int timestamps)
+static int ctr_path(struct buf *p, const char *prefix, const char *q, const char *suffix)
 {
-	struct err e = ERR_INIT;
-	json_t *j = jsonx_parse(line, n, LOG_LINE_MAX, "log line", &e);
-	const char *text, *stream, *when;
+	buf_puts(p, prefix);
+	cliapi_escape(p, q);
+	return buf_puts(p, suffix);
+}
 
-	if (!j || !(text = json_string_value(json_object_get(j, "log")))) {
-		fwrite(line, 1, n, stderr);
-		fputc('\n', stderr);
-		json_decref(j);
-		return;
-	}
-	stream = json_string_value(json_object_get(j, "stream"));
-	when = json_string_value(json_object_get(j, "time"));
-	FILE *f = stream && strcmp(stream, "stderr") == 0 ? stderr : stdout;
-	if (timestamps && when)
-		fprintf(f, "%s ", when);
-	fwrite(text, 1, json_string_length(json_object_get(j, "log")), f);
+/* The container's full id and whether it has a tty and runs. */
+static int ctr_info(struct cliapi *api, const char *q, struct buf *id, bool *tty, bool *running,
+		    struct err *e)
+{
+	_cleanup_buf_ struct buf p = BUF_INIT;
+	json_t *j;
+	int rc;
+
+	ctr_path(&p, "/containers/", q, "/json");
+	if ((rc = cliapi_call(api, "GET", buf_str(&p), NULL, &j, e)) < 0)
+		return rc;
+	if (id)
+		buf_puts(id, jsonx_str(j, "Id") ? jsonx_str(j, "Id") : "");
+	*tty = json_is_true(json_object_get(json_object_get(j, "Config"), "Tty"));
+	*running = json_is_true(json_object_get(json_object_get(j, "State"), "Running"));
 	json_decref(j);
-}
-
-static bool exited(const char *id)
-{
-	struct bundle_state st;
-	struct err e = ERR_INIT;
-
-	return bundle_state_load(id, &st, &e) < 0 || st.status == BUNDLE_EXITED;
-}
-
-/* Print complete lines of fd from *off on; with boot, bytes as they are. */
-static void pump(int fd, off_t *off, struct buf *pend, int boot, int timestamps)
-{
-	char b[65536];
-	ssize_t n;
-
-	while ((n = pread(fd, b, sizeof(b), *off)) > 0) {
-		*off += n;
-		if (boot) {
-			fwrite(b, 1, (size_t)n, stdout);
-			continue;
-		}
-		buf_append(pend, b, (size_t)n);
-		char *nl;
-		while ((nl = memchr(pend->data, '\n', pend->len))) {
-			emit(pend->data, (size_t)(nl - pend->data), timestamps);
-			buf_consume(pend, (size_t)(nl - pend->data) + 1);
-		}
-	}
-	fflush(stdout);
-	fflush(stderr);
-}
-
-/* Where the last n lines of the file start. */
-static off_t tail_offset(int fd, long n)
-{
-	off_t end = lseek(fd, 0, SEEK_END), pos = end;
-	char b[4096];
-	long lines = 0;
-
-	if (n < 0 || end <= 0)
-		return 0;
-	while (pos > 0) {
-		size_t chunk = pos > (off_t)sizeof(b) ? sizeof(b) : (size_t)pos;
-		pos -= (off_t)chunk;
-		if (pread(fd, b, chunk, pos) != (ssize_t)chunk)
-			return 0;
-		for (size_t i = chunk; i-- > 0;) {
-			if (b[i] != '\n' || pos + (off_t)i == end - 1)
-				continue;
-			if (++lines == n)
-				return pos + (off_t)i + 1;
-		}
-	}
 	return 0;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static int boot_log(struct cliapi *api, const char *id, bool follow, struct err *e)
+{
+	long long off = 0;
+	bool tty, running = true;
+	int rc;
+
+	for (;;) {
+		_cleanup_buf_ struct buf p = BUF_INIT;
+		struct api_response r;
+		buf_printf(&p, "/container/containers/%s/bootlog?offset=%lld", id, off);
+		rc = api_client_call(buf_str(&api->sock), "GET", buf_str(&p), NULL, 0,
+				     CLIAPI_TIMEOUT_MS, &r, e);
+		if (rc == 0 && r.status != 200)
+			rc = cliapi_error(r.status, r.body.data, r.body.len, e);
+		if (rc == 0 && r.body.len)
+			rc = fs_write_full(STDOUT_FILENO, r.body.data, r.body.len, e);
+		off += rc == 0 ? (long long)r.body.len : 0;
+		if (rc == 0 && r.body.len) {
+			api_response_free(&r);
+			continue;   /* more may be there already */
+		}
+		api_response_free(&r);
+		if (rc < 0 || !follow || !running)
+			return rc;
+		/* one more read after it stopped: its last words */
+		if ((rc = ctr_info(api, id, NULL, &tty, &running, e)) < 0)
+			return rc;
+		if (running)
+			sleep_ms(BOOT_POLL_MS);
+	}
+}
+
+static int out_fd(void *ud, int fd, const char *p, size_t n)
+{
+	(void)ud;
+	return fs_write_full(fd == 2 ? STDERR_FILENO : STDOUT_FILENO, p, n, NULL) < 0 ? -EIO : 0;
 }
 
 static int logs_cmd(const struct cmd *c, void *o, int argc, char **argv)
 {
 	const struct logs_cli *a = o;
-	char id[BUNDLE_ID_LEN + 1];
-	_cleanup_buf_ struct buf path = BUF_INIT, pend = BUF_INIT;
+	_cleanup_buf_ struct buf id = BUF_INIT, p = BUF_INIT, chunk = BUF_INIT;
+	struct cliapi api;
+	struct api_stream s = { .fd = -1 };
+	struct attach_demux dm = { 0 };
 	struct err e = ERR_INIT;
+	bool tty, running;
 	long tail = -1;
-	off_t off;
-	int fd;
+	ssize_t n;
+	int rc;
 
 	(void)argc;
 	if (a->tail_s && strcmp(a->tail_s, "all") != 0) {
@@ -132,27 +130,34 @@ static int logs_cmd(const struct cmd *c, void *o, int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (bundle_resolve(argv[0], id, &e) < 0 ||
-	    bundle_path(id, a->boot ? "boot.log" : "stdio.log", &path, &e) < 0) {
+	if ((rc = cliapi_connect(&api, &e)) == 0 &&
+	    (rc = ctr_info(&api, argv[0], &id, &tty, &running, &e)) == 0) {
+		if (a->boot) {
+			rc = boot_log(&api, buf_str(&id), a->follow, &e);
+		} else {
+			buf_printf(&p, "/containers/%s/logs?stdout=1&stderr=1&follow=%d&timestamps=%d",
+				   buf_str(&id), a->follow, a->timestamps);
+			if (tail >= 0)
+				buf_printf(&p, "&tail=%ld", tail);
+			rc = cliapi_open(&api, "GET", buf_str(&p), NULL, 0, &s, &e);
+			buf_init(&chunk, 1 << 20);
+			while (rc == 0 && (n = api_stream_read(&s, &chunk, &e)) != 0) {
+				if (n < 0)
+					rc = (int)n;
+				else if (tty)
+					rc = fs_write_full(STDOUT_FILENO, chunk.data, chunk.len, &e);
+				else if (attach_demux_feed(&dm, chunk.data, chunk.len, out_fd, NULL) < 0)
+					rc = err_set(&e, -EPROTO, "a malformed log stream");
+				buf_reset(&chunk);
+			}
+			api_stream_close(&s);
+		}
+	}
+	cliapi_free(&api);
+	if (rc < 0) {
 		fprintf(stderr, "container %s: %s\n", c->name, e.msg);
 		return EXIT_FAIL;
 	}
-	fd = open(buf_str(&path), O_RDONLY | O_CLOEXEC);
-	if (fd < 0 && errno != ENOENT) {
-		fprintf(stderr, "container %s: open %s: %s\n", c->name, buf_str(&path), strerror(errno));
-		return EXIT_FAIL;
-	}
-	if (fd < 0)
-		return EXIT_OK; /* nothing written yet */
-	off = a->boot ? 0 : tail_offset(fd, tail);
-	pump(fd, &off, &pend, a->boot, a->timestamps);
-	while (a->follow && !exited(id)) {
-		struct timespec ts = { 0, 100 * 1000 * 1000 };
-		nanosleep(&ts, NULL);
-		pump(fd, &off, &pend, a->boot, a->timestamps);
-	}
-	pump(fd, &off, &pend, a->boot, a->timestamps);
-	close(fd);
 	return EXIT_OK;
 }
 

@@ -3,10 +3,13 @@
  * helpers (applets/network_helper.c).  Like ls/rm, these read and write
  * the state directly until the API server (#6) serves /networks. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "applets/applets.h"
@@ -15,20 +18,62 @@
 #include "lib/buf.h"
 #include "lib/err.h"
 #include "lib/exit.h"
+#include "lib/fs.h"
 #include "lib/jsonx.h"
 #include "lib/mem.h"
+#include "lib/paths.h"
 #include "net/link.h"
 #include "net/network.h"
 
-bool network_ctr_alive(const char *id, void *arg)
+/* A container being created holds its address before its bundle exists
+ * (the API server creates several at once): $RUN/net-pending-<id>, made
+ * by network_run_prepare, dropped once the bundle is there or the create
+ * is undone; one left by a create that died expires after
+ * NETWORK_PENDING_MAX_S. */
+#define NETWORK_PENDING_MAX_S 600
+
+static int pending_path(const char *id, struct buf *p, struct err *e)
+{
+	int rc = paths_run_dir(p, e);
+
+	if (rc == 0)
+		buf_printf(p, "/net-pending-%.64s", id);
+	return rc;
+}
+
+void network_pending(const char *id, bool on)
 {
 	_cleanup_buf_ struct buf p = BUF_INIT;
+	int fd;
+
+	if (on && paths_run_dir(&p, NULL) == 0)
+		fs_mkdir_p(buf_str(&p), 0700, NULL);   /* it may not exist yet */
+	buf_reset(&p);
+	if (pending_path(id, &p, NULL) < 0)
+		return;
+	if (!on) {
+		unlink(buf_str(&p));
+		return;
+	}
+	if ((fd = open(buf_str(&p), O_WRONLY | O_CREAT | O_CLOEXEC, 0600)) >= 0)
+		close(fd);
+}
+
+bool network_ctr_alive(const char *id, void *arg)
+{
+	_cleanup_buf_ struct buf p = BUF_INIT, q = BUF_INIT;
 	struct err e = ERR_INIT;
+	struct stat sb;
 
 	(void)arg;
 	if (bundle_path(id, NULL, &p, &e) < 0)
 		return true; /* cannot tell: keep the address */
-	return access(buf_str(&p), F_OK) == 0 || errno != ENOENT;
+	if (access(buf_str(&p), F_OK) == 0 || errno != ENOENT) {
+		network_pending(id, false);
+		return true;
+	}
+	return pending_path(id, &q, NULL) == 0 && stat(buf_str(&q), &sb) == 0 &&
+	       time(NULL) - sb.st_mtime < NETWORK_PENDING_MAX_S;
 }
 
 static int fail(const struct cmd *c, const char *msg)

@@ -24,8 +24,12 @@ struct vm_nic;
  * bridge, then the NAT rules without it. */
 int network_delete(const char *name, struct err *e);
 
-/* Whether the container's bundle still exists (net_alive_fn). */
+/* Whether the container's bundle still exists, or its create is under
+ * way (network_pending) (net_alive_fn). */
 bool network_ctr_alive(const char *id, void *arg);
+/* on: the address being reserved for id is in use before its bundle
+ * exists; off: no longer pending (the create was undone). */
+void network_pending(const char *id, bool on);
 
 /* --- run ------------------------------------------------------------------ */
 

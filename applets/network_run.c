@@ -154,8 +154,11 @@ int network_run_prepare(const struct network_run_opts *o, const char *id, const 
 		json_object_set_new(guest, "dns", dns_json(o, 0));
 		return 0;
 	}
-	if ((rc = net_attach(netname, id, name, network_ctr_alive, NULL, &m, &n, e)) < 0)
+	network_pending(id, true);   /* before its bundle exists (parallel creates) */
+	if ((rc = net_attach(netname, id, name, network_ctr_alive, NULL, &m, &n, e)) < 0) {
+		network_pending(id, false);
 		return err_wrap(e, "network %s", netname);
+	}
 	net_ip_format(m.ip, ip);
 	net_ip_format(n.gateway, gw);
 	if ((rc = add_hosts(hosts, o->add_host, n.gateway, e)) < 0) {
@@ -192,6 +195,7 @@ void network_run_undo(const json_t *net, const char *id)
 
 	if (name)
 		net_detach(name, id, NULL);
+	network_pending(id, false);
 }
 
 /* --- runtime ---------------------------------------------------------------- */

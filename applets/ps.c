@@ -1,110 +1,26 @@
 /* `container list|ls [-a] [-q] [--format table|json]`, `inspect CONTAINER...`,
- * `delete|rm [-f] [--all] CONTAINER...` and `prune`: the containers on this
- * machine, read from their bundles (applets/bundle.h).  Like exec/stop,
- * these read the bundles directly until the API server (#6) serves
- * /containers/json and friends; the output is what they will print then. */
-#include <dirent.h>
+ * `delete|rm [-f] [-v] [--all] CONTAINER...` and `prune`: through the API
+ * server (applets/cliapi.h): GET /containers/json, GET
+ * /containers/{id}/json, DELETE /containers/{id}, POST /containers/prune.
+ * The table and `--format json` keep the shape they had when they read the
+ * bundles; inspect prints Docker's inspect documents, as `docker inspect`. */
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "applets/applets.h"
-#include "applets/bundle.h"
-#include "applets/network.h"
-#include "applets/mounts.h"
-#include "applets/stop.h"
+#include "applets/cliapi.h"
 #include "lib/buf.h"
 #include "lib/err.h"
 #include "lib/exit.h"
 #include "lib/jsonx.h"
-#include "lib/mem.h"
 
-#define MAX_CONTAINERS 100000
-
-struct ctr {
-	struct bundle_config cfg;
-	struct bundle_state st;
-	time_t created;
-};
-
-/* A state that says "running" but whose runtime is gone (killed, host
- * crash) is shown as exited: nothing runs it any more. */
-static void settle(struct ctr *c)
+static int fail(const char *cmd, const struct err *e, int code)
 {
-	if (c->st.status == BUNDLE_RUNNING && c->st.runtime_pid > 0 &&
-	    kill((pid_t)c->st.runtime_pid, 0) < 0 && errno == ESRCH) {
-		c->st.status = BUNDLE_EXITED;
-		if (!c->st.error[0])
-			snprintf(c->st.error, sizeof(c->st.error), "its runtime is gone");
-	}
-}
-
-static time_t parse_time(const char *s)
-{
-	struct tm tm = { 0 };
-
-	if (!s || !strptime(s, "%Y-%m-%dT%H:%M:%S", &tm))
-		return 0;
-	return timegm(&tm);
-}
-
-static int by_created(const void *a, const void *b)
-{
-	const struct ctr *x = a, *y = b;
-	return x->created < y->created ? 1 : x->created > y->created ? -1 : 0;
-}
-
-/* Every readable container, newest first; unreadable ones are reported on
- * stderr and skipped (never deleted). */
-static int load_all(struct ctr **out, size_t *n, struct err *e)
-{
-	_cleanup_buf_ struct buf root = BUF_INIT;
-	struct ctr *v = NULL;
-	size_t len = 0, cap = 0;
-	struct dirent *de;
-	DIR *d;
-
-	*out = NULL;
-	*n = 0;
-	if (bundle_root(&root, e) < 0)
-		return e->code;
-	if (!(d = opendir(buf_str(&root))))
-		return errno == ENOENT ? 0 : err_sys(e, "open %s", buf_str(&root));
-	while ((de = readdir(d)) && len < MAX_CONTAINERS) {
-		struct err le = ERR_INIT;
-		struct ctr c = { 0 };
-		if (strlen(de->d_name) != BUNDLE_ID_LEN || strspn(de->d_name, "0123456789abcdef") != BUNDLE_ID_LEN)
-			continue;
-		if (bundle_config_load(de->d_name, &c.cfg, &le) < 0 ||
-		    bundle_state_load(de->d_name, &c.st, &le) < 0) {
-			fprintf(stderr, "container: skipping %.12s: %s\n", de->d_name, le.msg);
-			bundle_config_free(&c.cfg);
-			continue;
-		}
-		settle(&c);
-		c.created = parse_time(c.cfg.created);
-		if (len == cap) {
-			cap = cap ? 2 * cap : 16;
-			v = xrealloc(v, cap * sizeof(*v));
-		}
-		v[len++] = c;
-	}
-	closedir(d);
-	if (len)
-		qsort(v, len, sizeof(*v), by_created);
-	*out = v;
-	*n = len;
-	return 0;
-}
-
-static void free_all(struct ctr *v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		bundle_config_free(&v[i].cfg);
-	free(v);
+	fprintf(stderr, "container %s: %s\n", cmd, e->msg);
+	return code;
 }
 
 static void ago(time_t t, struct buf *out)
@@ -123,51 +39,65 @@ static void ago(time_t t, struct buf *out)
 		buf_printf(out, "%ld days", d / 86400);
 }
 
-static void status_text(const struct ctr *c, struct buf *out)
+static const char *name_of(const json_t *c)
 {
-	switch (c->st.status) {
-	case BUNDLE_CREATED:
-		buf_puts(out, "Created");
-		break;
-	case BUNDLE_RUNNING:
-		buf_puts(out, "Up ");
-		ago(parse_time(c->st.started_at), out);
-		break;
-	case BUNDLE_EXITED:
-		buf_printf(out, "Exited (%d) ", c->st.exit_code);
-		ago(parse_time(c->st.finished_at), out);
-		buf_puts(out, " ago");
-		break;
-	}
+	const char *n = json_string_value(json_array_get(json_object_get(c, "Names"), 0));
+
+	return !n ? "" : *n == '/' ? n + 1 : n;
 }
 
-static const char *status_word(const struct ctr *c)
+/* Docker's Ports entries in the shape `ls --format json` always had. */
+static json_t *ports_ours(const json_t *ports)
 {
-	return c->st.status == BUNDLE_RUNNING ? "running" : c->st.status == BUNDLE_EXITED ? "exited"
-											 : "created";
-}
-
-/* The command as docker ps shows it: entrypoint + cmd, as given or from
- * the image. */
-static void command_text(const struct ctr *c, struct buf *out)
-{
-	json_t *proc = json_object_get(c->cfg.guest, "process");
-	json_t *img = json_object_get(c->cfg.guest, "image");
-	json_t *ep = json_object_get(proc, "entrypoint"), *cmd = json_object_get(proc, "cmd");
-	json_t *parts[2];
+	json_t *a = json_array(), *p;
 	size_t i;
-	json_t *v;
 
-	if (!ep)
-		ep = json_object_get(img, "Entrypoint");
-	if (!cmd && !json_object_get(proc, "entrypoint"))
-		cmd = json_object_get(img, "Cmd");
-	parts[0] = ep;
-	parts[1] = cmd;
-	for (int k = 0; k < 2; k++)
-		json_array_foreach(parts[k], i, v)
-			if (json_is_string(v))
-				buf_printf(out, "%s%s", out->len ? " " : "", json_string_value(v));
+	json_array_foreach(ports, i, p) {
+		if (!json_object_get(p, "PublicPort"))
+			continue;
+		json_array_append_new(a, json_pack("{s:s, s:I, s:I, s:s}", "host_ip",
+			jsonx_str(p, "IP") ? jsonx_str(p, "IP") : "", "host_port",
+			(json_int_t)jsonx_int(p, "PublicPort", 0), "container_port",
+			(json_int_t)jsonx_int(p, "PrivatePort", 0), "proto",
+			jsonx_str(p, "Type") ? jsonx_str(p, "Type") : "tcp"));
+	}
+	return a;
+}
+
+static json_t *ctr_json(const json_t *c)
+{
+	char created[32] = "";
+	time_t t = (time_t)jsonx_int(c, "Created", 0);
+	struct tm tm;
+	const char *st = jsonx_str(c, "Status"), *x;
+	int code = 0;
+
+	if (gmtime_r(&t, &tm))
+		strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (st && (x = strstr(st, "Exited (")))
+		code = atoi(x + 8);
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:O, s:o}", "Id",
+			 jsonx_str(c, "Id") ? jsonx_str(c, "Id") : "", "Name", name_of(c), "Image",
+			 jsonx_str(c, "Image") ? jsonx_str(c, "Image") : "", "Command",
+			 jsonx_str(c, "Command") ? jsonx_str(c, "Command") : "", "Created", created,
+			 "State", jsonx_str(c, "State") ? jsonx_str(c, "State") : "", "Status",
+			 st ? st : "", "ExitCode", code, "Labels",
+			 json_object_get(c, "Labels") ? json_object_get(c, "Labels") : json_object(),
+			 "Ports", ports_ours(json_object_get(c, "Ports")));
+}
+
+/* Every container (all) or the running ones, newest first. */
+static int list_get(struct cliapi *api, int all, json_t **out, struct err *e)
+{
+	int rc = cliapi_call(api, "GET", all ? "/containers/json?all=1" : "/containers/json", NULL,
+			     out, e);
+
+	if (rc == 0 && !json_is_array(*out)) {
+		json_decref(*out);
+		*out = NULL;
+		return err_set(e, -EPROTO, "the API server's list is not an array");
+	}
+	return rc;
 }
 
 /* ---- list ---- */
@@ -184,33 +114,13 @@ static const struct opt list_optv[] = {
 	OPT_END,
 };
 
-static json_t *ctr_json(const struct ctr *c)
-{
-	_cleanup_buf_ struct buf cmd = BUF_INIT, st = BUF_INIT;
-	json_t *j;
-
-	command_text(c, &cmd);
-	status_text(c, &st);
-	j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:O}", "Id", c->cfg.id,
-			 "Name", c->cfg.name ? c->cfg.name : "", "Image",
-			 c->cfg.image_ref ? c->cfg.image_ref : "", "Command", buf_str(&cmd),
-			 "Created", c->cfg.created ? c->cfg.created : "", "State", status_word(c),
-			 "Status", buf_str(&st), "ExitCode", c->st.exit_code, "Arch",
-			 c->cfg.arch ? c->cfg.arch : "", "Labels",
-			 c->cfg.labels ? c->cfg.labels : json_object());
-	/* published ports as bound (host port 0 resolved), applets/network.h */
-	if (j)
-		json_object_set_new(j, "Ports", network_ports_json(c->cfg.id, c->cfg.network));
-	return j;
-}
-
 static int list_cmd(const struct cmd *c, void *o, int argc, char **argv)
 {
 	const struct list_cli *a = o;
-	struct ctr *v;
-	size_t n;
+	struct cliapi api;
 	struct err e = ERR_INIT;
-	json_t *arr = NULL;
+	json_t *v = NULL, *arr = NULL, *x;
+	size_t i;
 
 	(void)argc;
 	(void)argv;
@@ -218,35 +128,34 @@ static int list_cmd(const struct cmd *c, void *o, int argc, char **argv)
 		fprintf(stderr, "container %s: --format must be table or json\n", c->name);
 		return EXIT_USAGE;
 	}
-	if (load_all(&v, &n, &e) < 0) {
-		fprintf(stderr, "container %s: %s\n", c->name, e.msg);
-		return EXIT_FAIL;
+	if (cliapi_connect(&api, &e) < 0 || list_get(&api, a->all, &v, &e) < 0) {
+		cliapi_free(&api);
+		return fail(c->name, &e, EXIT_FAIL);
 	}
+	cliapi_free(&api);
 	if (a->format && !strcmp(a->format, "json"))
 		arr = json_array();
 	else if (!a->quiet)
 		printf("%-14s %-28s %-22s %-16s %-26s %s\n", "CONTAINER ID", "IMAGE", "COMMAND",
 		       "CREATED", "STATUS", "NAMES");
-	for (size_t i = 0; i < n; i++) {
-		_cleanup_buf_ struct buf cmd = BUF_INIT, st = BUF_INIT, cr = BUF_INIT, q = BUF_INIT;
-		if (!a->all && v[i].st.status != BUNDLE_RUNNING)
-			continue;
+	json_array_foreach(v, i, x) {
+		_cleanup_buf_ struct buf cr = BUF_INIT, q = BUF_INIT;
+		const char *cmd = jsonx_str(x, "Command") ? jsonx_str(x, "Command") : "";
 		if (arr) {
-			json_array_append_new(arr, ctr_json(&v[i]));
+			json_array_append_new(arr, ctr_json(x));
 			continue;
 		}
 		if (a->quiet) {
-			printf("%.12s\n", v[i].cfg.id);
+			printf("%.12s\n", jsonx_str(x, "Id") ? jsonx_str(x, "Id") : "");
 			continue;
 		}
-		command_text(&v[i], &cmd);
-		status_text(&v[i], &st);
-		ago(v[i].created, &cr);
+		ago((time_t)jsonx_int(x, "Created", 0), &cr);
 		buf_puts(&cr, " ago");
-		buf_printf(&q, "\"%.*s%s\"", 17, buf_str(&cmd), cmd.len > 17 ? "..." : "");
-		printf("%-14.12s %-28s %-22s %-16s %-26s %s\n", v[i].cfg.id,
-		       v[i].cfg.image_ref ? v[i].cfg.image_ref : "", buf_str(&q), buf_str(&cr),
-		       buf_str(&st), v[i].cfg.name ? v[i].cfg.name : "");
+		buf_printf(&q, "\"%.*s%s\"", 17, cmd, strlen(cmd) > 17 ? "..." : "");
+		printf("%-14.12s %-28s %-22s %-16s %-26s %s\n",
+		       jsonx_str(x, "Id") ? jsonx_str(x, "Id") : "",
+		       jsonx_str(x, "Image") ? jsonx_str(x, "Image") : "", buf_str(&q), buf_str(&cr),
+		       jsonx_str(x, "Status") ? jsonx_str(x, "Status") : "", name_of(x));
 	}
 	if (arr) {
 		_cleanup_buf_ struct buf out = BUF_INIT;
@@ -254,7 +163,7 @@ static int list_cmd(const struct cmd *c, void *o, int argc, char **argv)
 			printf("%s\n", buf_str(&out));
 		json_decref(arr);
 	}
-	free_all(v, n);
+	json_decref(v);
 	return EXIT_OK;
 }
 
@@ -275,38 +184,30 @@ static int inspect_cmd(const struct cmd *c, void *o, int argc, char **argv)
 {
 	json_t *arr = json_array();
 	_cleanup_buf_ struct buf out = BUF_INIT;
+	struct cliapi api;
+	struct err e = ERR_INIT;
 	int status = EXIT_OK;
 
 	(void)o;
+	if (cliapi_connect(&api, &e) < 0) {
+		json_decref(arr);
+		cliapi_free(&api);
+		return fail(c->name, &e, EXIT_FAIL);
+	}
 	for (int i = 0; i < argc; i++) {
-		char id[BUNDLE_ID_LEN + 1];
-		struct err e = ERR_INIT;
-		struct ctr x = { 0 };
-		if (bundle_resolve(argv[i], id, &e) < 0 || bundle_config_load(id, &x.cfg, &e) < 0 ||
-		    bundle_state_load(id, &x.st, &e) < 0) {
-			fprintf(stderr, "container %s: %s\n", c->name, e.msg);
-			bundle_config_free(&x.cfg);
+		_cleanup_buf_ struct buf p = BUF_INIT;
+		json_t *j;
+		buf_puts(&p, "/containers/");
+		cliapi_escape(&p, argv[i]);
+		buf_puts(&p, "/json");
+		if (cliapi_call(&api, "GET", buf_str(&p), NULL, &j, &e) < 0) {
+			fail(c->name, &e, 0);
 			status = EXIT_FAIL;
 			continue;
 		}
-		settle(&x);
-		json_t *j = ctr_json(&x);
-		json_object_set_new(j, "State", json_pack("{s:s, s:i, s:s, s:s, s:i, s:s}", "Status",
-				    status_word(&x), "ExitCode", x.st.exit_code, "StartedAt",
-				    x.st.started_at, "FinishedAt", x.st.finished_at, "Pid",
-				    (int)x.st.runtime_pid, "Error", x.st.error));
-		json_object_set(j, "Config", x.cfg.guest);
-		json_object_set_new(j, "Resources", json_pack("{s:i, s:i}", "Cpus", (int)x.cfg.cpus,
-				    "MemoryMiB", (int)x.cfg.memory_mib));
-		json_object_set_new(j, "AutoRemove", json_boolean(x.cfg.auto_remove));
-		if (x.cfg.network)
-			json_object_set(j, "Network", x.cfg.network);
-		if (x.cfg.mounts)
-			json_object_set(j, "Mounts", x.cfg.mounts);
 		json_array_append_new(arr, j);
-		bundle_config_free(&x.cfg);
 	}
-	struct err e = ERR_INIT;
+	cliapi_free(&api);
 	if (jsonx_dump_buf(arr, JSON_INDENT(2), &out, &e) == 0)
 		printf("%s\n", buf_str(&out));
 	json_decref(arr);
@@ -315,7 +216,7 @@ static int inspect_cmd(const struct cmd *c, void *o, int argc, char **argv)
 
 const struct cmd cmd_ctr_inspect = {
 	.name = "inspect",
-	.summary = "Show containers' configuration and state as JSON",
+	.summary = "Show containers' configuration and state as JSON (Docker's inspect)",
 	.usage = "CONTAINER...",
 	.min_args = 1,
 	.max_args = -1,
@@ -335,84 +236,63 @@ static const struct opt rm_optv[] = {
 	OPT_END,
 };
 
-static int rm_bundle(const char *id, int force, int volumes, struct err *e);
-
-static int rm_one(const char *query, int force, int volumes, struct err *e)
+static int rm_one(struct cliapi *api, const char *query, const struct rm_cli *a, struct err *e)
 {
-	char id[BUNDLE_ID_LEN + 1];
-	struct ctr x = { 0 };
-	int rc;
+	_cleanup_buf_ struct buf p = BUF_INIT;
 
-	if ((rc = bundle_resolve(query, id, e)) < 0 || (rc = bundle_state_load(id, &x.st, e)) < 0)
-		return rc;
-	settle(&x);
-	if (x.st.status == BUNDLE_RUNNING) {
-		if (!force)
-			return err_set(e, -EBUSY, "container %s is running: stop it first, or use -f",
-				       query);
-		if ((rc = stop_container(id, SIGKILL, 0, true, e)) < 0 && rc != -ESRCH)
-			return rc;
-		err_clear(e);
-	}
-	return rm_bundle(id, force, volumes, e);
-}
-
-/* docker rm -v: the anonymous volumes go with the container */
-static int rm_bundle(const char *id, int force, int volumes, struct err *e)
-{
-	struct bundle_config cfg;
-	int rc;
-
-	(void)force;
-	if (!volumes || bundle_config_load(id, &cfg, e) < 0) {
-		err_clear(e);
-		return bundle_remove(id, e);
-	}
-	if ((rc = bundle_remove(id, e)) == 0 && cfg.mounts)
-		rc = mounts_remove_anonymous(cfg.mounts, e);
-	bundle_config_free(&cfg);
-	return rc;
+	buf_puts(&p, "/containers/");
+	cliapi_escape(&p, query);
+	buf_printf(&p, "?force=%d&v=%d", a->force, a->volumes);
+	return cliapi_call(api, "DELETE", buf_str(&p), NULL, NULL, e);
 }
 
 static int rm_cmd(const struct cmd *c, void *o, int argc, char **argv)
 {
 	const struct rm_cli *a = o;
+	struct cliapi api;
+	struct err e = ERR_INIT;
 	int status = EXIT_OK;
 
 	if (!a->all && argc == 0) {
 		fprintf(stderr, "container %s: name containers, or use --all\n", c->name);
 		return EXIT_USAGE;
 	}
+	if (cliapi_connect(&api, &e) < 0) {
+		cliapi_free(&api);
+		return fail(c->name, &e, EXIT_FAIL);
+	}
 	if (a->all) {
-		struct ctr *v;
-		size_t n;
-		struct err e = ERR_INIT;
-		if (load_all(&v, &n, &e) < 0) {
-			fprintf(stderr, "container %s: %s\n", c->name, e.msg);
-			return EXIT_FAIL;
+		json_t *v = NULL, *x;
+		size_t i;
+		if (list_get(&api, 1, &v, &e) < 0) {
+			cliapi_free(&api);
+			return fail(c->name, &e, EXIT_FAIL);
 		}
-		for (size_t i = 0; i < n; i++) {
+		json_array_foreach(v, i, x) {
+			const char *id = jsonx_str(x, "Id");
 			struct err le = ERR_INIT;
-			if (v[i].st.status == BUNDLE_RUNNING && !a->force)
+			if (!id || (!a->force && strcmp(jsonx_str(x, "State") ? jsonx_str(x, "State") : "",
+							 "running") == 0))
 				continue;
-			if (rm_one(v[i].cfg.id, a->force, a->volumes, &le) < 0) {
-				fprintf(stderr, "container %s: %s\n", c->name, le.msg);
+			if (rm_one(&api, id, a, &le) < 0) {
+				fail(c->name, &le, 0);
 				status = EXIT_FAIL;
 			} else {
-				printf("%.12s\n", v[i].cfg.id);
+				printf("%.12s\n", id);
 			}
 		}
-		free_all(v, n);
+		json_decref(v);
 	}
 	for (int i = 0; i < argc; i++) {
-		struct err e = ERR_INIT;
-		if (rm_one(argv[i], a->force, a->volumes, &e) < 0) {
-			fprintf(stderr, "container %s: %s\n", c->name, e.msg);
+		struct err le = ERR_INIT;
+		if (rm_one(&api, argv[i], a, &le) < 0) {
+			fail(c->name, &le, 0);
 			status = EXIT_FAIL;
 		} else {
 			printf("%s\n", argv[i]);
 		}
 	}
+	cliapi_free(&api);
 	return status;
 }
 
@@ -429,12 +309,25 @@ const struct cmd cmd_ctr_delete = {
 
 static int prune_cmd(const struct cmd *c, void *o, int argc, char **argv)
 {
-	static const struct rm_cli all = { .all = 1 };
+	struct cliapi api;
+	struct err e = ERR_INIT;
+	json_t *r = NULL, *x;
+	size_t i;
 
 	(void)o;
 	(void)argc;
 	(void)argv;
-	return rm_cmd(c, (void *)&all, 0, NULL);
+	if (cliapi_connect(&api, &e) < 0 ||
+	    cliapi_call(&api, "POST", "/containers/prune", NULL, &r, &e) < 0) {
+		cliapi_free(&api);
+		return fail(c->name, &e, EXIT_FAIL);
+	}
+	cliapi_free(&api);
+	json_array_foreach(json_object_get(r, "ContainersDeleted"), i, x)
+		if (json_is_string(x))
+			printf("%.12s\n", json_string_value(x));
+	json_decref(r);
+	return EXIT_OK;
 }
 
 const struct cmd cmd_ctr_prune = {

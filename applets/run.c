@@ -1,58 +1,45 @@
-/* `container run`: resolve (or pull) the image, compose the container's
- * configuration from the image and the flags, create its bundle
- * (applets/bundle.h), start its runtime role and, in the foreground, relay
- * stdio until the workload's exit status, which becomes ours.
+/* `container run`, `create`, `start [-a] [-i]` and `wait`, through the API
+ * server (applets/cliapi.h) as the docker CLI does: the flags become
+ * Docker's create request (the same JSON `docker run` sends; what Docker
+ * has no field for goes in our extension object "ContainerVM", see
+ * applets/ctrspec.h), POST /containers/create (on 404 "No such image": POST
+ * /images/create with its progress, then again), then in the foreground
+ * attach (hijacked) and wait (next-exit, or removed with --rm) before
+ * start, the stdio relay (applets/attach.c), and the wait's status as our
+ * exit code; with -d, start (answered once the workload runs) and the id.
+ * Errors of the server or of the start exit 125, as docker's.
  *
- * Flag names are apple/container's, with docker's spellings as aliases.
- * Until the API server lands (#6) run talks to the runtime directly over a
- * socketpair; the bundle on disk is the boundary the API server will take
- * over (it will create the bundle and spawn the runtime instead). */
+ * Flag names are apple/container's, with docker's spellings as aliases. */
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "applets/applets.h"
 #include "applets/attach.h"
 #include "applets/bundle.h"
+#include "applets/cliapi.h"
+#include "applets/ctrspec.h"
 #include "applets/image.h"
-#include "applets/network.h"
-#include "applets/mounts.h"
-#include "applets/rtclient.h"
-#include "applets/runtime.h"
+#include "initrd/guest.h"
 #include "lib/buf.h"
 #include "lib/err.h"
 #include "lib/exit.h"
 #include "lib/fs.h"
 #include "lib/jsonx.h"
 #include "lib/mem.h"
-#include "lib/paths.h"
-#include "initrd/agent.h"
-#include "initrd/guest.h"
-#include "lib/log.h"
-#include "oci/images.h"
 #include "oci/manifest.h"
-#include "oci/pull.h"
-#include "oci/snapshot.h"
-#include "oci/store.h"
-#include "vm/vm.h"
 
-#define RUN_DEFAULT_CPUS 2
-#define RUN_DEFAULT_MEMORY_MIB 1024
-#define RUN_MIN_MEMORY_MIB 64
-#define RUN_DEFAULT_RW_SIZE (8ULL << 30)
 #define ENV_FILE_MAX (1u << 20)
 
 struct run_cli {
 	int detach, interactive, tty, rm, init, read_only, no_sig_proxy;
-	const char *name, *workdir, *user, *entrypoint, *memory, *kernel;
+	const char *name, *workdir, *user, *entrypoint, *memory, *kernel, *restart, *cidfile;
 	const char *arch, *os, *platform, *hostname, *guest_test;
 	long cpus;
 	struct opt_list env, env_file, label, kernel_arg, group_add;
@@ -68,6 +55,10 @@ static const struct opt run_optv[] = {
 	OPT_FLAG('i', "interactive", struct run_cli, interactive, "Keep stdin open and relay it"),
 	OPT_FLAG('t', "tty", struct run_cli, tty, "Give the process a terminal"),
 	OPT_FLAG(0, "rm|remove", struct run_cli, rm, "Remove the container when it exits"),
+	OPT_STRING(0, "restart", struct run_cli, restart, "POLICY",
+		   "no, on-failure[:N], always or unless-stopped"),
+	OPT_STRING(0, "cidfile", struct run_cli, cidfile, "FILE",
+		   "Write the container's ID to FILE (which must not exist)"),
 	OPT_STRING(0, "name", struct run_cli, name, "NAME", "Name the container"),
 	OPT_LIST('e', "env", struct run_cli, env, "KEY[=VALUE]", "Set an environment variable"),
 	OPT_LIST(0, "env-file", struct run_cli, env_file, "FILE", "Read environment variables from a file"),
@@ -109,11 +100,6 @@ static const struct opt run_optv[] = {
 	OPT_END,
 };
 
-static int fail(const char *msg)
-{
-	fprintf(stderr, "container run: %s\n", msg);
-	return EXIT_RUNTIME;
-}
 
 /* docker's memory syntax: a number with an optional b, k, m, g, t unit
  * (binary multiples; "kb"/"KiB" spellings too); no unit = bytes. */
@@ -141,9 +127,9 @@ static int parse_memory(const char *s, unsigned *mib, struct err *e)
 	if (*end || v > (1ULL << (63 - shift)))
 		return err_set(e, -EINVAL, "invalid memory size '%s'", s);
 	v = (v << shift) >> 20;
-	if (v < RUN_MIN_MEMORY_MIB || v > (1u << 20))
+	if (v < CTRSPEC_MIN_MEMORY_MIB || v > (1u << 20))
 		return err_set(e, -EINVAL, "memory must be between %d MiB and 1 TiB, got '%s'",
-			       RUN_MIN_MEMORY_MIB, s);
+			       CTRSPEC_MIN_MEMORY_MIB, s);
 	*mib = (unsigned)v;
 	return 0;
 }
@@ -198,7 +184,7 @@ static int env_file_add(json_t *arr, const char *path, struct err *e)
 	return 0;
 }
 
-static json_t *strv_json(const char **v)
+static json_t *strv_json(const char *const *v)
 {
 	json_t *a = json_array();
 
@@ -207,84 +193,14 @@ static json_t *strv_json(const char **v)
 	return a;
 }
 
-static json_t *args_json(int argc, char **argv)
+/* key: the list, when the flag was given */
+static void set_list(json_t *o, const char *key, const struct opt_list *l)
 {
-	json_t *a = json_array();
-
-	for (int i = 0; i < argc; i++)
-		json_array_append_new(a, json_string(argv[i]));
-	return a;
+	if (l->n)
+		json_object_set_new(o, key, strv_json(l->v));
 }
 
-/* The image's platform manifest (pulled if absent), its snapshot and the
- * "config" object of its image configuration. */
-struct run_image {
-	char ref[IMAGE_REF_MAX];
-	struct digest manifest;
-	struct buf snapshot;
-	json_t *config;
-};
-
-static int image_prepare(const char *root, const char *query, const struct platform *plat,
-			 struct run_image *ri, struct err *e)
-{
-	struct pull_opts po = { .platform = plat };
-	struct pull_result res;
-	int rc;
-
-	rc = image_local(root, query, plat, ri->ref, &ri->manifest, &ri->snapshot, &ri->config, e);
-	if (rc != -ENOENT)
-		return rc;
-	/* as docker run: not stored (or not for this platform) -> pull it */
-	err_clear(e);
-	fprintf(stderr, "Unable to find image '%s' locally\n", query);
-	creds_conn_opts_from_env(&po.conn);
-	if ((rc = pull_image(root, query, &po, &res, e)) < 0)
-		return err_wrap(e, "image %s", query);
-	return image_local(root, res.name, plat, ri->ref, &ri->manifest, &ri->snapshot, &ri->config,
-			   e);
-}
-
-/* The user's overrides, in initrd/guest.h's "process" shape. */
-static int process_json(const struct run_cli *a, int argc, char **argv, json_t **out,
-			struct err *e)
-{
-	json_t *p = json_object(), *env = json_array();
-	unsigned rows = 24, cols = 80;
-	int rc = 0;
-
-	for (const char **f = a->env_file.v; rc == 0 && f && *f; f++)
-		rc = env_file_add(env, *f, e);
-	for (const char **v = a->env.v; rc == 0 && v && *v; v++)
-		rc = env_add(env, *v, "--env", e);
-	if (rc < 0) {
-		json_decref(env);
-		json_decref(p);
-		return rc;
-	}
-	json_object_set_new(p, "env", env);
-	if (a->entrypoint)
-		json_object_set_new(p, "entrypoint",
-				    json_pack("[s]", a->entrypoint)); /* "" = none, as docker */
-	if (argc > 0)
-		json_object_set_new(p, "cmd", args_json(argc, argv));
-	if (a->user)
-		json_object_set_new(p, "user", json_string(a->user));
-	if (a->group_add.n)
-		json_object_set_new(p, "groups", strv_json(a->group_add.v));
-	if (a->workdir)
-		json_object_set_new(p, "workdir", json_string(a->workdir));
-	if (a->tty && !attach_winsize(STDOUT_FILENO, &rows, &cols))
-		attach_winsize(STDIN_FILENO, &rows, &cols);
-	json_object_set_new(p, "tty", json_boolean(a->tty));
-	json_object_set_new(p, "stdin", json_boolean(a->interactive));
-	json_object_set_new(p, "rows", json_integer(rows));
-	json_object_set_new(p, "cols", json_integer(cols));
-	*out = p;
-	return 0;
-}
-
-static int labels_json(const char **v, json_t **out, struct err *e)
+static int labels_json(const char *const *v, json_t **out, struct err *e)
 {
 	json_t *o = json_object();
 
@@ -301,231 +217,360 @@ static int labels_json(const char **v, json_t **out, struct err *e)
 	return 0;
 }
 
-/* Start `container runtime [--attach-fd 3] ID` in its own session, its
- * stdio on runtime.log (inherited stderr with --debug). */
-static int spawn_runtime(const char *id, int attach_fd, int debug, uint64_t t0_ns, pid_t *pid,
-			 struct err *e)
+/* --restart no|always|unless-stopped|on-failure[:N] -> RestartPolicy */
+static int restart_json(const char *s, json_t **out, struct err *e)
 {
-	_cleanup_buf_ struct buf exe = BUF_INIT, logp = BUF_INIT;
-	int logfd, devnull;
-	pid_t p;
+	const char *colon = strchr(s, ':');
+	long n = 0;
+	char *end;
 
-	if (paths_self_exe(&exe, e) < 0 || bundle_path(id, "runtime.log", &logp, e) < 0)
-		return -EINVAL;
-	logfd = open(buf_str(&logp), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-	if (logfd < 0)
-		return err_sys(e, "open %s", buf_str(&logp));
-	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-	p = fork();
-	if (p < 0) {
-		close(logfd);
-		close(devnull);
-		return err_sys(e, "fork");
+	if (colon) {
+		n = strtol(colon + 1, &end, 10);
+		if (end == colon + 1 || *end || n < 0)
+			return err_set(e, -EINVAL, "invalid restart policy '%s'", s);
 	}
-	if (p == 0) {
-		char *argv[8];
-		int n = 0;
-		char t0[24];
-		setsid();
-		snprintf(t0, sizeof(t0), "%llu", (unsigned long long)t0_ns);
-		setenv("CONTAINER_START_NS", t0, 1); /* the runtime's "create" timing */
-		if (attach_fd >= 0 && dup2(attach_fd, 3) < 0)
-			_exit(127);
-		dup2(devnull, 0);
-		dup2(logfd, 1);
-		if (!debug)
-			dup2(logfd, 2);
-		argv[n++] = (char *)"container-runtime"; /* selects the role */
-		if (attach_fd >= 0) {
-			argv[n++] = (char *)"--attach-fd";
-			argv[n++] = (char *)"3";
-		}
-		if (debug)
-			argv[n++] = (char *)"--debug";
-		argv[n++] = (char *)id;
-		argv[n] = NULL;
-		execv(buf_str(&exe), argv);
-		_exit(127);
-	}
-	close(logfd);
-	close(devnull);
-	*pid = p;
+	*out = json_pack("{s:s%, s:I}", "Name", s, colon ? (size_t)(colon - s) : strlen(s),
+			 "MaximumRetryCount", (json_int_t)n);
 	return 0;
 }
 
-static uint64_t now_ns(void)
+/* Our flags without a Docker field, in the "ContainerVM" extension
+ * (applets/ctrspec.h): kernel, its arguments, -v/--mount/--tmpfs and -p
+ * in our own grammar, --no-dns, guest test modes. */
+static int ext_json(const struct run_cli *a, json_t **out, struct err *e)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	json_t *x = json_object();
+
+	if (a->kernel) {
+		char *abs = realpath(a->kernel, NULL);
+		if (!abs) {
+			json_decref(x);
+			return err_sys(e, "--kernel %s", a->kernel);
+		}
+		json_object_set_new(x, "Kernel", json_string(abs));
+		free(abs);
+	}
+	set_list(x, "KernelArgs", &a->kernel_arg);
+	set_list(x, "Volumes", &a->volume);
+	set_list(x, "Mounts", &a->mount);
+	set_list(x, "Tmpfs", &a->tmpfs);
+	set_list(x, "Publish", &a->publish);
+	if (a->no_dns)
+		json_object_set_new(x, "NoDns", json_true());
+	if (a->guest_test)
+		json_object_set_new(x, "GuestTest", json_string(a->guest_test));
+	*out = x;
+	return 0;
 }
 
-/* run -d: wait for the runtime's OK (the workload runs) or an EXIT (it
- * already ended), then detach by closing our end. */
-static int wait_started(int sock, struct err *e)
+/* The create request, in the shape `docker run` sends. */
+static int create_body(const struct run_cli *a, int argc, char **argv, json_t **out,
+		       struct err *e)
 {
-	struct rtc c;
-	struct agent_frame f;
-	size_t pending = 0;
+	json_t *j, *hc, *env = json_array(), *labels = NULL, *ext = NULL, *pol = NULL;
+	unsigned rows = 24, cols = 80, mib = 0;
+	int rc = 0;
+
+	for (const char **f = a->env_file.v; rc == 0 && f && *f; f++)
+		rc = env_file_add(env, *f, e);
+	for (const char **v = a->env.v; rc == 0 && v && *v; v++)
+		rc = env_add(env, *v, "--env", e);
+	if (rc == 0 && a->cpus && (a->cpus < 0 || a->cpus > 64))
+		rc = err_set(e, -EINVAL, "--cpus must be between 1 and 64");
+	if (rc == 0 && a->memory)
+		rc = parse_memory(a->memory, &mib, e);
+	if (rc == 0 && a->hostname && !guest_hostname_valid(a->hostname))
+		rc = err_set(e, -EINVAL, "invalid host name '%s'", a->hostname);
+	if (rc == 0 && a->name && !bundle_name_valid(a->name))
+		rc = err_set(e, -EINVAL,
+			     "invalid container name '%s': only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
+			     a->name);
+	if (rc == 0 && a->restart)
+		rc = restart_json(a->restart, &pol, e);
+	if (rc < 0 || (rc = labels_json(a->label.v, &labels, e)) < 0 ||
+	    (rc = ext_json(a, &ext, e)) < 0) {
+		json_decref(env);
+		json_decref(labels);
+		json_decref(pol);
+		return rc;
+	}
+	if (a->tty && !attach_winsize(STDOUT_FILENO, &rows, &cols))
+		attach_winsize(STDIN_FILENO, &rows, &cols);
+	hc = json_pack("{s:b, s:b, s:b, s:[i, i]}", "AutoRemove", a->rm, "ReadonlyRootfs",
+		       a->read_only, "Init", a->init, "ConsoleSize", rows, cols);
+	if (mib)
+		json_object_set_new(hc, "Memory", json_integer((json_int_t)mib << 20));
+	if (a->cpus)
+		json_object_set_new(hc, "NanoCpus", json_integer((json_int_t)a->cpus * 1000000000));
+	if (pol)
+		json_object_set_new(hc, "RestartPolicy", pol);
+	set_list(hc, "GroupAdd", &a->group_add);
+	if (a->network)
+		json_object_set_new(hc, "NetworkMode", json_string(a->network));
+	if (a->publish_all)
+		json_object_set_new(hc, "PublishAllPorts", json_true());
+	set_list(hc, "Dns", &a->dns);
+	set_list(hc, "DnsSearch", &a->dns_search);
+	set_list(hc, "DnsOptions", &a->dns_option);
+	set_list(hc, "ExtraHosts", &a->add_host);
+	j = json_pack("{s:s, s:o, s:b, s:b, s:b, s:b, s:b, s:b, s:o, s:o, s:o}", "Image", argv[0],
+		      "Env", env, "Tty", a->tty, "OpenStdin", a->interactive, "StdinOnce",
+		      a->interactive && !a->detach, "AttachStdin", a->interactive && !a->detach,
+		      "AttachStdout", !a->detach, "AttachStderr", !a->detach, "Labels", labels,
+		      "HostConfig", hc, "ContainerVM", ext);
+	if (argc > 1) {
+		json_t *cmd = json_array();
+		for (int i = 1; i < argc; i++)
+			json_array_append_new(cmd, json_string(argv[i]));
+		json_object_set_new(j, "Cmd", cmd);
+	}
+	if (a->entrypoint)   /* "" = none, as docker's [""] */
+		json_object_set_new(j, "Entrypoint", json_pack("[s]", a->entrypoint));
+	if (a->user)
+		json_object_set_new(j, "User", json_string(a->user));
+	if (a->workdir)
+		json_object_set_new(j, "WorkingDir", json_string(a->workdir));
+	if (a->hostname)
+		json_object_set_new(j, "Hostname", json_string(a->hostname));
+	*out = j;
+	return 0;
+}
+
+/* POST /images/create with Docker's progress lines shown on stderr. */
+static int pull(struct cliapi *api, const char *image, const char *platform, struct err *e)
+{
+	_cleanup_buf_ struct buf p = BUF_INIT, chunk = BUF_INIT, line = BUF_INIT;
+	struct api_stream s;
+	ssize_t n;
 	int rc;
 
-	rtc_init(&c);
-	c.fd = sock;
-	/* the runtime's own boot deadline ends a VM that never starts */
-	while ((rc = rtc_next(&c, &pending, &f, RUNTIME_BOOT_TIMEOUT_MS + 10000, e)) > 0 &&
-	       f.type != AGENT_OK && f.type != AGENT_EXIT && f.type != AGENT_ERROR)
-		;
-	if (rc > 0)
-		rc = f.type == AGENT_ERROR ? err_set(e, -EIO, "%s", f.u.error.message) : 0;
-	else if (rc == 0)
-		rc = err_set(e, -ETIMEDOUT, "the container did not start");
-	else if (rc == -EPIPE)
-		rc = err_set(e, -EPIPE, "the container's runtime ended before it started");
-	c.fd = -1; /* the caller closes sock */
-	rtc_close(&c);
+	buf_puts(&p, "/images/create?fromImage=");
+	cliapi_escape(&p, image);
+	if (platform) {
+		buf_puts(&p, "&platform=");
+		cliapi_escape(&p, platform);
+	}
+	if ((rc = cliapi_open(api, "POST", buf_str(&p), NULL, 0, &s, e)) < 0)
+		return rc;
+	buf_init(&chunk, 1 << 20);
+	buf_init(&line, 1 << 20);
+	while (rc == 0 && (n = api_stream_read(&s, &chunk, e)) != 0) {
+		char *nl;
+		if (n < 0) {
+			rc = (int)n;
+			break;
+		}
+		if (buf_append(&line, chunk.data, chunk.len) < 0)
+			rc = err_set(e, -EFBIG, "a pull progress line is too long");
+		buf_reset(&chunk);
+		while (rc == 0 && line.data && (nl = memchr(line.data, '\n', line.len))) {
+			json_t *j = jsonx_parse(line.data, (size_t)(nl - line.data), 1 << 20,
+						"pull progress", NULL);
+			const char *st = jsonx_str(j, "status"), *er = jsonx_str(j, "error");
+			if (er)
+				rc = err_set(e, -EIO, "%s", er);
+			else if (st && !json_object_get(j, "progressDetail"))
+				fprintf(stderr, "%s%s%s\n", jsonx_str(j, "id") ? jsonx_str(j, "id") : "",
+					jsonx_str(j, "id") ? ": " : "", st);
+			else if (st && !json_object_size(json_object_get(j, "progressDetail")))
+				fprintf(stderr, "%s%s%s\n", jsonx_str(j, "id") ? jsonx_str(j, "id") : "",
+					jsonx_str(j, "id") ? ": " : "", st);
+			json_decref(j);
+			buf_consume(&line, (size_t)(nl - line.data) + 1);
+		}
+	}
+	api_stream_close(&s);
 	return rc;
 }
 
-/* The address, the guest's eth0/hosts/resolv.conf and the published
- * ports (applets/network_run.c); undone by run_cmd if the bundle fails. */
-static int run_network(const struct run_cli *a, struct bundle_config *bc, struct err *e)
-{
-	struct network_run_opts no = {
-		.network = a->network, .publish = a->publish.v, .add_host = a->add_host.v,
-		.dns = a->dns.v, .dns_search = a->dns_search.v, .dns_option = a->dns_option.v,
-		.no_dns = a->no_dns, .publish_all = a->publish_all,
-		.exposed = json_object_get(json_object_get(bc->guest, "image"), "ExposedPorts"),
-		.hostname = json_string_value(json_object_get(bc->guest, "hostname")),
-	};
-
-	return network_run_prepare(&no, bc->id, bc->name, bc->guest, &bc->network, e);
-}
-
-static int build_bundle(const struct run_cli *a, const char *root, int argc, char **argv,
-			struct bundle_config *bc, struct err *e)
+/* --platform, or --os/--arch, as the "os/arch" of ?platform=. */
+static int platform_of(const struct run_cli *a, struct buf *out, struct err *e)
 {
 	struct platform plat;
-	struct run_image ri = { .snapshot = BUF_INIT };
-	struct mount_list ml = { 0 };
-	enum vm_arch arch;
-	json_t *guest, *proc = NULL;
 	int given, rc;
 
+	if (!a->platform && !a->os && !a->arch)
+		return 0;
 	if ((rc = image_cli_platform(a->platform, a->os, a->arch, &plat, &given, e)) < 0)
 		return rc;
-	if (strcmp(plat.os, "linux") != 0)
-		return err_set(e, -EINVAL, "only linux images run here, not %s", plat.os);
-	if ((rc = vm_arch_parse(plat.arch, &arch, e)) < 0)
-		return rc;
-	bc->arch = xstrdup(vm_arch_name(arch));
-	bc->cpus = a->cpus ? (unsigned)a->cpus : RUN_DEFAULT_CPUS;
-	bc->memory_mib = RUN_DEFAULT_MEMORY_MIB;
-	if (a->cpus < 0 || a->cpus > 64)
-		return err_set(e, -EINVAL, "--cpus must be between 1 and 64");
-	if (a->memory && (rc = parse_memory(a->memory, &bc->memory_mib, e)) < 0)
-		return rc;
-	if (a->kernel) {
-		char *abs = realpath(a->kernel, NULL);
-		if (!abs)
-			return err_sys(e, "--kernel %s", a->kernel);
-		bc->kernel = abs;
+	return buf_printf(out, "%s/%s%s%s", plat.os, plat.arch, plat.variant[0] ? "/" : "",
+			  plat.variant);
+}
+
+/* Create the container (pulling its image first when the server has not
+ * got it): its id into id. */
+static int create(struct cliapi *api, const struct run_cli *a, int argc, char **argv,
+		  struct buf *id, struct err *e)
+{
+	_cleanup_buf_ struct buf p = BUF_INIT, plat = BUF_INIT;
+	json_t *body = NULL, *r = NULL;
+	int fd = -1, rc;
+
+	if (a->cidfile) {
+		/* refused before anything is made, as docker does */
+		fd = open(a->cidfile, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		if (fd < 0)
+			return errno == EEXIST ? err_set(e, -EEXIST, "container ID file found, make sure the other container isn't running or delete %s", a->cidfile)
+					       : err_sys(e, "--cidfile %s", a->cidfile);
 	}
-	if (a->kernel_arg.n) {
-		bc->kernel_args = xcalloc(a->kernel_arg.n + 1, sizeof(char *));
-		for (size_t i = 0; i < a->kernel_arg.n; i++)
-			bc->kernel_args[i] = xstrdup(a->kernel_arg.v[i]);
+	if ((rc = platform_of(a, &plat, e)) < 0 || (rc = create_body(a, argc, argv, &body, e)) < 0)
+		goto out;
+	buf_puts(&p, "/containers/create?");
+	if (a->name) {
+		buf_puts(&p, "name=");
+		cliapi_escape(&p, a->name);
 	}
-	if (a->hostname && !guest_hostname_valid(a->hostname))
-		return err_set(e, -EINVAL, "invalid host name '%s'", a->hostname);
-	if (a->name && !bundle_name_valid(a->name))
-		return err_set(e, -EINVAL,
-			       "invalid container name '%s': only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
-			       a->name);
-	if ((rc = labels_json(a->label.v, &bc->labels, e)) < 0 ||
-	    (rc = process_json(a, argc - 1, argv + 1, &proc, e)) < 0)
-		return rc;
-	if ((rc = mounts_parse_flags(a->volume.v, a->mount.v, a->tmpfs.v, &ml, e)) < 0 ||
-	    (rc = image_prepare(root, argv[0], &plat, &ri, e)) < 0 ||
-	    (rc = mounts_resolve(&ml, json_object_get(ri.config, "Volumes"), &bc->mounts, e)) < 0) {
-		mount_list_free(&ml);
-		json_decref(proc);
-		json_decref(ri.config);
-		buf_free(&ri.snapshot);
-		return rc;
+	if (plat.len) {
+		buf_puts(&p, "&platform=");
+		cliapi_escape(&p, buf_str(&plat));
 	}
-	mount_list_free(&ml);
-	bundle_new_id(bc->id);
-	bc->name = a->name ? xstrdup(a->name) : bundle_random_name();
-	bc->created = xmalloc(40);
-	bundle_now(bc->created, 40);
-	bc->image_ref = xstrdup(ri.ref);
-	bc->image_manifest = xstrdup(ri.manifest.s);
-	bc->snapshot = buf_steal(&ri.snapshot);
-	bc->rw_size = RUN_DEFAULT_RW_SIZE;
-	bc->auto_remove = a->rm;
-	guest = json_object();
+	rc = cliapi_call(api, "POST", buf_str(&p), body, &r, e);
+	if (rc == -ENOENT && strstr(e->msg, "No such image")) {
+		fprintf(stderr, "Unable to find image '%s' locally\n", argv[0]);
+		err_clear(e);
+		if ((rc = pull(api, argv[0], plat.len ? buf_str(&plat) : NULL, e)) < 0) {
+			err_wrap(e, "image %s", argv[0]);
+			goto out;
+		}
+		rc = cliapi_call(api, "POST", buf_str(&p), body, &r, e);
+	}
+	if (rc == 0 && !jsonx_str(r, "Id"))
+		rc = err_set(e, -EPROTO, "the API server's create answer has no Id");
+	if (rc == 0) {
+		buf_puts(id, jsonx_str(r, "Id"));
+		if (fd >= 0 && (fs_write_full(fd, id->data, id->len, e) < 0 || close(fd) < 0))
+			rc = err_sys(e, "--cidfile %s", a->cidfile);
+		fd = -1;
+	}
+out:
+	if (fd >= 0) {
+		close(fd);
+		unlink(a->cidfile);
+	}
+	json_decref(body);
+	json_decref(r);
+	return rc;
+}
+
+static void ctr_path(struct buf *p, const char *id, const char *suffix)
+{
+	buf_reset(p);
+	buf_puts(p, "/containers/");
+	cliapi_escape(p, id);
+	buf_puts(p, suffix);
+}
+
+/* The wait's answer: {"StatusCode": N, "Error": {"Message": …}|null}. */
+static int wait_status(struct api_stream *w, int *status, struct err *e)
+{
+	_cleanup_buf_ struct buf body = BUF_INIT;
+	json_t *j;
+	ssize_t n;
+	const char *msg;
+
+	buf_init(&body, 65536);
+	while ((n = api_stream_read(w, &body, e)) > 0)
+		;
+	if (n < 0)
+		return (int)n;
+	if (!(j = jsonx_parse(body.data, body.len, 65536, "the wait answer", e)))
+		return e->code;
+	*status = (int)jsonx_int(j, "StatusCode", 255);
+	msg = jsonx_str(json_object_get(j, "Error"), "Message");
+	if (msg && *msg)
+		fprintf(stderr, "container: %s\n", msg);
+	json_decref(j);
+	return 0;
+}
+
+struct fg_opts {
+	bool stdin_open, tty, sig_proxy, removed;
+};
+
+/* Attach, wait, start, relay, and the workload's status: the foreground
+ * of run and start -a.  Start's error: -EIO with the server's message. */
+static int foreground(struct cliapi *api, const char *id, const struct fg_opts *f, int *status,
+		      struct err *e)
+{
+	_cleanup_buf_ struct buf p = BUF_INIT, rp = BUF_INIT, kp = BUF_INIT;
+	struct api_stream at = { .fd = -1 }, w = { .fd = -1 };
+	int rc;
+
+	ctr_path(&p, id, f->stdin_open ? "/attach?stream=1&stdin=1&stdout=1&stderr=1"
+				       : "/attach?stream=1&stdout=1&stderr=1");
+	if ((rc = cliapi_open(api, "POST", buf_str(&p), NULL, API_CLIENT_HIJACK, &at, e)) < 0)
+		return rc;
+	ctr_path(&p, id, f->removed ? "/wait?condition=removed" : "/wait?condition=next-exit");
+	if ((rc = cliapi_open(api, "POST", buf_str(&p), NULL, 0, &w, e)) < 0)
+		goto out;
+	ctr_path(&p, id, "/start");
+	if ((rc = cliapi_call(api, "POST", buf_str(&p), NULL, NULL, e)) < 0)
+		goto out;
+	ctr_path(&rp, id, "/resize");
+	ctr_path(&kp, id, "/kill");
 	{
-		char host[13];
-		snprintf(host, sizeof(host), "%.12s", bc->id);
-		json_object_set_new(guest, "hostname", json_string(a->hostname ? a->hostname : host));
+		struct attach_opts ao = { .stdin_open = f->stdin_open, .tty = f->tty,
+					  .sig_proxy = f->sig_proxy, .api = api,
+					  .resize_path = buf_str(&rp), .kill_path = buf_str(&kp) };
+		rc = attach_relay(&at, &ao, e);
 	}
-	json_object_set_new(guest, "read_only", json_boolean(a->read_only));
-	json_object_set_new(guest, "init", json_boolean(a->init));
-	if (a->guest_test)
-		json_object_set_new(guest, "test", json_string(a->guest_test));
-	json_object_set_new(guest, "image", ri.config);
-	json_object_set_new(guest, "process", proc);
-	bc->guest = guest;
-	return run_network(a, bc, e);
+	if (rc == 0)
+		rc = wait_status(&w, status, e);
+out:
+	api_stream_close(&at);
+	api_stream_close(&w);
+	return rc;
+}
+
+static int run_fail(const char *cmd, const struct err *e)
+{
+	fprintf(stderr, "container %s: %s\n", cmd, e->msg);
+	return EXIT_RUNTIME;
 }
 
 static int run_cmd(const struct cmd *c, void *o, int argc, char **argv)
 {
 	const struct run_cli *a = o;
-	_cleanup_buf_ struct buf root = BUF_INIT;
-	struct bundle_config bc = { 0 };
+	_cleanup_buf_ struct buf id = BUF_INIT, p = BUF_INIT;
+	struct cliapi api;
 	struct err e = ERR_INIT;
-	int sv[2] = { -1, -1 }, status = 0, rc;
-	pid_t pid = -1;
-	uint64_t t0 = now_ns();
+	int status = 0, rc;
+	bool is_create = strcmp(c->name, "create") == 0;
 
-	(void)c;
-	if (a->tty && a->interactive && !isatty(STDIN_FILENO))
-		return fail("the input device is not a TTY (drop -t, or run from a terminal)");
-	if (paths_data_dir(&root, &e) < 0 || build_bundle(a, buf_str(&root), argc, argv, &bc, &e) < 0 ||
-	    bundle_create(&bc, &e) < 0) {
+	if (a->tty && a->interactive && !a->detach && !is_create && !isatty(STDIN_FILENO)) {
+		fprintf(stderr, "container %s: the input device is not a TTY (drop -t, or run from a terminal)\n",
+			c->name);
+		return EXIT_RUNTIME;
+	}
+	if (a->rm && a->restart && strcmp(a->restart, "no") != 0) {
+		fprintf(stderr, "container %s: --restart and --rm cannot be used together\n", c->name);
+		return EXIT_USAGE;
+	}
+	if ((rc = cliapi_connect(&api, &e)) < 0 || (rc = create(&api, a, argc, argv, &id, &e)) < 0) {
+		cliapi_free(&api);
+		return run_fail(c->name, &e);
+	}
+	if (is_create) {
+		printf("%s\n", buf_str(&id));
+	} else if (a->detach) {
+		ctr_path(&p, buf_str(&id), "/start");
+		if ((rc = cliapi_call(&api, "POST", buf_str(&p), NULL, NULL, &e)) == 0)
+			printf("%s\n", buf_str(&id));
+	} else {
+		struct fg_opts f = { .stdin_open = a->interactive, .tty = a->tty,
+				     .sig_proxy = !a->no_sig_proxy, .removed = a->rm };
+		rc = foreground(&api, buf_str(&id), &f, &status, &e);
+	}
+	if (rc < 0 && a->rm) {
+		/* it never ran: nothing else will remove it */
 		struct err ignored = ERR_INIT;
-
-		network_run_undo(bc.network, bc.id);
-		if (bc.mounts)   /* nothing else knows the anonymous volumes */
-			mounts_remove_anonymous(bc.mounts, &ignored);
-		bundle_config_free(&bc);
-		return fail(e.msg);
+		ctr_path(&p, buf_str(&id), "?force=1&v=1");
+		cliapi_call(&api, "DELETE", buf_str(&p), NULL, NULL, &ignored);
 	}
-	/* no SOCK_CLOEXEC: macOS lacks it */
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0 || fcntl(sv[0], F_SETFD, FD_CLOEXEC) < 0 ||
-	    fcntl(sv[1], F_SETFD, FD_CLOEXEC) < 0) {
-		bundle_config_free(&bc);
-		return fail("socketpair failed");
-	}
-	rc = spawn_runtime(bc.id, sv[1], log_level() >= LOG_DEBUG, t0, &pid, &e);
-	close(sv[1]);
-	if (rc == 0 && a->detach) {
-		/* like docker run -d: report a container that could not start */
-		rc = wait_started(sv[0], &e);
-		if (rc == 0)
-			printf("%s\n", bc.id);
-	} else if (rc == 0) {
-		struct attach_opts ao = { .stdin_open = a->interactive, .tty = a->tty,
-					  .sig_proxy = !a->no_sig_proxy };
-		rc = attach_run(sv[0], &ao, &status, &e);
-	}
-	close(sv[0]);
-	if (rc == 0)
-		waitpid(pid, NULL, WNOHANG);
-	bundle_config_free(&bc);
+	cliapi_free(&api);
 	if (rc < 0)
-		return fail(e.msg);
+		return run_fail(c->name, &e);
+	fflush(stdout);
 	return status;
 }
 
@@ -548,4 +593,135 @@ const struct cmd cmd_container_run = {
 	.min_args = 1,
 	.max_args = -1,
 	.run = run_cmd,
+};
+
+const struct cmd cmd_container_create = {
+	.name = "create",
+	.summary = "Create a container without starting it; prints its ID",
+	.usage = "[OPTIONS] IMAGE [COMMAND] [ARG...]",
+	.help = "Takes run's options (-d and --no-sig-proxy have no effect); `container start`\n"
+		"starts it.  The image is pulled first when it is not stored here.",
+	.opts = run_optv,
+	.opts_size = sizeof(struct run_cli),
+	.opts_defaults = &run_defaults,
+	.flags = OPT_STOP_AT_OPERAND,
+	.min_args = 1,
+	.max_args = -1,
+	.run = run_cmd,
+};
+
+/* ---- start, wait ---- */
+
+struct start_cli {
+	int attach, interactive;
+};
+
+static const struct opt start_optv[] = {
+	OPT_FLAG('a', "attach", struct start_cli, attach,
+		 "Relay the container's output and exit with its status"),
+	OPT_FLAG('i', "interactive", struct start_cli, interactive, "Relay our stdin too"),
+	OPT_END,
+};
+
+static int start_cmd(const struct cmd *c, void *o, int argc, char **argv)
+{
+	const struct start_cli *a = o;
+	_cleanup_buf_ struct buf p = BUF_INIT;
+	struct cliapi api;
+	struct err e = ERR_INIT;
+	int status = EXIT_OK, rc;
+
+	if ((a->attach || a->interactive) && argc != 1) {
+		fprintf(stderr, "container %s: -a and -i take one container\n", c->name);
+		return EXIT_USAGE;
+	}
+	if (cliapi_connect(&api, &e) < 0) {
+		cliapi_free(&api);
+		return run_fail(c->name, &e);
+	}
+	if (a->attach || a->interactive) {
+		json_t *j = NULL;
+		ctr_path(&p, argv[0], "/json");
+		rc = cliapi_call(&api, "GET", buf_str(&p), NULL, &j, &e);
+		if (rc == 0) {
+			json_t *cfg = json_object_get(j, "Config");
+			struct fg_opts f = {
+				.stdin_open = a->interactive && json_is_true(json_object_get(cfg, "OpenStdin")),
+				.tty = json_is_true(json_object_get(cfg, "Tty")), .sig_proxy = true,
+			};
+			rc = foreground(&api, jsonx_str(j, "Id") ? jsonx_str(j, "Id") : argv[0], &f,
+					&status, &e);
+		}
+		json_decref(j);
+		cliapi_free(&api);
+		return rc < 0 ? run_fail(c->name, &e) : status;
+	}
+	for (int i = 0; i < argc; i++) {
+		ctr_path(&p, argv[i], "/start");
+		if (cliapi_call(&api, "POST", buf_str(&p), NULL, NULL, &e) < 0) {
+			fprintf(stderr, "container %s: %s\n", c->name, e.msg);
+			status = EXIT_FAIL;
+		} else {
+			printf("%s\n", argv[i]);
+		}
+	}
+	cliapi_free(&api);
+	return status;
+}
+
+const struct cmd cmd_container_start = {
+	.name = "start",
+	.summary = "Start created or stopped containers",
+	.usage = "[-a] [-i] CONTAINER...",
+	.help = "Returns once each container's workload runs.  With -a (and -i) it relays\n"
+		"the container's stdio instead and exits with its status.",
+	.opts = start_optv,
+	.opts_size = sizeof(struct start_cli),
+	.min_args = 1,
+	.max_args = -1,
+	.run = start_cmd,
+};
+
+static int wait_cmd(const struct cmd *c, void *o, int argc, char **argv)
+{
+	_cleanup_buf_ struct buf p = BUF_INIT;
+	struct cliapi api;
+	struct err e = ERR_INIT;
+	int status = EXIT_OK;
+
+	(void)o;
+	if (cliapi_connect(&api, &e) < 0) {
+		cliapi_free(&api);
+		fprintf(stderr, "container %s: %s\n", c->name, e.msg);
+		return EXIT_FAIL;
+	}
+	for (int i = 0; i < argc; i++) {
+		struct api_stream s;
+		int code = 0, rc;
+
+		/* a wait lasts as long as the container: no timeout */
+		ctr_path(&p, argv[i], "/wait");
+		rc = cliapi_open(&api, "POST", buf_str(&p), NULL, 0, &s, &e);
+		if (rc == 0) {
+			rc = wait_status(&s, &code, &e);
+			api_stream_close(&s);
+		}
+		if (rc < 0) {
+			fprintf(stderr, "container %s: %s\n", c->name, e.msg);
+			status = EXIT_FAIL;
+		} else {
+			printf("%d\n", code);
+		}
+	}
+	cliapi_free(&api);
+	return status;
+}
+
+const struct cmd cmd_container_wait = {
+	.name = "wait",
+	.summary = "Wait for containers to stop; print their exit codes",
+	.usage = "CONTAINER...",
+	.min_args = 1,
+	.max_args = -1,
+	.run = wait_cmd,
 };

@@ -329,17 +329,15 @@ static int server_status(const char *sock, json_t **out, struct err *e)
 
 static int start_cmd(const struct cmd *c, void *o, int argc, char **argv)
 {
-	_cleanup_buf_ struct buf self = BUF_INIT, sock = BUF_INIT;
+	_cleanup_buf_ struct buf sock = BUF_INIT;
 	struct err e = ERR_INIT;
 	json_t *st = NULL;
-	int status, waited;
-	pid_t pid;
 
 	(void)c;
 	(void)o;
 	(void)argc;
 	(void)argv;
-	if (api_client_socket_path(&sock, &e) < 0 || paths_self_exe(&self, &e) < 0)
+	if (api_client_socket_path(&sock, &e) < 0)
 		return fail("start", &e);
 	if (server_status(buf_str(&sock), &st, &e) == 0) {
 		printf("The API server is already running (pid %lld) on %s\n",
@@ -347,38 +345,15 @@ static int start_cmd(const struct cmd *c, void *o, int argc, char **argv)
 		json_decref(st);
 		return EXIT_OK;
 	}
-	/* The role daemonizes itself once its socket listens; its exit status
-	 * says whether it could (its errors reach our stderr). */
-	fflush(NULL);
-	if ((pid = fork()) < 0) {
-		err_sys(&e, "fork");
+	/* the same start as our CLI's auto-start (applets/api_client.c) */
+	if (api_client_start_server(buf_str(&sock), START_WAIT_MS, &e) < 0 ||
+	    server_status(buf_str(&sock), &st, &e) < 0)
 		return fail("start", &e);
-	}
-	if (pid == 0) {
-		char *args[] = { (char *)"container", (char *)"apiserver",
-				 log_level() >= LOG_DEBUG ? (char *)"--debug" : NULL, NULL };
-
-		execv(buf_str(&self), args);
-		_exit(127);
-	}
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		fprintf(stderr, "container system start: the API server did not start\n");
-		return EXIT_FAIL;
-	}
-	for (waited = 0; waited < START_WAIT_MS; waited += 50) {
-		if (server_status(buf_str(&sock), &st, &e) == 0) {
-			printf("The API server is running (pid %lld), listening on %s\n"
-			       "Docker clients: export DOCKER_HOST=unix://%s\n",
-			       (long long)jsonx_int(st, "Pid", 0), buf_str(&sock), buf_str(&sock));
-			json_decref(st);
-			return EXIT_OK;
-		}
-		sleep_ms(50);
-	}
-	err_wrap(&e, "the API server did not answer within %d s", START_WAIT_MS / 1000);
-	return fail("start", &e);
+	printf("The API server is running (pid %lld), listening on %s\n"
+	       "Docker clients: export DOCKER_HOST=unix://%s\n",
+	       (long long)jsonx_int(st, "Pid", 0), buf_str(&sock), buf_str(&sock));
+	json_decref(st);
+	return EXIT_OK;
 }
 
 /* The pid in $RUN/apiserver.pid, or 0. */

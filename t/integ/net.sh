@@ -14,7 +14,7 @@ if [ -z "${NET_TEST_IN_NS:-}" ]; then
 	fi
 	NET_TEST_IN_NS=1 VM_ENV_NETNS=1 exec unshare -n bash "$0" "$@"
 fi
-TOTAL=49 NAME=net
+TOTAL=50 NAME=net
 # helpers exit 3 s after their network's last container stopped (30 s by default)
 export CONTAINER_NETWORK_IDLE_MS=3000
 SRCDIR=${SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -23,6 +23,7 @@ ip link set lo up 2>/dev/null || python3 -c 'import socket,fcntl,struct; s=socke
 UDPECHO=${TMPDIR:-/tmp}/net-udpecho.$$
 ${CC:-cc} -static -O2 -o "$UDPECHO" "$SRCDIR/t/integ/udpecho.c" 2>/dev/null && export MKIMAGE_EXTRA="$UDPECHO:udpecho"
 . "$(dirname "$0")/vm_env.sh"
+"$C" system start >/dev/null 2>&1 || nok "system start"   # its notice in no output checked
 rm -f "$UDPECHO"
 # the network helpers are ours too: stop them with the QEMUs
 trap 'for f in "$W"/run/network-*.pid; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null; done; cleanup' EXIT
@@ -165,10 +166,12 @@ if ip link add vout type veth peer name vin netns $OUTNS 2>/dev/null; then
 		U() { setpriv --reuid 65534 --regid 65534 --clear-groups env HOME="$R" \
 			CONTAINER_DATA_DIR="$R/data" CONTAINER_RUN_DIR="$R/run" "$R/container" "$@"; }
 		U system kernel set --binary "$R/kernel" >/dev/null && U image load -i "$R/bb.tar" >/dev/null
+		U system start >/dev/null 2>&1   # the rootless user's own API server
 		out=$(U run --rm test/bb:1 sh -c "$get" 2>&1)
 		is "$out" outside-page "rootless (uid 65534): outbound through QEMU's user-mode network"
 		out=$(U run --rm -p 18181:80 test/bb:1 true 2>&1)
 		like "$out" "-p needs root here" "rootless: -p is refused with the reason"
+		U system stop >/dev/null 2>&1   # the rootless user's own API server
 	else
 		ok "# SKIP no setpriv"; ok "# SKIP no setpriv"
 	fi
@@ -195,7 +198,7 @@ is "$(curl -s -m 3 -o /dev/null -w '%{http_code}' http://127.0.0.2:18080/ 2>/dev
 
 "$C" run -d --name eph --network n1 -p 0:80 test/bb:1 \
 	sh -c 'mkdir -p /www && echo eph-page >/www/index.html && exec httpd -f -p 80 -h /www' >/dev/null
-port=$("$C" inspect eph | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["Ports"][0]["host_port"])' 2>/dev/null)
+port=$("$C" inspect eph | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["NetworkSettings"]["Ports"]["80/tcp"][0]["HostPort"])' 2>/dev/null)
 if [ -n "$port" ] && [ "$port" -gt 0 ] 2>/dev/null; then ok "-p 0:80: inspect reports the chosen port ($port)"; else nok "-p 0:80: inspect reports the chosen port (got '$port')"; fi
 http_wait "http://127.0.0.1:$port/"
 is "$(curl -s -m 5 "http://127.0.0.1:$port/")" eph-page "... and the page is served there"
@@ -205,7 +208,7 @@ MKIMAGE_EXTRA= python3 "$SRCDIR/t/integ/mkimage.py" "$W/exp.tar" test/exp:1 amd6
 	"$C" image load -i "$W/exp.tar" >/dev/null
 "$C" run -d --name pall --network n1 -P test/exp:1 \
 	sh -c 'mkdir -p /www && echo all-page >/www/index.html && exec httpd -f -p 80 -h /www' >/dev/null
-pp=$("$C" inspect pall | python3 -c 'import json,sys; p=json.load(sys.stdin)[0]["Ports"][0]; print(p["host_ip"], p["container_port"], p["host_port"] > 0, p["host_port"])' 2>/dev/null)
+pp=$("$C" inspect pall | python3 -c 'import json,sys; p=json.load(sys.stdin)[0]["NetworkSettings"]["Ports"]["80/tcp"][0]; print(p["HostIp"], 80, int(p["HostPort"]) > 0, p["HostPort"])' 2>/dev/null)
 is "${pp% *}" "127.0.0.1 80 True" "-P publishes the image's exposed 80/tcp on an ephemeral 127.0.0.1 port"
 http_wait "http://127.0.0.1:${pp##* }/"
 is "$(curl -s -m 5 "http://127.0.0.1:${pp##* }/")" all-page "... and serves there"
@@ -245,5 +248,6 @@ is "$("$C" network rm n1 n2 n3)" "$(printf 'n1\nn2\nn3')" "network rm n1 n2 n3"
 is "$(ip -o link show "$br" 2>/dev/null | wc -l)" 0 "the bridge is gone with its network"
 is "$(ip -o link | grep -c ctap)" 0 "no TAP is left once the VMs ended"
 is "$(qemus)" 0 "no qemu is left"
+server_gone
 echo "1..$n"
 [ $failed -eq 0 ]

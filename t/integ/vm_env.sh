@@ -1,5 +1,6 @@
 # Sourced by the tests that run containers through the product CLI
-# (t/integ/run.sh, runtime_exec.sh): TAP helpers, the checks that skip with
+# (t/integ/run.sh, runtime_exec.sh, …; the CLI starts the API server on
+# first use, cleanup stops it): TAP helpers, the checks that skip with
 # a reason, a scratch data and run directory, the cached x86_64 kernel
 # installed with `system kernel set`, and the busybox image test/bb:1.
 # The caller sets TOTAL (its number of checks, for skip_rest) and NAME.
@@ -29,7 +30,19 @@ KERNEL=$("$SRCDIR/initrd/kernel/build.sh" --cached x86_64 2>/dev/null) || skip_r
 
 W=$(mktemp -d "$TMPDIR/$NAME.XXXXXX")
 export CONTAINER_DATA_DIR=$W/data CONTAINER_RUN_DIR=$W/run
+# Our CLI starts the API server on first use (applets/cliapi.h); it is
+# stopped first, so that no restart policy or reattach outlives the test.
+server_stop() { "$C" system stop >/dev/null 2>&1; }
+# The last check of a test: the server it started is gone after stop.
+server_gone() {
+	local pid
+	pid=$(cat "$CONTAINER_RUN_DIR/apiserver.pid" 2>/dev/null)
+	server_stop
+	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then nok "the API server (pid $pid) is gone after system stop"
+	else ok "no API server left (system stop)"; fi
+}
 cleanup() {
+	server_stop
 	pkill -f "$W/data" 2>/dev/null # our QEMUs (their disks are under $W/data)
 	pkill -f "virtiofsd.*$W" 2>/dev/null # and virtiofsds of shares under $W
 	for f in "$W"/run/network-*.pid; do # and our network helpers

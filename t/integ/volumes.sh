@@ -13,6 +13,7 @@
 set -u
 TOTAL=44 NAME=volumes
 . "$(dirname "$0")/vm_env.sh"
+"$C" system start >/dev/null 2>&1 || nok "system start"   # its notice in no output checked
 python3 "$SRCDIR/t/integ/mkimage.py" "$W/vol.tar" test/vol:1 amd64 "$BUSYBOX" \
 	'{"Volumes":{"/state":{}}}' || skip_rest "cannot build the test images"
 "$C" image load -i "$W/vol.tar" >/dev/null || { nok "image load"; skip_rest "no image"; }
@@ -148,5 +149,6 @@ is "$([ "$b2" -lt $((b0 + 20480)) ] && echo yes)" yes "deleting it returns the s
 
 is "$(qemus)" 0 "no qemu is left"
 is "$(vfsds)" 0 "no virtiofsd is left"
+server_gone
 echo "1..$n"
 [ $failed -eq 0 ]

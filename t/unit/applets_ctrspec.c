@@ -171,6 +171,38 @@ int main(void)
 		}
 	}
 
+	/* our CLI's extension object and GroupAdd */
+	{
+		const char *body =
+			"{\"Image\":\"bb\",\"HostConfig\":{\"GroupAdd\":[\"wheel\"]},"
+			"\"ContainerVM\":{\"Kernel\":\"/k\",\"KernelArgs\":[\"loglevel=7\"],"
+			"\"Publish\":[\"0.0.0.0:8080:80\"],\"NoDns\":true,\"Tmpfs\":[\"/run\"],"
+			"\"Volumes\":[\"/data\"],\"GuestTest\":\"flood\"}}";
+		int rc = parse(body, NULL, &s, &e);
+		ok(rc == 0, "ContainerVM parses (%s)", e.msg);
+		is_str(s.kernel ? s.kernel : "", "/k", "ContainerVM.Kernel");
+		is_str(json_string_value(json_array_get(s.kernel_args, 0)), "loglevel=7",
+		       "ContainerVM.KernelArgs");
+		is_str(json_string_value(json_array_get(json_object_get(s.net, "publish"), 0)),
+		       "0.0.0.0:8080:80", "ContainerVM.Publish keeps an explicit 0.0.0.0");
+		ok(json_is_true(json_object_get(s.net, "no_dns")), "ContainerVM.NoDns");
+		is_int((int)s.mounts.n, 2, "ContainerVM.Tmpfs and Volumes: two mounts");
+		is_str(json_string_value(json_array_get(json_object_get(s.process, "groups"), 0)),
+		       "wheel", "HostConfig.GroupAdd: the process's groups");
+		is_str(s.guest_test ? s.guest_test : "", "flood", "ContainerVM.GuestTest");
+		ctrspec_free(&s);
+	}
+	refused("{\"Image\":\"bb\",\"ContainerVM\":[]}", NULL, "ContainerVM must be an object",
+		"ContainerVM not an object");
+	refused("{\"Image\":\"bb\",\"ContainerVM\":{\"Kernel\":\"rel/k\"}}", NULL, "absolute",
+		"a relative kernel path");
+	refused("{\"Image\":\"bb\",\"ContainerVM\":{\"Publish\":[\"99999:80\"]}}", NULL,
+		"ContainerVM.Publish", "a port out of range");
+	refused("{\"Image\":\"bb\",\"ContainerVM\":{\"Mounts\":[\"type=nope,target=/x\"]}}", NULL,
+		"ContainerVM.Mounts", "a bad --mount");
+	refused("{\"Image\":\"bb\",\"ContainerVM\":{\"KernelArgs\":[1]}}", NULL, "KernelArgs",
+		"KernelArgs of numbers");
+
 	is_int(api_signal_parse("SIGTERM"), SIGTERM, "signal SIGTERM");
 	is_int(api_signal_parse("kill"), SIGKILL, "signal kill");
 	is_int(api_signal_parse("15"), 15, "signal 15");
