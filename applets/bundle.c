@@ -311,8 +311,18 @@ void bundle_config_free(struct bundle_config *c)
 	memset(c, 0, sizeof(*c));
 }
 
+/* A state or config file that would not load: "no such container" when it
+ * is gone (e may be NULL: callers that only ask "is it there"). */
+static int load_failed(const char *id, const struct err *le, struct err *e)
+{
+	if (le->code == -ENOENT)
+		return err_set(e, -ENOENT, "no such container: %s", id);
+	return err_set(e, le->code ? le->code : -EIO, "%s", le->msg);
+}
+
 int bundle_config_load(const char *id, struct bundle_config *out, struct err *e)
 {
+	struct err le = ERR_INIT;
 	_cleanup_buf_ struct buf p = BUF_INIT;
 	_cleanup_json_ json_t *j = NULL;
 	int rc = bundle_path(id, "config.json", &p, e);
@@ -320,10 +330,9 @@ int bundle_config_load(const char *id, struct bundle_config *out, struct err *e)
 	memset(out, 0, sizeof(*out));
 	if (rc < 0)
 		return rc;
-	j = jsonx_load_file(buf_str(&p), CONFIG_MAX, e);
+	j = jsonx_load_file(buf_str(&p), CONFIG_MAX, &le);
 	if (!j)
-		return e->code == -ENOENT ? err_set(e, -ENOENT, "no such container: %s", id)
-					  : e->code;
+		return load_failed(id, &le, e);
 	rc = config_from_json(j, buf_str(&p), out, e);
 	if (rc == 0 && strcmp(out->id, id) != 0)
 		rc = err_set(e, -EINVAL, "%s: 'id' %.12s does not match its directory",
@@ -386,6 +395,7 @@ static int state_write(const char *path, const char *id, const struct bundle_sta
 
 int bundle_state_load(const char *id, struct bundle_state *out, struct err *e)
 {
+	struct err le = ERR_INIT;
 	_cleanup_buf_ struct buf p = BUF_INIT;
 	_cleanup_json_ json_t *j = NULL;
 	const char *status, *what;
@@ -398,10 +408,9 @@ int bundle_state_load(const char *id, struct bundle_state *out, struct err *e)
 	if (rc < 0)
 		return rc;
 	what = buf_str(&p);
-	j = jsonx_load_file(what, STATE_MAX, e);
+	j = jsonx_load_file(what, STATE_MAX, &le);
 	if (!j)
-		return e->code == -ENOENT ? err_set(e, -ENOENT, "no such container: %s", id)
-					  : e->code;
+		return load_failed(id, &le, e);
 	if ((rc = jsonx_req_str(j, "status", &status, what, e)) < 0)
 		return rc;
 	for (i = 0; i < ARRAY_SIZE(status_names) && strcmp(status, status_names[i]); i++)

@@ -490,7 +490,7 @@ struct fg_opts {
 /* Attach, wait, start, relay, and the workload's status: the foreground
  * of run and start -a.  Start's error: -EIO with the server's message. */
 static int foreground(struct cliapi *api, const char *id, const struct fg_opts *f, int *status,
-		      struct err *e)
+		      bool *started, struct err *e)
 {
 	_cleanup_buf_ struct buf p = BUF_INIT, rp = BUF_INIT, kp = BUF_INIT;
 	struct api_stream at = { .fd = -1 }, w = { .fd = -1 };
@@ -504,6 +504,7 @@ static int foreground(struct cliapi *api, const char *id, const struct fg_opts *
 	if ((rc = cliapi_open(api, "POST", buf_str(&p), NULL, 0, &w, e)) < 0)
 		goto out;
 	ctr_path(&p, id, "/start");
+	*started = true;   /* from now on AutoRemove is the server's */
 	if ((rc = cliapi_call(api, "POST", buf_str(&p), NULL, NULL, e)) < 0)
 		goto out;
 	ctr_path(&rp, id, "/resize");
@@ -535,7 +536,7 @@ static int run_cmd(const struct cmd *c, void *o, int argc, char **argv)
 	struct cliapi api;
 	struct err e = ERR_INIT;
 	int status = 0, rc;
-	bool is_create = strcmp(c->name, "create") == 0;
+	bool is_create = strcmp(c->name, "create") == 0, started = false;
 
 	if (a->tty && a->interactive && !a->detach && !is_create && !isatty(STDIN_FILENO)) {
 		fprintf(stderr, "container %s: the input device is not a TTY (drop -t, or run from a terminal)\n",
@@ -554,15 +555,16 @@ static int run_cmd(const struct cmd *c, void *o, int argc, char **argv)
 		printf("%s\n", buf_str(&id));
 	} else if (a->detach) {
 		ctr_path(&p, buf_str(&id), "/start");
+		started = true;
 		if ((rc = cliapi_call(&api, "POST", buf_str(&p), NULL, NULL, &e)) == 0)
 			printf("%s\n", buf_str(&id));
 	} else {
 		struct fg_opts f = { .stdin_open = a->interactive, .tty = a->tty,
 				     .sig_proxy = !a->no_sig_proxy, .removed = a->rm };
-		rc = foreground(&api, buf_str(&id), &f, &status, &e);
+		rc = foreground(&api, buf_str(&id), &f, &status, &started, &e);
 	}
-	if (rc < 0 && a->rm) {
-		/* it never ran: nothing else will remove it */
+	if (rc < 0 && a->rm && !started) {
+		/* never started: the server's AutoRemove will not come */
 		struct err ignored = ERR_INIT;
 		ctr_path(&p, buf_str(&id), "?force=1&v=1");
 		cliapi_call(&api, "DELETE", buf_str(&p), NULL, NULL, &ignored);
@@ -649,8 +651,9 @@ static int start_cmd(const struct cmd *c, void *o, int argc, char **argv)
 				.stdin_open = a->interactive && json_is_true(json_object_get(cfg, "OpenStdin")),
 				.tty = json_is_true(json_object_get(cfg, "Tty")), .sig_proxy = true,
 			};
+			bool started = false;
 			rc = foreground(&api, jsonx_str(j, "Id") ? jsonx_str(j, "Id") : argv[0], &f,
-					&status, &e);
+					&status, &started, &e);
 		}
 		json_decref(j);
 		cliapi_free(&api);

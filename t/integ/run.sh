@@ -7,7 +7,7 @@
 # pty, users and image config, isolation of writes, --arch arm64.  The CLI
 # goes through the API server, which it starts on first use.
 set -u
-TOTAL=39 NAME=run
+TOTAL=40 NAME=run
 . "$(dirname "$0")/vm_env.sh"
 python3 "$SRCDIR/t/integ/mkimage.py" "$W/cfg.tar" test/cfg:1 amd64 "$BUSYBOX" \
 	'{"User":"app","Env":["PATH=/bin","FOO=from-image","BAR=keep"],"WorkingDir":"/srv","Entrypoint":["/bin/sh","-c"],"Cmd":["echo $FOO $BAR; id -u; id -G; pwd"]}' ||
@@ -116,6 +116,8 @@ server_stop
 out=$("$C" run --rm --kernel-arg rdinit=/nonexistent test/bb:1 true 2>&1); rc=$?
 like "$rc:$out" "125:container run: the VM ended without an exit status (reboot: guest-reset); Kernel panic - not syncing" "a kernel panic is reported with its reason, also under --rm (125)"
 is "$(qemus):$(ls "$CONTAINER_DATA_DIR/containers" 2>/dev/null | grep -v -e "$(cat "$W/id1")" -e "$(cat "$W/id2")" | wc -l)" "0:0" "failed --rm runs leave no VM and no container behind"
+"$C" system status >/dev/null 2>&1
+is "$?" 0 "the API server survives auto-removing a container whose start failed"
 
 # --- --arch arm64 under emulation -------------------------------------------------
 K64=$("$SRCDIR/initrd/kernel/build.sh" --cached arm64 2>/dev/null)
