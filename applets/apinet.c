@@ -380,7 +380,7 @@ static void opts_of(const struct bundle_config *bc, struct network_run_opts *o, 
 	struct net_network n = { 0 };
 	struct err e = ERR_INIT;
 	char gw[NET_IP_STRLEN] = "";
-	bool on_net = bc->network != NULL;
+	bool on_net = jsonx_str(bc->network, "name") != NULL;
 	size_t i, first = on_net ? 1 : 0, last = json_array_size(hosts) - (on_net ? 1 : 0);
 
 	if (on_net && net_load(jsonx_str(bc->network, "name"), &n, &e) == 0)
@@ -457,7 +457,7 @@ int apinet_connect(const char *id, const char *network, const json_t *aliases, b
 	}
 	opts_of(&bc, &o, tmp);
 	if (!connect) {
-		/* as Docker: the endpoint's published ports go with it */
+		/* published now on no network; bindings() still shows them */
 		free(o.publish);
 		o.publish = NULL;
 	}
@@ -470,8 +470,13 @@ int apinet_connect(const char *id, const char *network, const json_t *aliases, b
 		json_object_set(bc.network, "aliases", (json_t *)aliases);
 	else if (connect && json_object_get(old, "aliases"))
 		json_object_set(bc.network, "aliases", json_object_get(old, "aliases"));
-	if (!connect)
+	if (!connect) {
+		/* the ports are the container's (Docker's HostConfig.PortBindings),
+		 * not the endpoint's: kept, nameless, for the next connect */
 		json_object_del(bc.guest, "interfaces");
+		if (json_array_size(json_object_get(old, "ports")))
+			bc.network = json_pack("{s:O}", "ports", json_object_get(old, "ports"));
+	}
 	if ((rc = bundle_config_save(&bc, e)) < 0) {
 		if (connect && !cur)
 			network_run_undo(bc.network, bc.id);

@@ -45,7 +45,8 @@ void apinet_summary(const struct bundle_config *bc, bool running, json_t *sum);
  * created (not running: the caller checks) container id.  A container has
  * one interface here: connecting one that is on another network is
  * -ENOTSUP; connecting it again to its own network replaces its aliases.
- * Disconnecting drops the published ports, as Docker does.  The options it
+ * Disconnecting keeps the published ports (Docker's PortBindings are the
+ * container's) in a nameless "network" for the next connect.  The options it
  * was created with (--dns, --add-host, ports) carry over. */
 int apinet_connect(const char *id, const char *network, const json_t *aliases, bool connect,
 		   struct err *e);

@@ -8,7 +8,9 @@
  *     "ports": [ { "host_ip": "127.0.0.1", "host_port": 8080,
  *                  "container_port": 80, "proto": "tcp" } ] }
  * host_port 0 = ephemeral; the runtime writes the ports it actually bound
- * to ports.json in the bundle (same shape), which ls/inspect show. */
+ * to ports.json in the bundle (same shape), which ls/inspect show.  A
+ * "network" without "name" is no network that remembers its "ports" (a
+ * container disconnected through the API, applets/apinet.h). */
 #ifndef APPLETS_NETWORK_H
 #define APPLETS_NETWORK_H
 

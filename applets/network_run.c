@@ -224,7 +224,8 @@ int network_runtime_nic(const json_t *net, const char *id, struct vm_nic *nic, i
 	int rc;
 
 	*tap_fd = -1;
-	if (!net || json_is_null(net))
+	/* no name: disconnected, only the published ports remembered */
+	if (!net || json_is_null(net) || !json_object_get(net, "name"))
 		return 0;
 	if (!name || !mac || strlen(mac) != 17)
 		return err_set(e, -EINVAL, "config.json: 'network' lacks a name or a MAC");
@@ -299,7 +300,7 @@ int network_runtime_ports(uv_loop_t *loop, const json_t *net, const char *id, st
 	int rc;
 
 	*out = NULL;
-	if (!json_array_size(ports))
+	if (!json_array_size(ports) || !jsonx_str(net, "name"))
 		return 0;
 	if ((rc = net_ip_parse(jsonx_str(net, "ip") ? jsonx_str(net, "ip") : "", &ip, e)) < 0)
 		return rc;
