@@ -57,9 +57,8 @@ struct run_cli {
 	long cpus;
 	struct opt_list env, env_file, label, kernel_arg, group_add;
 	/* networking (applets/network.h) */
-	const char *network;
 	int no_dns, publish_all;
-	struct opt_list publish, add_host, dns, dns_search, dns_option;
+	struct opt_list network, publish, add_host, dns, dns_search, dns_option;
 	struct opt_list volume, mount, tmpfs;
 };
 
@@ -93,8 +92,8 @@ static const struct opt run_optv[] = {
 	OPT_LIST(0, "tmpfs", struct run_cli, tmpfs, "DST[:size=…,mode=…]", "Mount a tmpfs"),
 	OPT_FLAG(0, "read-only", struct run_cli, read_only, "Mount the root file system read-only"),
 	OPT_FLAG(0, "no-sig-proxy", struct run_cli, no_sig_proxy, "Do not forward signals to the process"),
-	OPT_STRING(0, "network|net", struct run_cli, network, "NAME",
-		   "Attach to a network (default: default; none: no interface)"),
+	OPT_LIST(0, "network|net", struct run_cli, network, "NAME",
+		 "Attach to a network (default: default; none: no interface); repeat for more"),
 	OPT_LIST('p', "publish", struct run_cli, publish, "[IP:]HOST:CTR[/PROTO]",
 		 "Publish a container port on the host (bound to 127.0.0.1 unless IP is given)"),
 	OPT_FLAG('P', "publish-all", struct run_cli, publish_all,
@@ -391,7 +390,9 @@ static int wait_started(int sock, struct err *e)
 static int run_network(const struct run_cli *a, struct bundle_config *bc, struct err *e)
 {
 	struct network_run_opts no = {
-		.network = a->network, .publish = a->publish.v, .add_host = a->add_host.v,
+		.network = a->network.n ? a->network.v[0] : NULL,
+		.networks_more = a->network.n > 1 ? a->network.v + 1 : NULL,
+		.publish = a->publish.v, .add_host = a->add_host.v,
 		.dns = a->dns.v, .dns_search = a->dns_search.v, .dns_option = a->dns_option.v,
 		.no_dns = a->no_dns, .publish_all = a->publish_all,
 		.exposed = json_object_get(json_object_get(bc->guest, "image"), "ExposedPorts"),
