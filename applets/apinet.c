@@ -219,8 +219,9 @@ int apinet_parse(const json_t *req, const json_t *hc, json_t **out, struct err *
 	return 0;
 }
 
-/* A NULL-terminated vector of the list's strings (borrowed), or NULL. */
-static const char **strv(const json_t *a)
+/* A NULL-terminated vector of the list's strings, or of its objects'
+ * member key when key is not NULL (borrowed), or NULL for an empty list. */
+static const char **strv_of(const json_t *a, const char *key)
 {
 	const char **v;
 	size_t i;
@@ -230,24 +231,19 @@ static const char **strv(const json_t *a)
 		return NULL;
 	v = xcalloc(json_array_size(a) + 1, sizeof(*v));
 	json_array_foreach(a, i, x)
-		v[i] = json_string_value(x);
+		v[i] = key ? jsonx_str(x, key) : json_string_value(x);
 	return v;
 }
 
-/* The "name" of each entry of a list of endpoints, NULL-terminated
- * (borrowed), or NULL. */
+static const char **strv(const json_t *a)
+{
+	return strv_of(a, NULL);
+}
+
+/* The "name" of each entry of a list of endpoints. */
 static const char **names_of(const json_t *a)
 {
-	const char **v;
-	size_t i;
-	json_t *x;
-
-	if (!json_array_size(a))
-		return NULL;
-	v = xcalloc(json_array_size(a) + 1, sizeof(*v));
-	json_array_foreach(a, i, x)
-		v[i] = jsonx_str(x, "name");
-	return v;
+	return strv_of(a, "name");
 }
 
 /* Each endpoint's "aliases" of want (a list of {"name", "aliases"}) onto
