@@ -22,6 +22,8 @@
 #include "lib/mem.h"
 #include "net/network.h"
 
+/* Options are those given at create, as Docker shows them: none kept
+ * here (compose recreates a network whose Options differ from its file). */
 static json_t *resource(const struct net_network *n)
 {
 	char sub[NET_IP_STRLEN + 3], gw[NET_IP_STRLEN], ip[NET_IP_STRLEN + 3];
@@ -41,13 +43,12 @@ static json_t *resource(const struct net_network *n)
 					      "IPv6Address", ""));
 	}
 	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:{s:s, s:{}, s:[{s:s, s:s}]}, s:b,"
-			 " s:b, s:b, s:{s:s}, s:b, s:o, s:{s:s}, s:O}",
+			 " s:b, s:b, s:{s:s}, s:b, s:o, s:{}, s:O}",
 			 "Name", n->name, "Id", n->id, "Created", n->created ? n->created : "",
 			 "Scope", "local", "Driver", "bridge", "EnableIPv6", 0, "IPAM", "Driver",
 			 "default", "Options", "Config", "Subnet", sub, "Gateway", gw, "Internal",
 			 n->internal, "Attachable", 0, "Ingress", 0, "ConfigFrom", "Network", "",
-			 "ConfigOnly", 0, "Containers", ctrs, "Options",
-			 "com.docker.network.bridge.name", n->bridge, "Labels",
+			 "ConfigOnly", 0, "Containers", ctrs, "Options", "Labels",
 			 n->labels ? n->labels : json_object());
 }
 

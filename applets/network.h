@@ -57,6 +57,9 @@ int network_run_prepare(const struct network_run_opts *o, const char *id, const 
 			json_t *guest, json_t **net_out, struct err *e);
 void network_run_undo(const json_t *net, const char *id);
 
+/* The container's new name on each of its networks (what DNS answers). */
+int network_rename(const json_t *net, const char *id, const char *name, struct err *e);
+
 /* The bundle network's endpoint on network (the object itself for its
  * first network, an entry of "more"), or NULL. */
 const json_t *network_endpoint(const json_t *net, const char *network);

@@ -239,6 +239,17 @@ out:
 	return rc;
 }
 
+/* net_attach again: the same address, the new name. */
+static int rename_on(const char *network, const char *id, const char *name, struct err *e)
+{
+	struct net_member m;
+	int rc = net_attach(network, id, name, network_ctr_alive, NULL, &m, NULL, e);
+
+	if (rc == 0)
+		free(m.name);
+	return rc;
+}
+
 void network_run_undo(const json_t *net, const char *id)
 {
 	const char *name = jsonx_str(net, "name");
@@ -250,6 +261,21 @@ void network_run_undo(const json_t *net, const char *id)
 	json_array_foreach(json_object_get(net, "more"), i, x)
 		if (jsonx_str(x, "name"))
 			net_detach(jsonx_str(x, "name"), id, NULL);
+}
+
+int network_rename(const json_t *net, const char *id, const char *name, struct err *e)
+{
+	const char *first = jsonx_str(net, "name");
+	size_t i;
+	json_t *x;
+	int rc = 0;
+
+	json_array_foreach(json_object_get(net, "more"), i, x)
+		if (rc == 0 && jsonx_str(x, "name"))
+			rc = rename_on(jsonx_str(x, "name"), id, name, e);
+	if (rc == 0 && first)
+		rc = rename_on(first, id, name, e);
+	return rc;
 }
 
 const json_t *network_endpoint(const json_t *net, const char *network)

@@ -15,7 +15,7 @@ if [ -z "${NET_TEST_IN_NS:-}" ]; then
 	fi
 	NET_TEST_IN_NS=1 VM_ENV_NETNS=1 exec unshare -n bash "$0" "$@"
 fi
-TOTAL=25 NAME=netmulti
+TOTAL=29 NAME=netmulti
 command -v docker >/dev/null 2>&1 || { echo "1..0 # SKIP docker CLI not installed"; exit 0; }
 export CONTAINER_NETWORK_IDLE_MS=3000
 ip link set lo up 2>/dev/null
@@ -27,6 +27,7 @@ out=$("$C" system start 2>&1) || { nok "system start: $out"; skip_rest "no API s
 ok "system start"
 export DOCKER_HOST=unix://$SOCK
 D() { timeout 120 docker "$@"; }
+api() { curl -s -m 60 -w ' %{http_code}' --unix-socket "$SOCK" -X POST -H 'Content-Type: application/json' -d "$2" "http://d/v1.45$1"; }
 WEB='mkdir -p /www && echo "page from $(hostname)" >/www/index.html && exec httpd -f -p 80 -h /www'
 # busybox-static's wget crashes in this image; nc speaks HTTP/1.0
 GET() { echo "printf 'GET / HTTP/1.0\r\n\r\n' | nc -w 5 $1 80 | tail -1"; }
@@ -65,6 +66,15 @@ is "$out" "$b2" "nb's DNS answers c2 with its nb address"
 is "$(D exec y sh -c "$(GET c2)")" "page from $(D inspect -f '{{.Config.Hostname}}' c2)" "y reaches c2 by name on nb"
 is "$(D exec c2 sh -c "$(GET x); $(GET y)")" "$(printf 'page from x\npage from y')" "c2 reaches x and y by name"
 
+# --- rename: the name each network's DNS answers follows ---------------------------
+D rename c2 c3 >/dev/null 2>&1
+is "$(D exec x nslookup c3 2>&1 | sed -n 's/^Address: //p' | tail -1)" "$a2" "docker rename c2 c3: na's DNS answers c3"
+is "$(D exec y nslookup c3 2>&1 | sed -n 's/^Address: //p' | tail -1)" "$b2" "... and nb's"
+out=$(D rename c3 x 2>&1); rc=$?
+[ $rc -ne 0 ] && like "$out" "already in use" "rename to a name in use: refused (409)" || nok "rename to x: $rc $out"
+like "$(api '/containers/c3/rename?name=bad%20name' '')" " 400" "rename to an invalid name: 400"
+D rename c3 c2 >/dev/null 2>&1
+
 # --- network connect / disconnect of a created container ------------------------------
 D create --name d --network na $IMG sh -c 'sleep 600' >/dev/null 2>&1
 out=$(D network connect --alias dee nb d 2>&1); is "$?" 0 "docker network connect nb d (created, on na): a second network"
@@ -87,7 +97,6 @@ out=$(D network disconnect nb e 2>&1); rc=$?
 [ $rc -ne 0 ] && like "$out" "not connected" "disconnect from a network it is not on: refused" || nok "disconnect again: $rc $out"
 
 # --- hostile or impossible requests -------------------------------------------------
-api() { curl -s -m 60 -w ' %{http_code}' --unix-socket "$SOCK" -X POST -H 'Content-Type: application/json' -d "$2" "http://d/v1.45$1"; }
 like "$(api /containers/create "{\"Image\":\"$IMG\",\"HostConfig\":{\"NetworkMode\":\"na\"},\"NetworkingConfig\":{\"EndpointsConfig\":{\"na\":{},\"host\":{}}}}")" \
 	" 400" "EndpointsConfig with host beside a network: 400"
 like "$(api /containers/create "{\"Image\":\"$IMG\",\"HostConfig\":{\"NetworkMode\":\"na\"},\"NetworkingConfig\":{\"EndpointsConfig\":{\"na\":{},\"nosuch\":{}}}}")" \
