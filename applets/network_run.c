@@ -179,6 +179,9 @@ int network_run_prepare(const struct network_run_opts *o, const char *id, const 
 		if (!strcmp(*x, "none") || !strcmp(*x, "host") || !strcmp(*x, netname))
 			return err_set(e, -EINVAL, "--network %s: a container joins each network once, "
 						   "and none or host alone", *x);
+	if (geteuid() != 0 && o->networks_more && o->networks_more[0])
+		return err_set(e, -EPERM, "several networks need root here: without it a "
+					  "container's network is QEMU's user mode, one only");
 	if (!strcmp(netname, "host"))
 		return err_set(e, -EINVAL, "--network host: a container is a VM and cannot share "
 					   "the host's network stack (publish ports with -p)");
@@ -385,8 +388,8 @@ int network_runtime_nics(const json_t *net, const char *id, struct vm_nic *nics,
 	if ((rc = endpoint_nic(net, id, n, &nics[n], &tap_fds[n], e)) < 0)
 		return rc;
 	n++;
-	/* rootless: one user-mode network only; the others' addresses stay
-	 * unconfigured in the guest (no such NIC) */
+	/* rootless: one user-mode network only (network_run_prepare refuses
+	 * more; a bundle made as root gets its first network) */
 	json_array_foreach(more, i, x) {
 		if (geteuid() != 0)
 			break;

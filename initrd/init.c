@@ -233,10 +233,12 @@ static int ifreq_addr(int s, unsigned long req, const char *name, const uint8_t 
 
 /* The kernel's name of the NIC with this MAC: virtio-mmio devices are not
  * probed in command-line order, so eth1 may be the second network's or
- * the first's.  Without a match, the configured name. */
-static void iface_by_mac(int s, const struct guest_iface *f, char name[IFNAMSIZ])
+ * the first's.  Without a MAC, the configured name; 0 when a MAC matches
+ * no NIC. */
+static int iface_by_mac(int s, const struct guest_iface *f, char name[IFNAMSIZ])
 {
 	struct if_nameindex *v = f->has_mac ? if_nameindex() : NULL;
+	int found = !f->has_mac;
 
 	snprintf(name, IFNAMSIZ, "%s", f->name);
 	for (struct if_nameindex *x = v; x && x->if_index; x++) {
@@ -246,11 +248,13 @@ static void iface_by_mac(int s, const struct guest_iface *f, char name[IFNAMSIZ]
 		if (ioctl(s, SIOCGIFHWADDR, &ifr) == 0 &&
 		    memcmp(ifr.ifr_hwaddr.sa_data, f->mac, 6) == 0) {
 			snprintf(name, IFNAMSIZ, "%s", x->if_name);
+			found = 1;
 			break;
 		}
 	}
 	if (v)
 		if_freenameindex(v);
+	return found;
 }
 
 /* Static IPv4 from the boot configuration: address, mask, MTU, up, and a
@@ -267,7 +271,12 @@ static int net_config(struct init *in, struct err *e)
 		uint32_t m = f->prefix ? htonl(~0u << (32 - f->prefix)) : 0;
 		struct ifreq ifr;
 		char name[IFNAMSIZ];
-		iface_by_mac(s, f, name);
+		if (!iface_by_mac(s, f, name)) {
+			/* the host gave no NIC for it (a bundle made as root,
+			 * started without): the others still work */
+			init__log(in, "%s: no NIC with its MAC, left unconfigured", f->name);
+			continue;
+		}
 		memset(&ifr, 0, sizeof(ifr));
 		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
 		if (ifreq_addr(s, SIOCSIFADDR, name, f->addr) < 0 ||
