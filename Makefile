@@ -48,6 +48,10 @@ OPT ?= -O2 -g
 LIBS := -luv -lmbedtls -lmbedx509 -lmbedcrypto -ljansson -lzstd -lz -lpthread
 
 GEN_VERSION := $(BUILD)/gen/version.h
+# A copy of config.mk rewritten only when its content changes: every object
+# depends on it, so new dependency builds (a changed deps key) recompile
+# everything, while build.sh rewriting the same config recompiles nothing.
+CONFIG_STAMP := $(BUILD)/gen/config-stamp
 
 .PHONY: all cross release test check fuzz bench clean kernel need-config FORCE
 all: $(OUT)/$(HOST_TARGET)/container
@@ -55,6 +59,10 @@ cross: $(foreach t,$(TARGETS),$(OUT)/$(t)/container)
 
 need-config:
 	@test -n "$(ZIG)" || { echo "Makefile: $(BUILD)/config.mk is missing: run ./build.sh first" >&2; exit 1; }
+
+$(CONFIG_STAMP): FORCE
+	@mkdir -p $(@D)
+	@cat $(BUILD)/config.mk > $@.tmp 2>/dev/null; cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
 
 # Build facts; the header is rewritten only when they change, so a rebuild
 # with nothing new relinks nothing.
@@ -143,7 +151,7 @@ $(1)_LDFLAGS := $$(if $$(filter linux,$$(os_$(1))),-static,)
 $(1)_INITRAMFS := $$(foreach a,$$(blob_arches_$(1)),$$(call initramfs,$$(a)))
 $(1)_KERNELS := $$(foreach a,$$(blob_arches_$(1)),$$(BUILD)/release/kernel-$$(a))
 
-$$(BUILD)/$(1)/%.o: %.c | need-config $$(GEN_VERSION)
+$$(BUILD)/$(1)/%.o: %.c $$(CONFIG_STAMP) | need-config $$(GEN_VERSION)
 	@mkdir -p $$(@D)
 	@echo "  CC [$(1)] $$<"
 	@$$($(1)_CC) $$(CSTD) $$(WARN) $$(OPT) $$(CPPFLAGS) -I$$($(1)_DEPS)/include \
@@ -193,7 +201,7 @@ define native_rules
 $(1)_OBJS := $$(patsubst %.c,$$(BUILD)/$(1)/%.o,$$(SRCS) $$(SRCS_linux)) \
 	$$(BUILD)/$(1)/blobs/none.o
 
-$$(BUILD)/$(1)/%.o: %.c | $$(GEN_VERSION)
+$$(BUILD)/$(1)/%.o: %.c $$(CONFIG_STAMP) | $$(GEN_VERSION)
 	@mkdir -p $$(@D)
 	@echo "  CC [$(1)] $$<"
 	@$$(NATIVE_CC) $$(CSTD) $$(WARN) $$(OPT) $$(CPPFLAGS) $(2) \

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "applets/api_archive.h"
 #include "applets/api_handlers.h"
 #include "applets/api_http.h"
 #include "applets/api_network.h"
@@ -33,6 +34,9 @@ static const struct api_route routes[] = {
 	{ "GET", "/containers/{id}/logs", api_ctr_logs_h },
 	{ "POST", "/containers/{id}/exec", api_exec_create_h },
 	{ "DELETE", "/containers/{id}", api_ctr_delete_h },
+	{ "GET", "/containers/{id}/archive", api_archive_get_h },
+	{ "PUT", "/containers/{id}/archive", api_archive_put_h },
+	{ "GET", "/containers/{id}/export", api_export_h },
 	{ "POST", "/exec/{id}/start", api_exec_start_h },
 	{ "POST", "/exec/{id}/resize", api_exec_resize_h },
 	{ "GET", "/exec/{id}/json", api_exec_inspect_h },
@@ -184,4 +188,19 @@ int api_query_bool(const struct api_call *c, const char *key, int dflt)
 	if (api_query_get(c->query, c->query_len, key, &v) <= 0)
 		return dflt;
 	return strcmp(buf_str(&v), "1") == 0 || strcasecmp(buf_str(&v), "true") == 0;
+}
+
+int api_streams_body(const struct api_req *r)
+{
+	_cleanup_buf_ struct buf path = BUF_INIT;
+	struct api_param params[API_PARAMS_MAX];
+	const char *q, *rest;
+	size_t qn, n;
+	int minor;
+
+	if (strcmp(r->method, "PUT") != 0 ||
+	    api_target_split(r->target, r->target_len, &path, &q, &qn, NULL) < 0 ||
+	    api_version_strip(buf_str(&path), &rest, &minor, NULL) < 0)
+		return 0;
+	return api_route_match("/containers/{id}/archive", rest, params, &n);
 }

@@ -113,6 +113,13 @@ void api_conn_done(struct api_conn *k, int keepalive);
 /* A chunked answer is complete: the last (empty) chunk, then api_conn_done. */
 void api_conn_end_chunked(struct api_conn *k, int keepalive);
 
+/* Whether the request's body is not read by the server but handed raw to
+ * its handler (PUT /containers/{id}/archive: a tar of any size, streamed
+ * to the guest).  The handler takes the connection hijacked and decodes
+ * the body itself (Content-Length or chunked); the connection ends after
+ * the answer. */
+int api_streams_body(const struct api_req *r);
+
 /* Match path against one pattern; 1 with params filled, else 0. */
 int api_route_match(const char *pattern, const char *path, struct api_param *params,
 		    size_t *nparams);

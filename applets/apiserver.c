@@ -10,7 +10,9 @@
  * Every client is hostile until proven otherwise: only the server's own
  * user (and root) may connect (peer credentials), each connection holds at
  * most one request head (64 KiB) plus one body (8 MiB) of input and stops
- * being read while its answers are not taken, a connection without a
+ * being read while its answers are not taken (a PUT of an archive is the
+ * exception: its body is streamed to the handler, api_streams_body in
+ * api_router.h), a connection without a
  * complete request for the idle timeout is dropped, and past
  * --max-connections new clients are closed at once.  Requests are parsed
  * by applets/api_http.c and answered by applets/api_router.c.
@@ -88,6 +90,7 @@ struct conn {
 	int reading, closing, open_handles;
 	/* kept by a handler (api_call_take): its ops and their argument */
 	int taken, hijacked, in_handler, done_pending, done_keepalive, paused;
+	int streamed;            /* the handler reads this request's body (api_streams_body) */
 	const struct api_stream_ops *ops;
 	void *ud;
 };
@@ -295,6 +298,12 @@ static int request_ready(struct conn *c, const char **body, size_t *body_len, si
 		memset(&c->ch, 0, sizeof(c->ch));
 	}
 	*body = c->in.data + c->head_len;
+	c->streamed = api_streams_body(&c->req);
+	if (c->streamed) {
+		*body_len = 0;
+		*used = c->head_len;
+		return 1;
+	}
 	switch (c->req.body) {
 	case API_BODY_NONE:
 		*body_len = 0;
@@ -337,7 +346,7 @@ static void process(struct conn *c)
 		/* Parsed again: growing c->in may have moved the bytes the first
 		 * parse pointed into (same bytes, same result). */
 		api_http_parse(c->in.data, c->head_len, &c->req, &st, NULL);
-		keepalive = c->req.keepalive && !c->srv->stopping;
+		keepalive = c->req.keepalive && !c->srv->stopping && !c->streamed;
 		c->in_handler = 1;
 		api_handle(&c->srv->ctx, (struct api_conn *)c, &c->req, body, body_len, &keepalive,
 			   &out);

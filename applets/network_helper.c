@@ -11,7 +11,9 @@
  *
  * The bridge and the TAPs are not its business: the runtime makes the
  * bridge (idempotent) and its own TAP, so a helper crash costs DNS only,
- * and the next runtime start brings it back. */
+ * and the next runtime start brings it back.  On macOS it also runs the
+ * network's vmnet interface and switches the VMs' frames (net/vmnet.h),
+ * which are then lost with it. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -42,6 +44,7 @@
 #include "lib/paths.h"
 #include "net/dns.h"
 #include "net/network.h"
+#include "net/vmnet.h"
 
 #define IDLE_MS 30000           /* $CONTAINER_NETWORK_IDLE_MS overrides (tests) */
 #define TICK_MS 2000
@@ -97,6 +100,7 @@ struct helper {
 	uint16_t next_id;
 	uint64_t idle_since, idle_ms;
 	uint8_t rx[DNS_UDP_MAX], tx[DNS_UDP_MAX];
+	struct vmnet *vmnet;      /* macOS: the frame switch (net/vmnet.h) */
 };
 
 static uint64_t now_ms(void)
@@ -583,6 +587,14 @@ static int serve(struct helper *h, struct err *e)
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(53) };
 	int rc;
 
+	uv_timer_init(&h->loop, &h->tick);
+	h->tick.data = h;
+	uv_timer_start(&h->tick, on_tick, TICK_MS, TICK_MS);
+	uv_signal_init(&h->loop, &h->term);
+	uv_signal_init(&h->loop, &h->intr);
+	h->term.data = h->intr.data = h;
+	uv_signal_start(&h->term, on_term, SIGTERM);
+	uv_signal_start(&h->intr, on_term, SIGINT);
 	a.sin_addr.s_addr = htonl(h->net.gateway);
 	uv_udp_init(&h->loop, &h->srv);
 	uv_udp_init(&h->loop, &h->up);
@@ -601,15 +613,19 @@ static int serve(struct helper *h, struct err *e)
 		return err_set(e, rc, "upstream socket: %s", uv_strerror(rc));
 	uv_udp_recv_start(&h->srv, on_alloc, on_query);
 	uv_udp_recv_start(&h->up, on_alloc, on_upstream);
-	uv_timer_init(&h->loop, &h->tick);
-	h->tick.data = h;
-	uv_timer_start(&h->tick, on_tick, TICK_MS, TICK_MS);
-	uv_signal_init(&h->loop, &h->term);
-	uv_signal_init(&h->loop, &h->intr);
-	h->term.data = h->intr.data = h;
-	uv_signal_start(&h->term, on_term, SIGTERM);
-	uv_signal_start(&h->intr, on_term, SIGINT);
 	return 0;
+}
+
+/* With a vmnet switch the helper carries the VMs' frames, which matter
+ * more than names: if the gateway's port 53 is taken (macOS's own DNS
+ * proxy for shared networking may hold it), keep switching without DNS. */
+static bool dns_optional(struct helper *h, struct err *e)
+{
+	if (!h->vmnet)
+		return false;
+	log_warn("network-helper %s: %s; container names will not resolve", h->name, e->msg);
+	err_clear(e);
+	return true;
 }
 
 static int helper_run(const struct cmd *c, void *o, int argc, char **argv)
@@ -654,13 +670,17 @@ static int helper_run(const struct cmd *c, void *o, int argc, char **argv)
 		goto out;
 	}
 	buf_printf(&pid, "%ld\n", (long)getpid());
-	if (serve(h, &e) < 0 || fs_write_atomic(buf_str(&pidp), pid.data, pid.len, 0644, &e) < 0) {
+	/* vmnet first (macOS): DNS binds to the gateway address it brings up */
+	if (vmnet_start(&h->loop, &h->net, &h->vmnet, &e) < 0 ||
+	    (serve(h, &e) < 0 && !dns_optional(h, &e)) ||
+	    fs_write_atomic(buf_str(&pidp), pid.data, pid.len, 0644, &e) < 0) {
 		rc = EXIT_FAIL;
 	} else {
 		uv_run(&h->loop, UV_RUN_DEFAULT);
 		rc = EXIT_OK;
 		unlink(buf_str(&pidp));
 	}
+	vmnet_stop(h->vmnet);
 	uv_walk(&h->loop, walk_close, NULL);
 	uv_run(&h->loop, UV_RUN_DEFAULT);
 	uv_loop_close(&h->loop);

@@ -362,9 +362,11 @@ static int endpoint_nic(const json_t *ep, const char *id, size_t i, struct vm_ni
 		snprintf(tap, sizeof(tap), "ctap%.11s", id);
 	else
 		snprintf(tap, sizeof(tap), "ctap%.10s%c", id, (char)('g' + i - 1));
-	if ((rc = link_tap_open(tap, n.bridge, n.mtu, tap_fd, e)) < 0)
+	/* a TAP on Linux; a datagram socket on the helper's vmnet switch on macOS */
+	if ((rc = link_port_open(tap, n.bridge, mac, n.mtu, tap_fd, e)) < 0)
 		goto out;
-	*nic = (struct vm_nic){ .kind = VM_NIC_TAP, .mac = mac, .fd = *tap_fd };
+	*nic = (struct vm_nic){ .kind = rc == LINK_PORT_DGRAM ? VM_NIC_SOCKET : VM_NIC_TAP,
+				.mac = mac, .fd = *tap_fd };
 out:
 	net_network_free(&n);
 	return rc < 0 ? err_wrap(e, "network %s", name) : 0;

@@ -259,6 +259,7 @@ static void exec_frame(struct rt_client *c, const struct agent_frame *f)
 
 	switch (f->type) {
 	case AGENT_CREATE:
+	case AGENT_COPY:   /* docker cp: a process that is the guest init itself */
 		rc = runtime__streams_add(&rt->streams, c->slot, f->stream, &guest);
 		if (rc < 0) {
 			put_error(c, f->stream, rc,

@@ -52,6 +52,9 @@ static const struct field_spec f_stats[] = {
 	U(AGENT_T_CPU_USEC, 0, INT64_MAX), U(AGENT_T_PROCS, 0, INT64_MAX),
 	U(AGENT_T_UPTIME_MS, 0, INT64_MAX), END,
 };
+static const struct field_spec f_copy[] = {
+	U(AGENT_T_OP, 1, AGENT_COPY_EXPORT), S(AGENT_T_PATH, 1), U(AGENT_T_FLAGS, 0, 7), END,
+};
 static const struct field_spec f_none[] = { END };
 
 /* How each type's payload is shaped: fields (TLV), raw bytes, or nothing. */
@@ -79,6 +82,7 @@ static const struct type_info {
 	{ AGENT_STATS, P_NONE, 1, 0, "STATS", f_none },
 	{ AGENT_STATS_REPLY, P_FIELDS, 0, 0, "STATS_REPLY", f_stats },
 	{ AGENT_SHUTDOWN, P_NONE, 1, 0, "SHUTDOWN", f_none },
+	{ AGENT_COPY, P_FIELDS, 1, 1, "COPY", f_copy },
 	{ AGENT_STDIN, P_RAW, 1, 1, "STDIN", f_none },
 	{ AGENT_STDOUT, P_RAW, 0, 1, "STDOUT", f_none },
 	{ AGENT_STDERR, P_RAW, 0, 1, "STDERR", f_none },
@@ -310,6 +314,11 @@ static void fill(struct agent_frame *f, const struct field *fv, struct err *e)
 		f->u.stats.procs = fu(fv, AGENT_T_PROCS, 0);
 		f->u.stats.uptime_ms = fu(fv, AGENT_T_UPTIME_MS, 0);
 		break;
+	case AGENT_COPY:
+		f->u.copy.op = (unsigned)fu(fv, AGENT_T_OP, 0);
+		f->u.copy.path = fstr(fv, AGENT_T_PATH);
+		f->u.copy.flags = (uint32_t)fu(fv, AGENT_T_FLAGS, 0);
+		break;
 	}
 }
 
@@ -367,6 +376,8 @@ int agent_decode(const void *buf, size_t len, struct agent_frame *f, size_t *con
 		err_wrap(e, "%s", ti->name);
 		return rc;
 	}
+	if (f->type == AGENT_COPY && fu(fv, AGENT_T_OP, 0) == 0)
+		return err_set(e, -EBADMSG, "agent: COPY op 0");
 	if (f->type == AGENT_CREATE && get32(fv[AGENT_T_ARGV].p) == 0)
 		return err_set(e, -EBADMSG, "agent: CREATE with an empty argv");
 	if (f->type == AGENT_SIGNAL && fu(fv, AGENT_T_SIGNO, 0) == 0)
@@ -604,5 +615,19 @@ int agent_put_stats(struct buf *out, const struct agent_stats *s, struct err *e)
 	enc_u64(&w, AGENT_T_CPU_USEC, s->cpu_usec & INT64_MAX);
 	enc_u64(&w, AGENT_T_PROCS, s->procs & INT64_MAX);
 	enc_u64(&w, AGENT_T_UPTIME_MS, s->uptime_ms & INT64_MAX);
+	return enc_end(&w, e);
+}
+
+int agent_put_copy(struct buf *out, uint32_t stream, const struct agent_copy *c, struct err *e)
+{
+	struct enc w;
+
+	if (stream < 2 || c->op < AGENT_COPY_STAT || c->op > AGENT_COPY_EXPORT || !c->path ||
+	    c->flags > 7)
+		return err_set(e, -EINVAL, "agent: COPY op %u on stream %u", c->op, stream);
+	enc_begin(&w, out, AGENT_COPY, stream, 0);
+	enc_u64(&w, AGENT_T_OP, c->op);
+	enc_str(&w, AGENT_T_PATH, c->path);
+	enc_u64(&w, AGENT_T_FLAGS, c->flags);
 	return enc_end(&w, e);
 }

@@ -46,11 +46,23 @@
  *   STATS_REPLY  g->h  0       mem_total, mem_available, cpu_usec, procs,
  *                              uptime_ms (all optional)
  *   SHUTDOWN     h->g  0       none: sync and power off now
+ *   COPY         h->g  N>=2    op (1 stat, 2 archive, 3 extract, 4 export),
+ *                              path, flags
+ *                              (bit 0: refuse to replace a directory by a
+ *                              non-directory or back; bit 1: follow a
+ *                              final symlink; bit 2: keep the archive's
+ *                              uid/gid, else root's).  A CREATE whose process is
+ *                              the guest init itself (docker cp, export):
+ *                              answered with OK, run by START; stat writes
+ *                              a JSON object and archive a tar on STDOUT,
+ *                              export the whole root (one file system);
+ *                              extract reads a tar on STDIN; EXIT status 0,
+ *                              else AGENT_COPY_E_* with a line on STDERR.
  *   STDIN        h->g  N       data; empty with EOF flag = close stdin
  *   STDOUT       g->h  N       data; empty with EOF flag = stream ended
  *   STDERR       g->h  N       data; likewise
  *
- * OK answers CONFIG, CREATE and START; the other requests are answered
+ * OK answers CONFIG, CREATE, COPY and START; the other requests are answered
  * only when they fail (ERROR on the request's stream).  A frame the guest
  * cannot use is answered with ERROR on stream 0 and otherwise ignored.
  *
@@ -108,6 +120,7 @@ enum agent_type {
 	AGENT_STATS = 0x17,
 	AGENT_STATS_REPLY = 0x18,
 	AGENT_SHUTDOWN = 0x19,
+	AGENT_COPY = 0x1A,
 	AGENT_STDIN = 0x20,
 	AGENT_STDOUT = 0x21,
 	AGENT_STDERR = 0x22,
@@ -135,6 +148,22 @@ struct agent_create {
 	uint16_t rows, cols;
 };
 
+/* COPY: what the guest does with a path of the container (docker cp). */
+enum agent_copy_op { AGENT_COPY_STAT = 1, AGENT_COPY_ARCHIVE = 2, AGENT_COPY_EXTRACT = 3,
+		     AGENT_COPY_EXPORT = 4 };
+#define AGENT_COPY_NO_OVERWRITE_DIR 0x1u
+#define AGENT_COPY_FOLLOW 0x2u
+#define AGENT_COPY_KEEP_IDS 0x4u     /* extract: the archive's uid/gid, else root's */
+/* COPY's exit statuses (beside 0), what the API turns into 404/400/500. */
+enum { AGENT_COPY_E_OTHER = 1, AGENT_COPY_E_NOENT = 2, AGENT_COPY_E_NOTDIR = 3,
+       AGENT_COPY_E_BADTAR = 4 };
+
+struct agent_copy {
+	unsigned op;                 /* enum agent_copy_op */
+	const char *path;            /* absolute, as the API got it */
+	uint32_t flags;
+};
+
 struct agent_stats {
 	uint64_t mem_total, mem_available;   /* bytes */
 	uint64_t cpu_usec;                   /* user + system, all CPUs */
@@ -158,6 +187,7 @@ struct agent_frame {
 		struct { uint16_t rows, cols; } resize;
 		struct { int status; int signal; } exit; /* signal 0 = exited */
 		struct agent_stats stats;
+		struct agent_copy copy;
 	} u;
 };
 
@@ -203,6 +233,7 @@ int agent_put_resize(struct buf *out, uint32_t stream, uint16_t rows, uint16_t c
 		     struct err *e);
 int agent_put_exit(struct buf *out, uint32_t stream, int status, int signal, struct err *e);
 int agent_put_stats(struct buf *out, const struct agent_stats *s, struct err *e);
+int agent_put_copy(struct buf *out, uint32_t stream, const struct agent_copy *c, struct err *e);
 
 /* Field tags, exposed for tests that build hostile payloads by hand. */
 enum agent_tag {
@@ -213,6 +244,7 @@ enum agent_tag {
 	AGENT_T_SIGNO, AGENT_T_STATUS, AGENT_T_SIGNAL,
 	AGENT_T_MEM_TOTAL, AGENT_T_MEM_AVAILABLE, AGENT_T_CPU_USEC, AGENT_T_PROCS,
 	AGENT_T_UPTIME_MS,
+	AGENT_T_OP, AGENT_T_PATH, AGENT_T_FLAGS,
 	AGENT_T__COUNT
 };
 

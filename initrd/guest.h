@@ -73,7 +73,10 @@
  *   garbage   random bytes (framing lost)
  *   flood     STDOUT frames without end (and ignores flow control) until
  *             the channel fails or 1 GiB has been sent
- * then powers off.  From the command line this happens right after HELLO
+ * then powers off.  Except
+ *   copyraw   the guest runs normally but lies to docker cp: an archive of a
+ *             file is the file's own bytes (a test puts a hostile tar there)
+ * From the command line this happens right after HELLO
  * (no CONFIG needed); from the JSON, right after CONFIG.  Modes after one
  * that loses the framing still run.
  */

@@ -42,6 +42,10 @@ struct init_spec {
 	unsigned rows, cols;
 	const struct guest_rlimit *rlimits;  /* borrowed from the config */
 	size_t n_rlimits;
+	/* a COPY process (docker cp): the guest init's own code, not argv */
+	unsigned copy_op;             /* enum agent_copy_op, 0 = none */
+	uint32_t copy_flags;
+	char *copy_path;
 };
 
 struct init_proc {
@@ -105,6 +109,10 @@ void init__mounts_trim(struct init *in);
 /* Start p (its spec); main = the container's first process, which sets
  * up the namespaces and the root; others join them. */
 int init__spawn(struct init *in, struct init_proc *p, bool main_proc, struct err *e);
+
+/* init_copy.c: the body of a COPY process, in the container (never returns).
+ * lie: the "copyraw" test mode (initrd/guest.h). */
+__attribute__((noreturn)) void init__copy_run(const struct init_spec *s, bool lie);
 
 /* init_loop.c */
 /* Block the signals init handles and open in->sigfd (before any fork). */

@@ -407,6 +407,22 @@ static void prune(struct init *in)
 	}
 }
 
+/* Whether a new process may take f's stream; answers ERROR when not. */
+static bool stream_free(struct init *in, const struct agent_frame *f)
+{
+	if (f->stream < 2 || find_proc(in, f->stream)) {
+		send_error(in, f->stream, -EEXIST, "process id in use");
+		return false;
+	}
+	if (in->n_procs >= INIT_MAX_PROCS)
+		prune(in);
+	if (in->n_procs >= INIT_MAX_PROCS) {
+		send_error(in, f->stream, -EAGAIN, "too many processes");
+		return false;
+	}
+	return true;
+}
+
 static void do_create(struct init *in, const struct agent_frame *f)
 {
 	const struct agent_create *c = &f->u.create;
@@ -415,16 +431,8 @@ static void do_create(struct init *in, const struct agent_frame *f)
 	char **argv, **env;
 	int rc;
 
-	if (f->stream < 2 || find_proc(in, f->stream)) {
-		send_error(in, f->stream, -EEXIST, "process id in use");
+	if (!stream_free(in, f))
 		return;
-	}
-	if (in->n_procs >= INIT_MAX_PROCS)
-		prune(in);
-	if (in->n_procs >= INIT_MAX_PROCS) {
-		send_error(in, f->stream, -EAGAIN, "too many processes");
-		return;
-	}
 	argv = strv_of(&c->argv);
 	env = strv_of(&c->env);
 	p = xcalloc(1, sizeof(*p));
@@ -450,6 +458,27 @@ static void do_create(struct init *in, const struct agent_frame *f)
 	send_ok(in, f->stream);
 }
 
+/* COPY: a process whose body is init_copy.c, run by START like any other. */
+static void do_copy(struct init *in, const struct agent_frame *f)
+{
+	struct init_proc *p;
+
+	if (!stream_free(in, f))
+		return;
+	p = xcalloc(1, sizeof(*p));
+	p->id = f->stream;
+	p->in_fd = p->out_fd = p->err_fd = -1;
+	p->spec.copy_op = f->u.copy.op;
+	p->spec.copy_flags = f->u.copy.flags;
+	p->spec.copy_path = xstrdup(f->u.copy.path);
+	p->spec.open_stdin = f->u.copy.op == AGENT_COPY_EXTRACT;
+	p->created = true;
+	p->next = in->procs;
+	in->procs = p;
+	in->n_procs++;
+	send_ok(in, f->stream);
+}
+
 static void send_exit(struct init *in, struct init_proc *p)
 {
 	struct err e = ERR_INIT;
@@ -465,7 +494,7 @@ static void handle(struct init *in, const struct agent_frame *f)
 	struct init_proc *p = f->stream ? find_proc(in, f->stream) : NULL;
 	struct err e = ERR_INIT;
 
-	if (f->stream && !p && f->type != AGENT_CREATE) {
+	if (f->stream && !p && f->type != AGENT_CREATE && f->type != AGENT_COPY) {
 		send_error(in, f->stream, -ESRCH, "no such process");
 		return;
 	}
@@ -481,6 +510,9 @@ static void handle(struct init *in, const struct agent_frame *f)
 		break;
 	case AGENT_CREATE:
 		do_create(in, f);
+		break;
+	case AGENT_COPY:
+		do_copy(in, f);
 		break;
 	case AGENT_START:
 		if (!p->created || p->pid) {

@@ -10,4 +10,5 @@ UNIT_TESTS += t/unit/initrd_cpio.c
 SRCS += initrd/guest.c
 UNIT_TESTS += t/unit/initrd_user.c t/unit/initrd_cmdline.c
 SRCS_linux += initrd/init.c initrd/init_proc.c initrd/init_loop.c
+SRCS_linux += initrd/init_copy.c
 SHELL_TESTS += t/integ/guest_init.sh

@@ -248,3 +248,12 @@ int link_tap_open(const char *ifname, const char *bridge, unsigned mtu, int *fd,
 	*fd = t;
 	return 0;
 }
+
+int link_port_open(const char *ifname, const char *bridge, const char *mac, unsigned mtu, int *fd,
+		   struct err *e)
+{
+	int rc = link_tap_open(ifname, bridge, mtu, fd, e);
+
+	(void)mac;   /* QEMU gives it to the guest's NIC */
+	return rc < 0 ? rc : LINK_PORT_TAP;
+}

@@ -385,9 +385,18 @@ int vm_create(const struct vm_config *c, struct vm **out, struct err *e)
 		return err_set(e, -ENOTSUP, "Virtualization.framework runs aarch64 guests only");
 	if (c->accel == VM_ACCEL_EMULATE)
 		return err_set(e, -ENOTSUP, "Virtualization.framework cannot emulate");
-	for (size_t i = 0; i < c->n_nics; i++)
+	for (size_t i = 0; i < c->n_nics; i++) {
+		int type = 0;
+		socklen_t tl = sizeof(type);
 		if (c->nics[i].kind == VM_NIC_TAP)
 			return err_set(e, -ENOTSUP, "nic %zu: no TAP devices on macOS", i);
+		/* VZFileHandleNetworkDeviceAttachment: one frame per datagram */
+		if (c->nics[i].kind == VM_NIC_SOCKET &&
+		    (getsockopt(c->nics[i].fd, SOL_SOCKET, SO_TYPE, &type, &tl) < 0 ||
+		     type != SOCK_DGRAM))
+			return err_set(e, -EINVAL, "nic %zu: fd %d is not a datagram socket", i,
+				       c->nics[i].fd);
+	}
 	pthread_once(&rt_once, rt_load);
 	if (rt.loaded < 0)
 		return err_set(e, -ENOTSUP, "Virtualization.framework: %s", rt.why);

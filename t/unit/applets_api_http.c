@@ -312,6 +312,29 @@ static void test_router_and_writer(void)
 	buf_free(&out);
 }
 
+/* Which requests hand their body raw to the handler (docker cp's PUT). */
+static void test_streams_body(void)
+{
+	static const char *const yes[] = {
+		"PUT /v1.45/containers/c1/archive?path=/tmp HTTP/1.1\r\nHost: d\r\n\r\n",
+		"PUT /containers/abc/archive HTTP/1.1\r\nHost: d\r\nContent-Length: 3\r\n\r\n",
+	};
+	static const char *const no[] = {
+		"GET /v1.45/containers/c1/archive?path=/tmp HTTP/1.1\r\nHost: d\r\n\r\n",
+		"PUT /v1.45/containers/c1/archive/x HTTP/1.1\r\nHost: d\r\n\r\n",
+		"POST /v1.45/containers/create HTTP/1.1\r\nHost: d\r\nContent-Length: 2\r\n\r\n",
+		"PUT /v9.99/containers/c1/archive HTTP/1.1\r\nHost: d\r\n\r\n",
+	};
+	struct api_req r;
+	int st;
+
+	for (size_t i = 0; i < 2 + 4; i++) {
+		const char *s = i < 2 ? yes[i] : no[i - 2];
+		ok(api_http_parse(s, strlen(s), &r, &st, NULL) > 0 && api_streams_body(&r) == (i < 2),
+		   "streams its body: %d (request %zu)", i < 2, i);
+	}
+}
+
 int main(void)
 {
 	test_valid();
@@ -320,5 +343,6 @@ int main(void)
 	test_pipelined();
 	test_target();
 	test_router_and_writer();
+	test_streams_body();
 	return done_testing();
 }

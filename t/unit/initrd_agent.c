@@ -418,6 +418,48 @@ static void test_flood(void)
 	buf_free(&b);
 }
 
+/* COPY (docker cp): round trip, and what the guest must never be sent. */
+static void test_copy(void)
+{
+	struct buf b = BUF_INIT, pl = BUF_INIT;
+	struct err e = ERR_INIT;
+	struct agent_frame f;
+	size_t used;
+	struct agent_copy c = { AGENT_COPY_EXTRACT, "/srv/data/.", AGENT_COPY_NO_OVERWRITE_DIR };
+
+	is_int(agent_put_copy(&b, 3, &c, &e), 0, "encode COPY");
+	is_int(agent_decode(b.data, b.len, &f, &used, &e), 1, "decode COPY: %s", e.msg);
+	ok(f.type == AGENT_COPY && f.stream == 3 && f.u.copy.op == AGENT_COPY_EXTRACT &&
+	   f.u.copy.flags == AGENT_COPY_NO_OVERWRITE_DIR, "COPY fields");
+	is_str(f.u.copy.path, "/srv/data/.", "COPY path");
+	ok(agent_type_from_host(AGENT_COPY), "COPY goes host to guest");
+	c.op = 0;
+	is_int(agent_put_copy(&b, 3, &c, &e), -EINVAL, "COPY op 0 refused by the encoder");
+	c.op = AGENT_COPY_STAT;
+	is_int(agent_put_copy(&b, 1, &c, &e), -EINVAL, "COPY on the main stream refused");
+	field_u64(&pl, AGENT_T_OP, 0);
+	field(&pl, AGENT_T_PATH, "/\0", 2);
+	is_int(decode_payload(AGENT_COPY, 2, &pl, &f, &used, &e), -EBADMSG, "COPY op 0 decoded");
+	buf_reset(&pl);
+	field_u64(&pl, AGENT_T_OP, 5);
+	field(&pl, AGENT_T_PATH, "/\0", 2);
+	is_int(decode_payload(AGENT_COPY, 2, &pl, &f, &used, &e), -EBADMSG, "COPY op 5");
+	buf_reset(&pl);
+	field_u64(&pl, AGENT_T_OP, 1);
+	is_int(decode_payload(AGENT_COPY, 2, &pl, &f, &used, &e), -EBADMSG, "COPY without path");
+	buf_reset(&pl);
+	field_u64(&pl, AGENT_T_OP, 1);
+	field(&pl, AGENT_T_PATH, "/\0", 2);
+	field_u64(&pl, AGENT_T_FLAGS, 8);
+	is_int(decode_payload(AGENT_COPY, 2, &pl, &f, &used, &e), -EBADMSG, "COPY flag bit 3");
+	buf_reset(&pl);
+	field_u64(&pl, AGENT_T_OP, 1);
+	field(&pl, AGENT_T_PATH, "/\0", 2);
+	is_int(decode_payload(AGENT_COPY, 0, &pl, &f, &used, &e), -EBADMSG, "COPY on stream 0");
+	buf_free(&pl);
+	buf_free(&b);
+}
+
 static void test_names(void)
 {
 	is_str(agent_type_name(AGENT_STDOUT), "STDOUT", "type name");
@@ -435,6 +477,7 @@ int main(void)
 	test_fields_hostile();
 	test_strv_hostile();
 	test_flood();
+	test_copy();
 	test_names();
 	return done_testing();
 }
