@@ -32,6 +32,7 @@ struct api_sup {
 	struct api_exec *execs;
 	struct api_events *events;
 	struct api_rrec *restarts;
+	struct api_ctrcache *ctrcache;
 	/* every link's reads land here first (consumed at once into its rx) */
 	char rbuf[AGENT_DATA_CHUNK];
 };
@@ -45,6 +46,7 @@ struct api_ctr {
 	uv_timer_t grace;          /* stop: SHUTDOWN when the signal did not do */
 	bool link_open, proc_open, reading, paused;
 	bool exited;               /* EXIT of stream 1 on the current link */
+	bool stats_pending;        /* a STATS sent, its reply not yet here */
 	int exit_status;           /* its status */
 	int handles;               /* open libuv handles */
 	bool forgotten;            /* out of the list: free once handles closed */
@@ -175,6 +177,11 @@ struct api_rrec **api_sup_restarts(struct api_sup *s)
 	return &s->restarts;
 }
 
+struct api_ctrcache **api_sup_ctrcache(struct api_sup *s)
+{
+	return &s->ctrcache;
+}
+
 struct api_events **api_sup_events(struct api_sup *s)
 {
 	return &s->events;
@@ -244,7 +251,7 @@ static bool still(struct api_ctr *c, const struct snap *p)
 	return false;
 }
 
-enum ev { EV_OUT, EV_OK, EV_ERROR, EV_EXIT, EV_REMOVED, EV_WRITABLE };
+enum ev { EV_OUT, EV_OK, EV_ERROR, EV_EXIT, EV_REMOVED, EV_WRITABLE, EV_STATS };
 
 static void dispatch(struct api_ctr *c, uint32_t stream, bool any, enum ev ev, int a,
 		     const void *p, size_t n, const char *msg)
@@ -264,6 +271,7 @@ static void dispatch(struct api_ctr *c, uint32_t stream, bool any, enum ev ev, i
 		case EV_EXIT: if (o->exit) o->exit(v[i].s, a); break;
 		case EV_REMOVED: if (o->removed) o->removed(v[i].s); break;
 		case EV_WRITABLE: if (o->writable) o->writable(v[i].s); break;
+		case EV_STATS: if (o->stats) o->stats(v[i].s, p); break;
 		}
 	}
 	free(v);
@@ -343,6 +351,7 @@ static void link_close(struct api_ctr *c, const char *why)
 		return;
 	c->link_open = false;
 	c->reading = false;
+	c->stats_pending = false;
 	uv_close((uv_handle_t *)&c->link, handle_closed);
 	buf_reset(&c->rx);
 	uv_timer_stop(&c->grace);
@@ -408,6 +417,10 @@ static void on_frame(struct api_ctr *c, const struct agent_frame *f)
 	case AGENT_ERROR:
 		dispatch(c, f->stream == 0 ? 1 : f->stream, false, EV_ERROR,
 			 (int)f->u.error.code, NULL, 0, f->u.error.message);
+		break;
+	case AGENT_STATS_REPLY:
+		c->stats_pending = false;
+		dispatch(c, 0, false, EV_STATS, 0, &f->u.stats, sizeof(f->u.stats), NULL);
 		break;
 	default:
 		break;   /* HELLO, and what later versions add */
@@ -632,6 +645,20 @@ int api_ctr_signal(struct api_ctr *c, int signo, long grace_ms, struct err *e)
 		return rc;
 	if (grace_ms >= 0 && signo != SIGKILL)
 		uv_timer_start(&c->grace, on_grace, (uint64_t)grace_ms, 0);
+	return 0;
+}
+
+int api_ctr_stats(struct api_ctr *c, struct err *e)
+{
+	_cleanup_buf_ struct buf b = BUF_INIT;
+	int rc;
+
+	if (c->stats_pending)
+		return 0;
+	if ((rc = agent_put_raw(&b, AGENT_STATS, 0, 0, NULL, 0, e)) < 0 ||
+	    (rc = api_ctr_send(c, &b, e)) < 0)
+		return rc;
+	c->stats_pending = true;
 	return 0;
 }
 

@@ -30,6 +30,7 @@ struct api_conn;
 struct api_ctr;
 struct api_sub;
 struct api_sup;
+struct agent_stats;
 struct buf;
 struct err;
 
@@ -46,6 +47,8 @@ struct api_sub_ops {
 	/* what was queued to the runtime fell under API_CTR_SEND_MAX again
 	 * (stdin relays stop reading their client above it) */
 	void (*writable)(struct api_sub *s);
+	/* STATS_REPLY: the guest's numbers (subscribers of stream 0) */
+	void (*stats)(struct api_sub *s, const struct agent_stats *st);
 };
 
 #define API_CTR_SEND_MAX ((size_t)1 << 20)
@@ -74,6 +77,8 @@ uv_loop_t *api_sup_loop(struct api_sup *s);
 struct api_exec **api_sup_execs(struct api_sup *s);
 /* The pending restarts (applets/api_restart.c owns them). */
 struct api_rrec **api_sup_restarts(struct api_sup *s);
+/* The bundle cache (applets/api_ctrcache.c owns it). */
+struct api_ctrcache **api_sup_ctrcache(struct api_sup *s);
 /* The event ring and listeners (applets/api_events.c owns them). */
 struct api_events **api_sup_events(struct api_sup *s);
 
@@ -100,6 +105,11 @@ int api_ctr_send(struct api_ctr *c, struct buf *frames, struct err *e);
 size_t api_ctr_queued(const struct api_ctr *c);
 /* A fresh exec stream id on the current link. */
 uint32_t api_ctr_new_stream(struct api_ctr *c);
+
+/* Ask the runtime for the guest's numbers; the answer goes to the
+ * stream-0 subscribers' stats op.  Requests made while one is pending
+ * share its answer.  -ESRCH without a link. */
+int api_ctr_stats(struct api_ctr *c, struct err *e);
 
 /* Signal the workload; with grace_ms >= 0 SHUTDOWN follows when it has
  * not exited by then.  SIGKILL is SHUTDOWN at once (the VM goes too). */

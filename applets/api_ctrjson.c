@@ -1,7 +1,9 @@
 /* GET /containers/json and GET /containers/{id}/json (see
  * applets/api_handlers.h): the bundles on disk (config.json + state.json)
- * in the shapes of Docker Engine API 1.45.  Read on every call: cheap at
- * this scale, never stale, and the same after a restart of the server. */
+ * in the shapes of Docker Engine API 1.45.  The list reads the bundles
+ * through applets/api_ctrcache.h (parsed once, re-read when a file
+ * changes: never stale) and keeps each stopped container's summary there;
+ * inspect reads them afresh. */
 #include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -10,6 +12,7 @@
 
 #include "applets/apinet.h"
 #include "applets/api_ctr.h"
+#include "applets/api_ctrcache.h"
 #include "applets/api_restart.h"
 #include "applets/api_mounts.h"
 #include "applets/api_handlers.h"
@@ -18,6 +21,7 @@
 #include "lib/buf.h"
 #include "lib/err.h"
 #include "lib/jsonx.h"
+#include "lib/mem.h"
 
 #define FILTER_MAX (64 * 1024)
 
@@ -321,22 +325,68 @@ static json_t *summary(const struct bundle_config *bc, const struct bundle_state
 	return sum;
 }
 
+/* A list entry and its sort key (config's "created", borrowed from the
+ * cache for the length of the request). */
+struct row {
+	json_t *sum;
+	const char *created;
+};
+
 static int by_created_desc(const void *a, const void *b)
 {
-	const char *x = json_string_value(json_object_get(*(json_t *const *)a, "CreatedAt"));
-	const char *y = json_string_value(json_object_get(*(json_t *const *)b, "CreatedAt"));
+	const struct row *x = a, *y = b;
 
-	return strcmp(y ? y : "", x ? x : "");
+	return strcmp(y->created, x->created);
+}
+
+/* The summary of one cached bundle.  A container that is not running
+ * keeps its summary in the cache slot (rebuilt when config.json or
+ * state.json change); only State and Status, which depend on the clock
+ * and on a pending restart, are set on every call.  A running one's Ports
+ * are the runtime's (ports.json): built each time. */
+static json_t *list_entry(struct api_sup *sup, const char *id, struct api_ctrcache_view *v)
+{
+	_cleanup_buf_ struct buf status = BUF_INIT;
+	bool running = v->st.status == BUNDLE_RUNNING;
+	json_t *sum;
+
+	if (!running && !v->state_changed && *v->slot) {
+		sum = json_incref(*v->slot);
+	} else {
+		sum = summary(v->bc, &v->st);
+		if (sum && !running && !v->state_changed)
+			*v->slot = json_incref(sum);
+	}
+	if (!sum)
+		return NULL;
+	if (!running && api_restart_pending(sup, id)) {
+		struct bundle_state w = v->st;
+		human_status(&w, &status);
+		/* "Exited (1) 2 seconds ago" -> "Restarting (1) 2 seconds ago" */
+		if (!strncmp(buf_str(&status), "Exited", 6)) {
+			_cleanup_buf_ struct buf r = BUF_INIT;
+			buf_printf(&r, "Restarting%s", buf_str(&status) + 6);
+			json_object_set_new(sum, "Status", json_string(buf_str(&r)));
+		}
+		json_object_set_new(sum, "State", json_string("restarting"));
+	} else {
+		human_status(&v->st, &status);
+		json_object_set_new(sum, "Status", json_string(buf_str(&status)));
+		json_object_set_new(sum, "State", json_string(status_word(v->st.status)));
+	}
+	return sum;
 }
 
 void api_ctr_list_h(struct api_call *c)
 {
 	_cleanup_buf_ struct buf root = BUF_INIT, fq = BUF_INIT;
-	json_t *filters = NULL, *out = json_array(), **v = NULL, *sorted;
+	json_t *filters = NULL, *out = json_array();
+	struct api_sup *sup = c->ctx->sup;
 	struct err e = ERR_INIT;
+	struct row *v = NULL;
 	size_t n = 0, cap = 0;
 	struct dirent *d;
-	bool all = api_query_bool(c, "all", 0);
+	bool all = api_query_bool(c, "all", 0), full = true;
 	long limit;
 	DIR *dir;
 
@@ -357,39 +407,40 @@ void api_ctr_list_h(struct api_call *c)
 		api_reply_error(c, 400, "filters must be a JSON object");
 		return;
 	}
+	api_ctrcache_begin(sup);
 	if (bundle_root(&root, NULL) == 0 && (dir = opendir(buf_str(&root)))) {
 		while ((d = readdir(dir))) {
-			struct bundle_config bc;
-			struct bundle_state st;
+			struct api_ctrcache_view cv;
 			json_t *s;
 			if (strlen(d->d_name) != BUNDLE_ID_LEN ||
-			    strspn(d->d_name, "0123456789abcdef") != BUNDLE_ID_LEN ||
-			    bundle_config_load(d->d_name, &bc, NULL) < 0)
+			    strspn(d->d_name, "0123456789abcdef") != BUNDLE_ID_LEN)
 				continue;
-			if (api_ctr_state(d->d_name, &st, NULL) < 0)
-				memset(&st, 0, sizeof(st));
-			if ((all || st.status == BUNDLE_RUNNING) &&
-			    (!filters || filters_match(filters, &bc, &st)) && (s = summary(&bc, &st))) {
-				/* sort key, dropped before the answer */
-				json_object_set_new(s, "CreatedAt", json_string(ts(bc.created)));
-				if (n == cap) {
-					cap = cap ? cap * 2 : 16;
-					v = realloc(v, cap * sizeof(*v));
-				}
-				v[n++] = s;
+			if (api_ctrcache_get(sup, d->d_name, &cv, NULL) < 0) {
+				full = false;   /* unreadable now: keep what the cache has */
+				continue;
 			}
-			bundle_config_free(&bc);
+			if ((all || cv.st.status == BUNDLE_RUNNING) &&
+			    (!filters || filters_match(filters, cv.bc, &cv.st)) &&
+			    (s = list_entry(sup, d->d_name, &cv))) {
+				if (n == cap) {
+					cap = cap ? cap * 2 : 64;
+					v = xreallocarray(v, cap, sizeof(*v));
+				}
+				v[n++] = (struct row){ s, ts(cv.bc->created) };
+			}
 		}
 		closedir(dir);
+	} else {
+		full = false;
 	}
+	if (full)
+		api_ctrcache_end(sup);
 	if (n)
 		qsort(v, n, sizeof(*v), by_created_desc);
-	sorted = out;
 	for (size_t i = 0; i < n; i++) {
-		json_object_del(v[i], "CreatedAt");
 		if (limit <= 0 || (long)i < limit)
-			json_array_append(sorted, v[i]);
-		json_decref(v[i]);
+			json_array_append(out, v[i].sum);
+		json_decref(v[i].sum);
 	}
 	free(v);
 	json_decref(filters);

@@ -36,6 +36,8 @@ void api_ctr_attach_h(struct api_call *c);
 void api_ctr_list_h(struct api_call *c);
 void api_ctr_inspect_h(struct api_call *c);
 void api_ctr_logs_h(struct api_call *c);
+void api_ctr_stats_h(struct api_call *c);   /* applets/api_stats.c */
+void api_system_df_h(struct api_call *c);   /* applets/api_sysdf.c */
 void api_exec_create_h(struct api_call *c);
 void api_exec_start_h(struct api_call *c);
 void api_exec_inspect_h(struct api_call *c);
@@ -45,6 +47,10 @@ void api_image_inspect_h(struct api_call *c);
 void api_image_create_h(struct api_call *c);
 void api_image_tag_h(struct api_call *c);
 void api_image_delete_h(struct api_call *c);
+/* The names of entry i of im (familiar form, as RepoTags), when i is the
+ * first entry of its digest; NULL for the later ones (one row a digest). */
+struct images;
+json_t *api_image_tags(const struct images *im, size_t i);
 void api_events_h(struct api_call *c);
 /* A container event to every /events listener and the ring; labels may
  * be NULL, exit_code -1 = none (die carries it). */

@@ -86,6 +86,25 @@ static int entry_details(struct store *s, const struct images_entry *en, long lo
 	return rc;
 }
 
+json_t *api_image_tags(const struct images *im, size_t i)
+{
+	const struct images_entry *en = images_at(im, i);
+	json_t *tags;
+	size_t j;
+
+	/* one entry per digest, with all its names; the first name seen
+	 * stands for it */
+	for (j = 0; j < i && strcmp(images_at(im, j)->digest.s, en->digest.s) != 0; j++)
+		;
+	if (j < i)
+		return NULL;
+	tags = json_array();
+	for (j = i; j < images_count(im); j++)
+		if (strcmp(images_at(im, j)->digest.s, en->digest.s) == 0)
+			json_array_append_new(tags, familiar(images_at(im, j)->name));
+	return tags;
+}
+
 static int open_both(struct api_call *c, int flags, struct images **im, struct store **s)
 {
 	struct err e = ERR_INIT;
@@ -114,21 +133,11 @@ void api_image_list_h(struct api_call *c)
 	}
 	for (size_t i = 0; i < images_count(im); i++) {
 		const struct images_entry *en = images_at(im, i);
-		json_t *tags = json_array();
+		json_t *tags;
 		long long size;
-		size_t j;
 
-		/* one entry per digest, with all its names; the first name seen
-		 * stands for it */
-		for (j = 0; j < i && strcmp(images_at(im, j)->digest.s, en->digest.s) != 0; j++)
-			;
-		if (j < i) {
-			json_decref(tags);
+		if (!(tags = api_image_tags(im, i)))
 			continue;
-		}
-		for (j = i; j < images_count(im); j++)
-			if (strcmp(images_at(im, j)->digest.s, en->digest.s) == 0)
-				json_array_append_new(tags, familiar(images_at(im, j)->name));
 		entry_details(s, en, &size, NULL, NULL);
 		json_array_append_new(out, json_pack("{s:s, s:s, s:o, s:[], s:I, s:I, s:I, s:{},"
 						     " s:i, s:i}", "Id", en->digest.s, "ParentId", "",

@@ -334,6 +334,11 @@ void api_restart_shutdown(struct api_sup *s)
 		rec_drop(*api_sup_restarts(s));
 }
 
+bool api_restart_pending(struct api_sup *s, const char *id)
+{
+	return rec_find(s, id) != NULL;
+}
+
 void api_restart_inspect(struct api_sup *s, const char *id, json_t *doc)
 {
 	json_t *state = json_object_get(doc, "State");

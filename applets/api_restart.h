@@ -54,6 +54,8 @@ void api_restart_user_stop(struct api_sup *s, const char *id);
 void api_restart_forget(struct api_sup *s, const char *id);
 /* Close every timer (the server is going down). */
 void api_restart_shutdown(struct api_sup *s);
+/* Whether a restart of id waits out its backoff (the list's "restarting"). */
+bool api_restart_pending(struct api_sup *s, const char *id);
 /* inspect: HostConfig.RestartPolicy, RestartCount, State.Restarting. */
 void api_restart_inspect(struct api_sup *s, const char *id, json_t *doc);
 

@@ -13,7 +13,9 @@
  * being read while its answers are not taken (a PUT of an archive is the
  * exception: its body is streamed to the handler, api_streams_body in
  * api_router.h), a connection without a
- * complete request for the idle timeout is dropped, and past
+ * complete request for the idle timeout is dropped, as is one whose
+ * request head is not complete within the header timeout of its first
+ * byte (slowloris), and past
  * --max-connections new clients are closed at once.  Requests are parsed
  * by applets/api_http.c and answered by applets/api_router.c.
  *
@@ -40,6 +42,7 @@
 #include <uv.h>
 
 #include "applets/api_ctr.h"
+#include "applets/api_ctrcache.h"
 #include "applets/api_handlers.h"
 #include "applets/api_http.h"
 #include "applets/api_router.h"
@@ -65,11 +68,13 @@ struct server {
 	uv_loop_t *loop;
 	uv_pipe_t listener;
 	uv_signal_t sigterm, sigint;
+	uv_timer_t log_timer;    /* daemonized: the log's size bound */
+	bool daemon;
 	struct api_ctx ctx;
 	struct buf data_dir, run_dir, sock_path, pid_path, lock_path;
 	int listen_fd, lock_fd;
 	unsigned max_conns;
-	uint64_t idle_ms;
+	uint64_t idle_ms, head_ms;
 	int stopping;
 	struct conn *conns;
 	char rbuf[READ_CHUNK];   /* every read lands here first, then is copied */
@@ -295,6 +300,8 @@ static int request_ready(struct conn *c, const char **body, size_t *body_len, si
 		}
 		c->have_head = 1;
 		c->head_len = (size_t)rc;
+		/* the body gets the idle timeout from here */
+		uv_timer_start(&c->timer, on_timer, c->srv->idle_ms, 0);
 		memset(&c->ch, 0, sizeof(c->ch));
 	}
 	*body = c->in.data + c->head_len;
@@ -350,6 +357,9 @@ static void process(struct conn *c)
 		c->in_handler = 1;
 		api_handle(&c->srv->ctx, (struct api_conn *)c, &c->req, body, body_len, &keepalive,
 			   &out);
+		log_debug("%s %.*s -> %.3s", c->req.method,
+			  (int)(c->req.target_len > 200 ? 200 : c->req.target_len), c->req.target,
+			  out.len > 12 ? out.data + 9 : "-");
 		c->in_handler = 0;
 		send_out(c, &out);
 		buf_consume(&c->in, used);
@@ -408,6 +418,10 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
 			c->ops->data(c->ud, b->base, (size_t)nread);
 		return;
 	}
+	/* The first byte of a request starts its head's deadline (slowloris:
+	 * a head trickled in byte by byte is cut after head_ms). */
+	if (!c->taken && !c->have_head && c->in.len == 0 && c->srv->head_ms < c->srv->idle_ms)
+		uv_timer_start(&c->timer, on_timer, c->srv->head_ms, 0);
 	if (buf_append(&c->in, b->base, (size_t)nread) < 0) {
 		/* Only a body can get here: a head is refused at 64 KiB. */
 		conn_fail(c, 413, "request too large");
@@ -557,6 +571,8 @@ static void on_signal(uv_signal_t *s, int signum)
 	uv_close((uv_handle_t *)&srv->listener, NULL);
 	uv_close((uv_handle_t *)&srv->sigterm, NULL);
 	uv_close((uv_handle_t *)&srv->sigint, NULL);
+	if (srv->daemon)
+		uv_close((uv_handle_t *)&srv->log_timer, NULL);
 	/* the runtimes run on: only our handles on them go */
 	api_sup_shutdown(srv->ctx.sup);
 	/* Answers are written synchronously into queues: end each connection
@@ -635,40 +651,98 @@ static int prepare(struct server *srv, struct err *e)
 	return listen_socket(buf_str(&srv->sock_path), &srv->listen_fd, e);
 }
 
-/* Detach: the caller (system start) gets its exit status once the socket
- * listens; the server lives on in a grandchild without a terminal. */
-static int daemonize(struct server *srv, struct err *e)
-{
-	_cleanup_buf_ struct buf log = BUF_INIT;
-	int fd, null;
-	pid_t pid;
+/* The daemon's log, $DATA/apiserver.log, is kept under APISERVER_LOG_MAX
+ * (or $CONTAINER_API_LOG_MAX, tests): past it, it becomes apiserver.log.1
+ * (replacing the previous one) and a new file takes its place on stdout
+ * and stderr.  Checked at start and every LOG_CHECK_MS, so the two files
+ * hold at most twice the bound plus what one interval writes. */
+#define LOG_CHECK_MS 1000
 
-	buf_printf(&log, "%s/apiserver.log", buf_str(&srv->data_dir));
-	if ((fd = open(buf_str(&log), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600)) < 0)
-		return err_sys(e, "open %s", buf_str(&log));
-	if ((null = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0) {
-		close(fd);
-		return err_sys(e, "open /dev/null");
-	}
-	if ((pid = fork()) < 0) {
-		close(fd);
-		close(null);
-		return err_sys(e, "fork");
-	}
-	if (pid > 0)
-		_exit(EXIT_OK);
-	setsid();
-	if ((pid = fork()) < 0)
-		_exit(EXIT_FAIL);
-	if (pid > 0)
-		_exit(EXIT_OK);
-	if (chdir("/") < 0)
-		_exit(EXIT_FAIL);
-	dup2(null, STDIN_FILENO);
+static size_t log_max(void)
+{
+	const char *env = getenv("CONTAINER_API_LOG_MAX");
+	long long v = env ? atoll(env) : 0;
+
+	return v >= 1024 ? (size_t)v : APISERVER_LOG_MAX;
+}
+
+static void log_rotate_check(uv_timer_t *t)
+{
+	struct server *srv = t->data;
+	_cleanup_buf_ struct buf path = BUF_INIT, old = BUF_INIT;
+	struct stat st;
+	int fd;
+
+	if (fstat(STDERR_FILENO, &st) < 0 || (size_t)st.st_size < log_max())
+		return;
+	buf_printf(&path, "%s/" APISERVER_LOG, buf_str(&srv->data_dir));
+	buf_printf(&old, "%s.1", buf_str(&path));
+	if (rename(buf_str(&path), buf_str(&old)) < 0 ||
+	    (fd = open(buf_str(&path), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600)) < 0)
+		return;   /* keep writing where we were */
 	dup2(fd, STDOUT_FILENO);
 	dup2(fd, STDERR_FILENO);
-	close(null);
 	close(fd);
+	log_info("log rotated: the previous one is %s", buf_str(&old));
+}
+
+/* The log, $DATA/apiserver.log, and /dev/null, opened (errors reach the
+ * caller of `system start`); then made stdout/stderr and stdin. */
+struct log_fds {
+	int log, null;
+};
+
+static int log_open(struct server *srv, struct log_fds *f, struct err *e)
+{
+	_cleanup_buf_ struct buf log = BUF_INIT;
+
+	buf_printf(&log, "%s/" APISERVER_LOG, buf_str(&srv->data_dir));
+	if ((f->log = open(buf_str(&log), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600)) < 0)
+		return err_sys(e, "open %s", buf_str(&log));
+	if ((f->null = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0) {
+		close(f->log);
+		return err_sys(e, "open /dev/null");
+	}
+	return 0;
+}
+
+static void log_redirect(struct server *srv, struct log_fds *f)
+{
+	dup2(f->null, STDIN_FILENO);
+	dup2(f->log, STDOUT_FILENO);
+	dup2(f->log, STDERR_FILENO);
+	close(f->null);
+	close(f->log);
+	srv->daemon = true;
+}
+
+/* Detach: the caller (system start) gets its exit status once the socket
+ * listens; the server lives on in a grandchild without a terminal.
+ * foreground (--foreground --log-file, a service manager): the log only. */
+static int log_to_file(struct server *srv, bool foreground, struct err *e)
+{
+	struct log_fds f = { -1, -1 };
+	pid_t pid;
+
+	if (log_open(srv, &f, e) < 0)
+		return e->code;
+	if (!foreground) {
+		if ((pid = fork()) < 0) {
+			close(f.log);
+			close(f.null);
+			return err_sys(e, "fork");
+		}
+		if (pid > 0)
+			_exit(EXIT_OK);
+		setsid();
+		if ((pid = fork()) < 0)
+			_exit(EXIT_FAIL);
+		if (pid > 0)
+			_exit(EXIT_OK);
+		if (chdir("/") < 0)
+			_exit(EXIT_FAIL);
+	}
+	log_redirect(srv, &f);
 	return 0;
 }
 
@@ -698,6 +772,12 @@ static int serve(struct server *srv, struct err *e)
 	uv_signal_start(&srv->sigterm, on_signal, SIGTERM);
 	uv_signal_start(&srv->sigint, on_signal, SIGINT);
 	signal(SIGPIPE, SIG_IGN);
+	if (srv->daemon) {
+		uv_timer_init(srv->loop, &srv->log_timer);
+		srv->log_timer.data = srv;
+		log_rotate_check(&srv->log_timer);
+		uv_timer_start(&srv->log_timer, log_rotate_check, LOG_CHECK_MS, LOG_CHECK_MS);
+	}
 	srv->ctx.sup = api_sup_new(srv->loop);
 	api_sup_reconcile(srv->ctx.sup);
 	log_info("listening on %s (pid %ld, API %s)", srv->ctx.socket_path, srv->ctx.pid,
@@ -708,6 +788,7 @@ static int serve(struct server *srv, struct err *e)
 	unlink(buf_str(&srv->pid_path));
 	api_exec_free_all(srv->ctx.sup);
 	api_events_free(srv->ctx.sup);
+	api_ctrcache_free(srv->ctx.sup);
 	api_sup_free(srv->ctx.sup);
 	uv_loop_close(srv->loop);
 	log_info("stopped after %lu requests", srv->ctx.requests);
@@ -715,18 +796,23 @@ static int serve(struct server *srv, struct err *e)
 }
 
 struct apiserver_cli {
-	int foreground;
-	long idle_timeout, max_conns;
+	int foreground, log_file;
+	long idle_timeout, max_conns, head_timeout;
 };
 
-static const struct apiserver_cli apiserver_defaults = { 0, -1, 256 };
+static const struct apiserver_cli apiserver_defaults = { 0, 0, -1, 256, -1 };
 
 static const struct opt apiserver_optv[] = {
 	OPT_FLAG(0, "foreground", struct apiserver_cli, foreground,
 		 "Stay in the foreground and log to stderr"),
+	OPT_FLAG(0, "log-file", struct apiserver_cli, log_file,
+		 "With --foreground: log to <data>/apiserver.log (a service manager's way)"),
 	OPT_INT(0, "idle-timeout", struct apiserver_cli, idle_timeout, "SECONDS",
 		"Drop a client without a complete request for this long (default 60, or "
 		"$CONTAINER_API_IDLE_TIMEOUT)"),
+	OPT_INT(0, "header-timeout", struct apiserver_cli, head_timeout, "SECONDS",
+		"Drop a client whose request head is not complete this long after its "
+		"first byte (default 10, or $CONTAINER_API_HEADER_TIMEOUT)"),
 	OPT_INT(0, "max-connections", struct apiserver_cli, max_conns, "N",
 		"Clients served at once (default 256)"),
 	OPT_END,
@@ -739,25 +825,38 @@ static int apiserver_run(const struct cmd *cmd, void *o, int argc, char **argv)
 	struct err e = ERR_INIT;
 	const char *env = getenv("CONTAINER_API_IDLE_TIMEOUT");
 	long idle = a->idle_timeout >= 0 ? a->idle_timeout : env ? atol(env) : 60;
+	const char *henv = getenv("CONTAINER_API_HEADER_TIMEOUT");
+	long head = a->head_timeout >= 0 ? a->head_timeout : henv ? atol(henv) : 10;
 	int rc;
 
 	(void)cmd;
 	(void)argc;
 	(void)argv;
-	if (idle <= 0 || idle > 86400 || a->max_conns < 1 || a->max_conns > 65536) {
-		fprintf(stderr, "container apiserver: --idle-timeout must be 1..86400 and "
-				"--max-connections 1..65536\n");
+	if (idle <= 0 || idle > 86400 || head <= 0 || head > 86400 || a->max_conns < 1 ||
+	    a->max_conns > 65536) {
+		fprintf(stderr, "container apiserver: --idle-timeout and --header-timeout must be "
+				"1..86400 and --max-connections 1..65536\n");
 		free(srv);
 		return EXIT_USAGE;
 	}
 	srv->idle_ms = (uint64_t)idle * 1000;
+	srv->head_ms = (uint64_t)head * 1000;
 	srv->max_conns = (unsigned)a->max_conns;
 	srv->listen_fd = srv->lock_fd = -1;
 	rc = prepare(srv, &e);
-	if (rc == 0 && !a->foreground) {
+	if (rc == 0 && (!a->foreground || a->log_file)) {
+		/* the daemon's log says at least what it does (info);
+		 * --debug or CONTAINER_LOG=debug add every request */
+		const char *lv = getenv("CONTAINER_LOG");
+		int level = lv ? log_level_parse(lv) : -1;
 		struct log_config lc = { "container-apiserver", log_level(), STDERR_FILENO, 1 };
 
-		rc = daemonize(srv, &e);
+		if (level >= 0 && level > (int)lc.level)
+			lc.level = (enum log_level)level;
+		if (lc.level < LOG_INFO)
+			lc.level = LOG_INFO;
+
+		rc = log_to_file(srv, a->foreground, &e);
 		log_init(&lc);
 	}
 	if (rc == 0)
@@ -780,7 +879,8 @@ static int apiserver_run(const struct cmd *cmd, void *o, int argc, char **argv)
 const struct cmd cmd_apiserver = {
 	.name = "apiserver",
 	.summary = "Role: the per-user API server (Docker Engine API on a unix socket)",
-	.usage = "[--foreground] [--idle-timeout SECONDS] [--max-connections N]",
+	.usage = "[--foreground] [--log-file] [--idle-timeout SECONDS] [--header-timeout SECONDS]\n"
+		 "       [--max-connections N]",
 	.help = "Serves the Docker Engine API (1.24-1.45) on <run>/container.sock.  Without\n"
 		"--foreground it detaches once the socket listens, logs to\n"
 		"<data>/apiserver.log and writes its pid to <run>/apiserver.pid.  Normally\n"

@@ -6,5 +6,8 @@
 
 #define APISERVER_SOCKET "container.sock"
 #define APISERVER_PIDFILE "apiserver.pid"
+/* The daemon's log in $DATA, and its size bound (then apiserver.log.1). */
+#define APISERVER_LOG "apiserver.log"
+#define APISERVER_LOG_MAX ((size_t)4 << 20)
 
 #endif

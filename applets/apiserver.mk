@@ -5,6 +5,7 @@ SRCS += applets/apiserver.c applets/api_client.c applets/api_http.c applets/api_
 	applets/api_ctr.c applets/api_containers.c applets/api_attach.c applets/api_ctrjson.c \
 	applets/api_logs.c applets/api_exec.c applets/api_images.c \
 	applets/api_events.c applets/api_restart.c applets/ctrspec.c applets/apinet.c
+SRCS += applets/api_stats.c applets/api_sysdf.c applets/api_ctrcache.c
 UNIT_TESTS += t/unit/applets_api_http.c t/unit/applets_ctrspec.c
 FUZZ_TARGETS += t/fuzz/api_request.c t/fuzz/ctrspec_parse.c
 SHELL_TESTS += t/integ/apiserver.sh t/integ/docker_cli.sh t/integ/api_crash.sh t/integ/api_crashloop.sh t/integ/api_restart.sh

@@ -141,4 +141,8 @@ void mounts_plan_free(struct mount_plan *p);
 void mounts_vm_config(const struct mount_plan *p, struct vm_config *vc, struct vm_disk *disks,
 		      struct vm_share *shares);
 
+/* The VM shares with virtio-fs (vm_share_fs_pick): the guest mounts each
+ * share as "virtiofs" instead of "9p" (same tags, same binds). */
+void mounts_plan_virtiofs(struct mount_plan *p);
+
 #endif

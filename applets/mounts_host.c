@@ -361,7 +361,17 @@ void mounts_vm_config(const struct mount_plan *p, struct vm_config *vc, struct v
 	vc->n_disks += p->n_disks;
 	for (size_t i = 0; i < p->n_shares; i++)
 		shares[i] = (struct vm_share){ p->shares[i].tag, p->shares[i].path,
-					       p->shares[i].read_only };
+					       p->shares[i].read_only, p->shares[i].cached };
 	vc->shares = p->n_shares ? shares : NULL;
 	vc->n_shares = p->n_shares;
+}
+
+void mounts_plan_virtiofs(struct mount_plan *p)
+{
+	size_t i;
+	json_t *m;
+
+	json_array_foreach(p->guest, i, m)
+		if (!strcmp(jsonx_str(m, "type"), "9p"))
+			json_object_set_new(m, "type", json_string("virtiofs"));
 }

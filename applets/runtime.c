@@ -361,6 +361,9 @@ static void on_vm_event(uv_poll_t *p, int status, int events)
 	(void)status;
 	(void)events;
 	uv_poll_stop(p);
+	/* vm.h: readable means "ask vm_wait", which also ends a VM whose
+	 * virtiofsd has gone (vm/qemu.c) instead of leaving it hanging */
+	vm_wait(rt->vm, 0, NULL, NULL);
 	rt->vm_ended = true;
 	if (!rt->guest_open) {
 		runtime__finish(rt);
@@ -477,6 +480,9 @@ static int prepare(struct rt *rt, int attach_fd, struct err *e)
 	if ((rc = mounts_plan(rt->cfg.mounts, rt->cfg.id, &mp, e)) < 0)
 		return rc;
 	mounts_vm_config(&mp, &vc, disks, shares);
+	vc.share_fs = vm_share_fs_pick();
+	if (vc.share_fs == VM_SHARE_VIRTIOFS)
+		mounts_plan_virtiofs(&mp);
 	rt->guest_mounts = json_array_size(mp.guest) ? json_incref(mp.guest) : NULL;
 	cmdline(rt, &args);
 	vc.cmdline = buf_str(&args);

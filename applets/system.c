@@ -4,6 +4,8 @@
  *   system kernel show [--arch ARCH]
  *   system initramfs --arch ARCH > FILE     (hidden: dumps the embedded blob)
  *   system start | stop | status             the API server (#6)
+ *   system version | df | logs               applets/system_info.c
+ *   system install | uninstall               applets/login.c (start at login)
  *
  * The kernel a VM boots is resolved by initrd/blobs.c (explicit path,
  * installed, embedded); `kernel set` installs one and `kernel show` says
@@ -23,12 +25,14 @@
 #include "applets/api_client.h"
 #include "applets/apiserver.h"
 #include "applets/applets.h"
+#include "applets/system.h"
 #include "initrd/blobs.h"
 #include "lib/buf.h"
 #include "lib/err.h"
 #include "lib/exit.h"
 #include "lib/fs.h"
 #include "lib/jsonx.h"
+#include "lib/log.h"
 #include "lib/paths.h"
 #include "vm/vm.h"
 
@@ -351,7 +355,8 @@ static int start_cmd(const struct cmd *c, void *o, int argc, char **argv)
 		return fail("start", &e);
 	}
 	if (pid == 0) {
-		char *args[] = { (char *)"container", (char *)"apiserver", NULL };
+		char *args[] = { (char *)"container", (char *)"apiserver",
+				 log_level() >= LOG_DEBUG ? (char *)"--debug" : NULL, NULL };
 
 		execv(buf_str(&self), args);
 		_exit(127);
@@ -487,12 +492,14 @@ static const struct cmd cmd_system_status = {
 };
 
 static const struct cmd *const system_sub[] = { &cmd_system_start, &cmd_system_stop,
-						&cmd_system_status, &cmd_system_kernel,
-						&cmd_system_initramfs, NULL };
+						&cmd_system_status, &cmd_system_version,
+						&cmd_system_df, &cmd_system_logs,
+						&cmd_system_install, &cmd_system_uninstall,
+						&cmd_system_kernel, &cmd_system_initramfs, NULL };
 
 const struct cmd cmd_system = {
 	.name = "system",
-	.summary = "Manage the system: start, stop, status, kernel",
+	.summary = "Manage the system: start, stop, status, version, df, logs, kernel",
 	.usage = "COMMAND [OPTIONS] [ARG...]",
 	.sub = system_sub,
 };

@@ -50,7 +50,11 @@ static const struct field_spec f_exit[] = {
 static const struct field_spec f_stats[] = {
 	U(AGENT_T_MEM_TOTAL, 0, INT64_MAX), U(AGENT_T_MEM_AVAILABLE, 0, INT64_MAX),
 	U(AGENT_T_CPU_USEC, 0, INT64_MAX), U(AGENT_T_PROCS, 0, INT64_MAX),
-	U(AGENT_T_UPTIME_MS, 0, INT64_MAX), END,
+	U(AGENT_T_UPTIME_MS, 0, INT64_MAX), U(AGENT_T_CPU_TOTAL_USEC, 0, INT64_MAX),
+	U(AGENT_T_CPU_KERNEL_USEC, 0, INT64_MAX), U(AGENT_T_NCPUS, 0, 4096),
+	U(AGENT_T_NET_RX_BYTES, 0, INT64_MAX), U(AGENT_T_NET_TX_BYTES, 0, INT64_MAX),
+	U(AGENT_T_NET_RX_PACKETS, 0, INT64_MAX), U(AGENT_T_NET_TX_PACKETS, 0, INT64_MAX),
+	U(AGENT_T_BLK_READ_BYTES, 0, INT64_MAX), U(AGENT_T_BLK_WRITE_BYTES, 0, INT64_MAX), END,
 };
 static const struct field_spec f_copy[] = {
 	U(AGENT_T_OP, 1, AGENT_COPY_EXPORT), S(AGENT_T_PATH, 1), U(AGENT_T_FLAGS, 0, 7), END,
@@ -313,6 +317,15 @@ static void fill(struct agent_frame *f, const struct field *fv, struct err *e)
 		f->u.stats.cpu_usec = fu(fv, AGENT_T_CPU_USEC, 0);
 		f->u.stats.procs = fu(fv, AGENT_T_PROCS, 0);
 		f->u.stats.uptime_ms = fu(fv, AGENT_T_UPTIME_MS, 0);
+		f->u.stats.cpu_total_usec = fu(fv, AGENT_T_CPU_TOTAL_USEC, 0);
+		f->u.stats.cpu_kernel_usec = fu(fv, AGENT_T_CPU_KERNEL_USEC, 0);
+		f->u.stats.ncpus = fu(fv, AGENT_T_NCPUS, 0);
+		f->u.stats.net_rx_bytes = fu(fv, AGENT_T_NET_RX_BYTES, 0);
+		f->u.stats.net_tx_bytes = fu(fv, AGENT_T_NET_TX_BYTES, 0);
+		f->u.stats.net_rx_packets = fu(fv, AGENT_T_NET_RX_PACKETS, 0);
+		f->u.stats.net_tx_packets = fu(fv, AGENT_T_NET_TX_PACKETS, 0);
+		f->u.stats.blk_read_bytes = fu(fv, AGENT_T_BLK_READ_BYTES, 0);
+		f->u.stats.blk_write_bytes = fu(fv, AGENT_T_BLK_WRITE_BYTES, 0);
 		break;
 	case AGENT_COPY:
 		f->u.copy.op = (unsigned)fu(fv, AGENT_T_OP, 0);
@@ -615,6 +628,15 @@ int agent_put_stats(struct buf *out, const struct agent_stats *s, struct err *e)
 	enc_u64(&w, AGENT_T_CPU_USEC, s->cpu_usec & INT64_MAX);
 	enc_u64(&w, AGENT_T_PROCS, s->procs & INT64_MAX);
 	enc_u64(&w, AGENT_T_UPTIME_MS, s->uptime_ms & INT64_MAX);
+	enc_u64(&w, AGENT_T_CPU_TOTAL_USEC, s->cpu_total_usec & INT64_MAX);
+	enc_u64(&w, AGENT_T_CPU_KERNEL_USEC, s->cpu_kernel_usec & INT64_MAX);
+	enc_u64(&w, AGENT_T_NCPUS, s->ncpus > 4096 ? 4096 : s->ncpus);
+	enc_u64(&w, AGENT_T_NET_RX_BYTES, s->net_rx_bytes & INT64_MAX);
+	enc_u64(&w, AGENT_T_NET_TX_BYTES, s->net_tx_bytes & INT64_MAX);
+	enc_u64(&w, AGENT_T_NET_RX_PACKETS, s->net_rx_packets & INT64_MAX);
+	enc_u64(&w, AGENT_T_NET_TX_PACKETS, s->net_tx_packets & INT64_MAX);
+	enc_u64(&w, AGENT_T_BLK_READ_BYTES, s->blk_read_bytes & INT64_MAX);
+	enc_u64(&w, AGENT_T_BLK_WRITE_BYTES, s->blk_write_bytes & INT64_MAX);
 	return enc_end(&w, e);
 }
 

@@ -44,7 +44,9 @@
  *   EXIT         g->h  N       status (0..255; 128+N for signal N), signal
  *   STATS        h->g  0       none
  *   STATS_REPLY  g->h  0       mem_total, mem_available, cpu_usec, procs,
- *                              uptime_ms (all optional)
+ *                              uptime_ms, cpu_total_usec, cpu_kernel_usec,
+ *                              ncpus, net_{rx,tx}_{bytes,packets},
+ *                              blk_{read,write}_bytes (all optional)
  *   SHUTDOWN     h->g  0       none: sync and power off now
  *   COPY         h->g  N>=2    op (1 stat, 2 archive, 3 extract, 4 export),
  *                              path, flags
@@ -169,6 +171,12 @@ struct agent_stats {
 	uint64_t cpu_usec;                   /* user + system, all CPUs */
 	uint64_t procs;                      /* processes in the VM */
 	uint64_t uptime_ms;
+	/* added for `stats` (#6); 0 when the guest did not send them */
+	uint64_t cpu_total_usec;             /* every /proc/stat cpu field, idle too */
+	uint64_t cpu_kernel_usec;            /* system + irq + softirq */
+	uint64_t ncpus;
+	uint64_t net_rx_bytes, net_tx_bytes, net_rx_packets, net_tx_packets;
+	uint64_t blk_read_bytes, blk_write_bytes;
 };
 
 /* A decoded frame.  Pointers borrow the buffer given to agent_decode. */
@@ -245,6 +253,9 @@ enum agent_tag {
 	AGENT_T_MEM_TOTAL, AGENT_T_MEM_AVAILABLE, AGENT_T_CPU_USEC, AGENT_T_PROCS,
 	AGENT_T_UPTIME_MS,
 	AGENT_T_OP, AGENT_T_PATH, AGENT_T_FLAGS,
+	AGENT_T_CPU_TOTAL_USEC, AGENT_T_CPU_KERNEL_USEC, AGENT_T_NCPUS,
+	AGENT_T_NET_RX_BYTES, AGENT_T_NET_TX_BYTES, AGENT_T_NET_RX_PACKETS,
+	AGENT_T_NET_TX_PACKETS, AGENT_T_BLK_READ_BYTES, AGENT_T_BLK_WRITE_BYTES,
 	AGENT_T__COUNT
 };
 

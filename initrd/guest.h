@@ -44,6 +44,8 @@
  *                               the 9p share with that tag; "file": bind
  *                               that one file of it; "cached": let the
  *                               guest cache it (-v …:cached)
+ *          { "type": "virtiofs", ... }   the same, shared with virtio-fs
+ *                               (the host's virtiofsd decides caching)
  *          { "type": "volume", "source": "vol0", "target": "/data",
  *            "readonly": false, "copy": true },   the disk with that
  *                               serial; its /_data is what is mounted;
@@ -147,13 +149,13 @@ struct guest_iface {
 	unsigned mtu;         /* 0 = leave as is */
 };
 
-enum guest_mount_type { GUEST_MOUNT_9P = 1, GUEST_MOUNT_VOLUME, GUEST_MOUNT_TMPFS };
+enum guest_mount_type { GUEST_MOUNT_9P = 1, GUEST_MOUNT_VOLUME, GUEST_MOUNT_TMPFS, GUEST_MOUNT_VIRTIOFS };
 
 struct guest_mount {
 	enum guest_mount_type type;
-	char *source;         /* 9p tag or disk serial */
+	char *source;         /* 9p / virtio-fs tag or disk serial */
 	char *target;         /* absolute, no "." or ".." components */
-	char *file;           /* 9p: one file of the share, or NULL */
+	char *file;           /* 9p / virtio-fs: one file of the share, or NULL */
 	bool readonly, copy, exec;
 	bool cached;          /* 9p: cache=loose instead of cache=mmap */
 	uint64_t size;        /* tmpfs bytes, 0 = kernel default */

@@ -49,6 +49,8 @@ static int one(const json_t *x, size_t i, struct guest_mount *m, struct err *e)
 		return err_set(e, -EINVAL, "config: mount %zu is not an object with a type", i);
 	if (!strcmp(type, "9p"))
 		m->type = GUEST_MOUNT_9P;
+	else if (!strcmp(type, "virtiofs"))
+		m->type = GUEST_MOUNT_VIRTIOFS;
 	else if (!strcmp(type, "volume"))
 		m->type = GUEST_MOUNT_VOLUME;
 	else if (!strcmp(type, "tmpfs"))
@@ -63,7 +65,8 @@ static int one(const json_t *x, size_t i, struct guest_mount *m, struct err *e)
 		return err_set(e, -EINVAL, "config: mount %zu: bad target", i);
 	if (m->type != GUEST_MOUNT_TMPFS && (!m->source || !name_ok(m->source)))
 		return err_set(e, -EINVAL, "config: mount %zu: bad source", i);
-	if (m->file && (m->type != GUEST_MOUNT_9P || !name_ok(m->file)))
+	if (m->file && ((m->type != GUEST_MOUNT_9P && m->type != GUEST_MOUNT_VIRTIOFS) ||
+			!name_ok(m->file)))
 		return err_set(e, -EINVAL, "config: mount %zu: bad file name", i);
 	m->readonly = json_is_true(json_object_get(x, "readonly"));
 	m->copy = json_is_true(json_object_get(x, "copy"));

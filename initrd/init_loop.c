@@ -29,6 +29,7 @@
 
 #include "initrd/agent.h"
 #include "initrd/init.h"
+#include "initrd/procstat.h"
 #include "lib/err.h"
 #include "lib/exit.h"
 #include "lib/fs.h"
@@ -252,35 +253,66 @@ static int next_frame(struct init *in, struct agent_frame *f)
 
 /* --- stats --------------------------------------------------------------------- */
 
-static uint64_t meminfo(const char *text, const char *key)
+/* The processes of the container: every one but this init (pid 1) and
+ * the kernel's threads (kthreadd, pid 2, and its children).  At most
+ * 65536 entries are looked at. */
+static uint64_t count_procs(void)
 {
-	const char *p = strstr(text, key);
-	return p ? strtoull(p + strlen(key), NULL, 10) * 1024 : 0;
+	_cleanup_buf_ struct buf b = BUF_INIT;
+	_cleanup_buf_ struct buf path = BUF_INIT;
+	struct err e = ERR_INIT;
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	uint64_t n = 0;
+	unsigned seen = 0;
+
+	while (d && seen++ < 65536 && (de = readdir(d))) {
+		long pid = strtol(de->d_name, NULL, 10), ppid;
+		if (pid <= 2)
+			continue;
+		buf_reset(&path);
+		buf_reset(&b);
+		if (buf_printf(&path, "/proc/%ld/stat", pid) < 0 ||
+		    fs_read_file(buf_str(&path), &b, 4096, &e) < 0) {
+			err_clear(&e);
+			continue;
+		}
+		ppid = procstat_ppid(b.data, b.len);
+		if (ppid >= 0 && ppid != 2)
+			n++;
+	}
+	if (d)
+		closedir(d);
+	return n;
 }
 
+/* Each /proc file through its parser (initrd/procstat.h); a file that
+ * cannot be read leaves its numbers 0. */
 static void send_stats(struct init *in)
 {
-	struct agent_stats st = { 0, 0, 0, 0, 0 };
+	static const struct {
+		const char *path;
+		size_t max;
+		void (*parse)(const char *p, size_t n, struct agent_stats *st);
+	} files[] = {
+		{ "/proc/meminfo", 1 << 16, procstat_meminfo },
+		{ "/proc/stat", 1 << 20, procstat_stat },
+		{ "/proc/net/dev", 1 << 20, procstat_netdev },
+		{ "/proc/diskstats", 1 << 20, procstat_diskstats },
+		{ "/proc/uptime", 4096, procstat_uptime },
+	};
+	struct agent_stats st;
 	_cleanup_buf_ struct buf b = BUF_INIT;
 	struct err e = ERR_INIT;
-	unsigned long long u = 0, ni = 0, sy = 0;
 
-	if (fs_read_file("/proc/meminfo", &b, 1 << 16, &e) == 0) {
-		st.mem_total = meminfo(buf_str(&b), "MemTotal:");
-		st.mem_available = meminfo(buf_str(&b), "MemAvailable:");
+	memset(&st, 0, sizeof(st));
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		buf_reset(&b);
+		if (fs_read_file(files[i].path, &b, files[i].max, &e) == 0)
+			files[i].parse(b.data, b.len, &st);
+		err_clear(&e);
 	}
-	buf_reset(&b);
-	if (fs_read_file("/proc/stat", &b, 1 << 20, &e) == 0 &&
-	    sscanf(buf_str(&b), "cpu %llu %llu %llu", &u, &ni, &sy) == 3)
-		st.cpu_usec = (u + ni + sy) * (1000000 / 100);   /* USER_HZ is 100 */
-	buf_reset(&b);
-	if (fs_read_file("/proc/loadavg", &b, 4096, &e) == 0) {
-		const char *slash = strchr(buf_str(&b), '/');
-		st.procs = slash ? strtoull(slash + 1, NULL, 10) : 0;
-	}
-	buf_reset(&b);
-	if (fs_read_file("/proc/uptime", &b, 4096, &e) == 0)
-		st.uptime_ms = (uint64_t)(strtod(buf_str(&b), NULL) * 1000);
+	st.procs = count_procs();
 	if (agent_put_stats(&in->tx, &st, &e) == 0)
 		init__send(in, &e);
 }

@@ -7,6 +7,8 @@
  *           /mnt/shares/<tag> (9p2000.L over virtio; the host side runs
  *           QEMU's security_model=mapped-xattr), then bind-mounted
  *           (the directory, or one file of it) onto the target;
+ *   virtiofs  the same with virtio-fs (QEMU + virtiofsd, or
+ *           Virtualization.framework);
  *   volume  the ext4 disk with that serial, mounted once at
  *           /mnt/volumes/<serial> with online discard (freed blocks go
  *           back to the host as holes); its /_data is bound onto the
@@ -145,6 +147,13 @@ static int mount_share(const struct guest_mount *m, struct buf *dir, struct err 
 		return 0;
 	if ((rc = fs_mkdir_p(buf_str(dir), 0755, e)) < 0)
 		return rc;
+	/* virtio-fs: owners, modes, symlinks and caching are the host's
+	 * virtiofsd's (vm/virtiofsd.c), so no options here. */
+	if (m->type == GUEST_MOUNT_VIRTIOFS) {
+		if (mount(m->source, buf_str(dir), "virtiofs", MS_NODEV, NULL) < 0)
+			return err_sys(e, "mounting the shared directory %s (virtio-fs)", m->source);
+		return 0;
+	}
 	/* access=client: the guest kernel checks permissions against the
 	 * owners and modes QEMU keeps in xattrs (mapped-xattr), so chown and
 	 * chmod behave as on a local disk.  cache=mmap: shared writable
@@ -348,6 +357,7 @@ static int one(struct init *in, int root, const struct guest_mount *m, struct er
 	case GUEST_MOUNT_TMPFS:
 		return mount_tmpfs(root, m, e);
 	case GUEST_MOUNT_9P:
+	case GUEST_MOUNT_VIRTIOFS:
 		if ((rc = mount_share(m, &src, e)) < 0)
 			return rc;
 		if (m->file)

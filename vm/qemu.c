@@ -18,6 +18,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -59,6 +60,11 @@ struct vm {
 	bool killed;	      /* vm_kill sent SIGKILL */
 	bool deadline_passed; /* ... because vm_stop's deadline passed */
 	struct vm_exit exit;
+	pid_t *fs_pids; /* one virtiofsd per virtio-fs share (vm/virtiofsd.c) */
+	int *fs_death;	/* ... and the pipe that says it has ended */
+	size_t n_fs;
+	int fs_died;  /* 1 + the share whose virtiofsd ended first, 0 = none */
+	int event_fd; /* epoll of exit_fd and fs_death when there are shares */
 };
 
 /* What the child does between fork and exec, prepared beforehand so the
@@ -77,6 +83,46 @@ const char *vm_backend_name(void)
 	return "qemu";
 }
 
+static int find_qemu(enum vm_arch arch, struct buf *out, struct err *e);
+
+enum vm_share_fs vm_share_fs_pick(void)
+{
+	const char *force = getenv("CONTAINER_SHARE");
+	_cleanup_buf_ struct buf q = BUF_INIT, d = BUF_INIT;
+	struct utsname u;
+	enum vm_arch arch;
+
+	if (force && !strcmp(force, "9p"))
+		return VM_SHARE_9P;
+	if (force && !strcmp(force, "virtiofs"))
+		return VM_SHARE_VIRTIOFS;
+	/* QEMU 7.2's C virtiofsd needs root (namespaces, capabilities) and
+	 * has no uid mapping: without root, 9p's mapped-xattr keeps the
+	 * invoker's ownership on the host. */
+	if (geteuid() != 0)
+		return VM_SHARE_9P;
+	if (uname(&u) < 0 || vm_arch_parse(u.machine, &arch, NULL) < 0)
+		arch = VM_ARCH_X86_64;
+	find_qemu(arch, &q, NULL);
+	return qemu__virtiofsd_find(q.len ? buf_str(&q) : NULL, &d, NULL) == 0
+		       ? VM_SHARE_VIRTIOFS
+		       : VM_SHARE_9P;
+}
+
+/* Stop every virtiofsd (QEMU has ended, or never started). */
+static void fs_stop(struct vm *vm)
+{
+	for (size_t i = 0; i < vm->n_fs; i++) {
+		qemu__virtiofsd_stop(vm->fs_pids[i]);
+		close(vm->fs_death[i]);
+	}
+	free(vm->fs_pids);
+	free(vm->fs_death);
+	vm->fs_pids = NULL;
+	vm->fs_death = NULL;
+	vm->n_fs = 0;
+}
+
 int vm_create(const struct vm_config *c, struct vm **out, struct err *e)
 {
 	struct vm *vm;
@@ -87,9 +133,26 @@ int vm_create(const struct vm_config *c, struct vm **out, struct err *e)
 	vm = xcalloc(1, sizeof(*vm));
 	vm->cfg = vm__config_dup(c);
 	vm->pid = -1;
-	vm->exit_fd = vm->log_fd = -1;
+	vm->exit_fd = vm->log_fd = vm->event_fd = -1;
 	*out = vm;
 	return 0;
+}
+
+bool qemu__which(const char *path, const char *name, struct buf *out)
+{
+	while (path && *path) {
+		size_t n = strcspn(path, ":");
+		buf_reset(out);
+		if (n == 0)
+			buf_puts(out, ".");
+		else
+			buf_append(out, path, n);
+		buf_printf(out, "/%s", name);
+		if (access(buf_str(out), X_OK) == 0)
+			return true;
+		path += n + (path[n] == ':');
+	}
+	return false;
 }
 
 /* $CONTAINER_QEMU_DIR/qemu-system-<arch>, else the first one in PATH. */
@@ -105,20 +168,9 @@ static int find_qemu(enum vm_arch arch, struct buf *out, struct err *e)
 			return 0;
 		return err_sys(e, "qemu: %s (from CONTAINER_QEMU_DIR)", buf_str(out));
 	}
-	if (!path || !*path)
-		path = "/usr/local/bin:/usr/bin:/bin";
-	while (*path) {
-		size_t n = strcspn(path, ":");
-		buf_reset(out);
-		if (n == 0)
-			buf_puts(out, ".");
-		else
-			buf_append(out, path, n);
-		buf_printf(out, "/%s", buf_str(&name));
-		if (access(buf_str(out), X_OK) == 0)
-			return 0;
-		path += n + (path[n] == ':');
-	}
+	if (qemu__which(path && *path ? path : "/usr/local/bin:/usr/bin:/bin", buf_str(&name),
+			out))
+		return 0;
 	return err_set(e, -ENOENT,
 		       "qemu: %s not found in PATH (install QEMU or set CONTAINER_QEMU_DIR)",
 		       buf_str(&name));
@@ -185,7 +237,7 @@ static int blob_memfd(const struct vm_blob *b, const char *name, int *out, struc
 	return 0;
 }
 
-static __attribute__((noreturn)) void child_fail(int err_w)
+void qemu__child_fail(int err_w)
 {
 	int code = errno;
 	ssize_t w = write(err_w, &code, sizeof(code));
@@ -193,26 +245,41 @@ static __attribute__((noreturn)) void child_fail(int err_w)
 	_exit(127);
 }
 
-/* In the child, between fork and exec: async-signal-safe calls only. */
-static __attribute__((noreturn)) void child_exec(const struct spawn *s)
+#define child_fail qemu__child_fail
+
+void qemu__child_setup(pid_t parent, int err_w)
 {
 	sigset_t none;
 	struct sigaction dfl;
-	int tmp[QEMU_MAX_CHILD_FDS], hi = 3 + s->n_fds, err_w, in, log;
 
 	/* Die with the starting thread; if it is already gone, do not run. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
-		child_fail(s->err_w);
-	if (getppid() != s->parent)
+		child_fail(err_w);
+	if (getppid() != parent)
 		_exit(127);
 	setpgid(0, 0);
-	/* Ignored signals and the mask survive exec: give QEMU defaults. */
+	/* Ignored signals and the mask survive exec: give defaults. */
 	memset(&dfl, 0, sizeof(dfl));
 	dfl.sa_handler = SIG_DFL;
 	for (int sig = 1; sig < 65; sig++)
 		sigaction(sig, &dfl, NULL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+void qemu__close_from(int fd)
+{
+	if (syscall(SYS_close_range, (unsigned)fd, ~0u, 0) < 0)
+		for (; fd < 4096; fd++)
+			close(fd);
+}
+
+/* In the child, between fork and exec: async-signal-safe calls only. */
+static __attribute__((noreturn)) void child_exec(const struct spawn *s)
+{
+	int tmp[QEMU_MAX_CHILD_FDS], hi = 3 + s->n_fds, err_w, in, log;
+
+	qemu__child_setup(s->parent, s->err_w);
 
 	/* Move every fd above the target range first, then down into
 	 * place, so that no source is overwritten before it is copied. */
@@ -232,9 +299,7 @@ static __attribute__((noreturn)) void child_exec(const struct spawn *s)
 	/* Close everything else but err_w (close-on-exec). */
 	for (int fd = hi; fd < err_w; fd++)
 		close(fd);
-	if (syscall(SYS_close_range, (unsigned)err_w + 1, ~0u, 0) < 0)
-		for (int fd = err_w + 1; fd < 4096; fd++)
-			close(fd);
+	qemu__close_from(err_w + 1);
 	execv(s->path, s->argv);
 	child_fail(err_w);
 }
@@ -271,16 +336,39 @@ static void stderr_tail(struct vm *vm, struct buf *out)
 	buf_printf(out, ": %.300s", line);
 }
 
-/* Reap the child; 0 when reaped, -ETIMEDOUT if it still runs. */
+/* Reap the child; 0 when reaped, -ETIMEDOUT if it still runs.  A
+ * virtiofsd that ended under a running VM would leave the guest's file
+ * accesses hanging for ever: QEMU is killed then, and the exit says why. */
 static int reap(struct vm *vm, int timeout_ms, int *status, struct err *e)
 {
-	struct pollfd p = {.fd = vm->exit_fd, .events = POLLIN};
+	struct pollfd p[1 + QEMU_MAX_CHILD_FDS] = {{.fd = vm->exit_fd, .events = POLLIN}};
+	nfds_t n = 1;
 	int r;
 
-	while ((r = poll(&p, 1, timeout_ms)) < 0 && errno == EINTR)
+	for (size_t i = 0; !vm->fs_died && i < vm->n_fs && n < ARRAY_SIZE(p); i++)
+		p[n++] = (struct pollfd){.fd = vm->fs_death[i], .events = POLLIN};
+	while ((r = poll(p, n, timeout_ms)) < 0 && errno == EINTR)
 		;
 	if (r < 0)
 		return err_sys(e, "wait for qemu");
+	for (nfds_t i = 1; r > 0 && !p[0].revents && i < n; i++) {
+		if (!p[i].revents)
+			continue;
+		/* A QEMU that is exiting closes its vhost-user sockets
+		 * first: give it a second, and spare one shutting down. */
+		while ((r = poll(p, 1, 1000)) < 0 && errno == EINTR)
+			;
+		if (r == 0 && vm->qmp)
+			qmp_drain(vm->qmp, 0, NULL);
+		if (r == 0 && !(vm->qmp && qmp_shutdown_reason(vm->qmp))) {
+			vm->fs_died = (int)i;
+			kill(-vm->pid, SIGKILL);
+			kill(vm->pid, SIGKILL);
+		}
+		while (r == 0 && (r = poll(p, 1, -1)) < 0 && errno == EINTR)
+			r = 0;
+		break;
+	}
 	if (r == 0)
 		return err_set(e, -ETIMEDOUT, "qemu (pid %d) still runs", (int)vm->pid);
 	/* The exit pipe closes as QEMU exits; the zombie follows at once. */
@@ -298,7 +386,11 @@ static void classify(struct vm *vm, int status)
 	struct buf d = BUF_INIT;
 
 	x->status = status;
-	if (vm->killed) {
+	if (vm->fs_died && !vm->killed) {
+		x->reason = VM_EXIT_CRASHED;
+		buf_printf(&d, "virtiofsd for %s ended; qemu killed",
+			   vm->cfg->shares[vm->fs_died - 1].path);
+	} else if (vm->killed) {
 		x->reason = VM_EXIT_KILLED;
 		buf_puts(&d, vm->deadline_passed ? "did not power off in time; killed" : "killed");
 	} else if (WIFSIGNALED(status)) {
@@ -331,6 +423,7 @@ static void ended(struct vm *vm, int status)
 	if (vm->qmp)
 		qmp_drain(vm->qmp, 0, &e);
 	classify(vm, status);
+	fs_stop(vm);
 	vm->state = VM_ENDED;
 	qmp_close(vm->qmp);
 	vm->qmp = NULL;
@@ -339,6 +432,8 @@ static void ended(struct vm *vm, int status)
 /* Fds and argv for the child; fds opened here are closed by the caller. */
 struct plan {
 	int qmp[2], exit_p[2], err_p[2], kernel_fd, initrd_fd, null_fd;
+	int *share_fds; /* our ends of the virtiofsd connections */
+	size_t n_share_fds;
 	struct qemu_argv argv;
 	struct buf binary;
 	struct spawn s;
@@ -353,8 +448,47 @@ static void plan_close(struct plan *p)
 			close(*fds[i]);
 		*fds[i] = -1;
 	}
+	for (size_t i = 0; i < p->n_share_fds; i++)
+		close(p->share_fds[i]);
+	free(p->share_fds);
+	p->share_fds = NULL;
+	p->n_share_fds = 0;
 	qemu_argv_free(&p->argv);
 	buf_free(&p->binary);
+}
+
+/* One virtiofsd per share; their sockets become QEMU's fds. */
+static int start_virtiofsd(struct vm *vm, struct plan *p, int *child_fds, struct err *e)
+{
+	const struct vm_config *c = vm->cfg;
+	_cleanup_buf_ struct buf bin = BUF_INIT;
+	int r;
+
+	if ((r = qemu__virtiofsd_find(buf_str(&p->binary), &bin, e)) < 0)
+		return err_wrap(e, "virtio-fs shares (CONTAINER_SHARE=9p uses 9p)");
+	p->share_fds = xcalloc(c->n_shares, sizeof(*p->share_fds));
+	vm->fs_pids = xcalloc(c->n_shares, sizeof(*vm->fs_pids));
+	vm->fs_death = xcalloc(c->n_shares, sizeof(*vm->fs_death));
+	for (size_t i = 0; i < c->n_shares; i++) {
+		if ((r = qemu__virtiofsd_start(buf_str(&bin), &c->shares[i], vm->log_fd,
+					       &p->share_fds[i], &vm->fs_death[i], &vm->fs_pids[i],
+					       e)) < 0)
+			return r;
+		p->n_share_fds++;
+		vm->n_fs++;
+		child_fds[i] = add_fd(&p->s, p->share_fds[i]);
+	}
+	/* vm_event_fd: readable when QEMU ends, and when a virtiofsd does
+	 * (vm_wait then ends the VM, see reap). */
+	if ((vm->event_fd = epoll_create1(EPOLL_CLOEXEC)) < 0)
+		return err_sys(e, "epoll");
+	for (size_t i = 0; i <= c->n_shares; i++) {
+		int fd = i ? vm->fs_death[i - 1] : p->exit_p[0];
+		struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
+		if (epoll_ctl(vm->event_fd, EPOLL_CTL_ADD, fd, &ev) < 0)
+			return err_sys(e, "epoll");
+	}
+	return 0;
 }
 
 static int open_log(struct vm *vm, struct err *e)
@@ -378,6 +512,7 @@ static int prepare(struct vm *vm, struct plan *p, struct err *e)
 	const struct vm_config *c = vm->cfg;
 	struct vm_config cc = *c;
 	struct vm_nic nics[16];
+	int share_fds[QEMU_MAX_CHILD_FDS];
 	struct qemu_host h = {
 	    .sandbox = !getenv("CONTAINER_QEMU_NO_SANDBOX"), .kernel_fd = -1, .initrd_fd = -1};
 	int r;
@@ -418,6 +553,13 @@ static int prepare(struct vm *vm, struct plan *p, struct err *e)
 			nics[i].fd = add_fd(&p->s, c->nics[i].fd);
 	}
 	cc.nics = nics;
+	if (cc.share_fs == VM_SHARE_AUTO)
+		cc.share_fs = vm_share_fs_pick();
+	if (qemu__virtiofs(&cc)) {
+		if ((r = start_virtiofsd(vm, p, share_fds, e)) < 0)
+			return r;
+		h.share_fds = share_fds;
+	}
 	add_fd(&p->s, p->exit_p[1]);
 	if ((r = qemu_build_argv(&cc, &h, &p->argv, e)) < 0)
 		return r;
@@ -488,13 +630,16 @@ int vm_start(struct vm *vm, struct err *e)
 
 	if (vm->state != VM_NEW)
 		return err_set(e, -EALREADY, "vm: already started");
-	if (vm->cfg->n_nics + 8 > QEMU_MAX_CHILD_FDS)
+	if (vm->cfg->n_nics + vm->cfg->n_shares + 8 > QEMU_MAX_CHILD_FDS)
 		return err_set(e, -E2BIG, "vm: too many fds for qemu");
-	if ((r = open_log(vm, e)) < 0 || (r = prepare(vm, &p, e)) < 0)
+	if ((r = open_log(vm, e)) < 0 || (r = prepare(vm, &p, e)) < 0) {
+		fs_stop(vm);
 		goto out;
+	}
 	vm->pid = fork();
 	if (vm->pid < 0) {
 		r = err_sys(e, "fork for qemu");
+		fs_stop(vm);
 		goto out;
 	}
 	if (vm->pid == 0)
@@ -511,6 +656,7 @@ int vm_start(struct vm *vm, struct err *e)
 		vm->state = VM_ENDED;
 		vm->exit.reason = VM_EXIT_CRASHED;
 		snprintf(vm->exit.detail, sizeof(vm->exit.detail), "did not start");
+		fs_stop(vm);
 	}
 out:
 	plan_close(&p);
@@ -573,7 +719,7 @@ int vm__kill_late(struct vm *vm, struct err *e)
 
 int vm_event_fd(const struct vm *vm)
 {
-	return vm->exit_fd;
+	return vm->event_fd >= 0 ? vm->event_fd : vm->exit_fd;
 }
 
 pid_t vm_pid(const struct vm *vm)
@@ -589,9 +735,12 @@ void vm_free(struct vm *vm)
 		vm_kill(vm, NULL);
 		vm_wait(vm, -1, NULL, NULL);
 	}
+	fs_stop(vm);
 	qmp_close(vm->qmp);
 	if (vm->exit_fd >= 0)
 		close(vm->exit_fd);
+	if (vm->event_fd >= 0)
+		close(vm->event_fd);
 	if (vm->log_fd >= 0)
 		close(vm->log_fd);
 	vm__config_free(vm->cfg);

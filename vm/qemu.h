@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include <jansson.h>
 
@@ -36,6 +37,9 @@ struct qemu_host {
 	int qmp_fd;	    /* connected socket for QMP; -1 = no monitor */
 	int kernel_fd;	    /* >= 0: the kernel is read from /dev/fd/N */
 	int initrd_fd;	    /* >= 0: the initrd is read from /dev/fd/N */
+	/* c->share_fs == VM_SHARE_VIRTIOFS: per share, a stream socket
+	 * connected to its virtiofsd (vhost-user); else unused. */
+	const int *share_fds;
 };
 
 /* The complete QEMU command line for c (see vm/README.md for its shape).
@@ -44,6 +48,42 @@ struct qemu_host {
  * vm_config_check, because tests call this directly). */
 int qemu_build_argv(const struct vm_config *c, const struct qemu_host *h, struct qemu_argv *out,
 		    struct err *e);
+
+/* Does c share directories over vhost-user-fs (so guest RAM must be a
+ * shared memory backend)?  VM_SHARE_AUTO here means 9p: the backend
+ * resolves it before building. */
+bool qemu__virtiofs(const struct vm_config *c);
+
+/* --- virtiofsd (vm/virtiofsd.c) --------------------------------------------
+ * One virtiofsd per share, owned by the QEMU backend: started before QEMU,
+ * SIGKILLed when the starting thread dies (PR_SET_PDEATHSIG) and by
+ * qemu__virtiofsd_stop once QEMU has ended. */
+
+/* virtiofsd: $CONTAINER_VIRTIOFSD, else next to the QEMU binary (also its
+ * ../libexec and ../lib/qemu), /usr/lib/qemu, /usr/libexec, then PATH. */
+int qemu__virtiofsd_find(const char *qemu_binary, struct buf *out, struct err *e);
+
+/* Start virtiofsd for s, its stderr appended to log_fd.  *qemu_fd gets our
+ * end of the vhost-user connection (a connected stream socket for QEMU's
+ * chardev), *death_fd a pipe that reads EOF once the daemon (all of its
+ * processes) has ended, *pid the daemon. */
+int qemu__virtiofsd_start(const char *binary, const struct vm_share *s, int log_fd, int *qemu_fd,
+			  int *death_fd, pid_t *pid, struct err *e);
+
+/* SIGKILL and reap; pid <= 0 is a no-op. */
+void qemu__virtiofsd_stop(pid_t pid);
+
+/* Shared by the children of vm/qemu.c and vm/virtiofsd.c, between fork and
+ * exec: die with the starting thread (PR_SET_PDEATHSIG; not at all if it
+ * is gone already), an own process group, default signals, an empty mask;
+ * on failure errno goes to err_w and the child exits 127. */
+void qemu__child_setup(pid_t parent, int err_w);
+__attribute__((noreturn)) void qemu__child_fail(int err_w);
+void qemu__close_from(int fd); /* close every fd >= fd */
+
+/* The first executable NAME in the ':'-separated directories of path
+ * (NULL: none) into out. */
+bool qemu__which(const char *path, const char *name, struct buf *out);
 
 /* Append s to b as a QEMU option value: every ',' doubled, because QEMU's
  * option syntax splits on a single comma. */

@@ -81,8 +81,25 @@ static void push_fd_path(struct qemu_argv *a, const char *opt, const struct vm_b
 		pushs(a, blob->path);
 }
 
+bool qemu__virtiofs(const struct vm_config *c)
+{
+	return c->share_fs == VM_SHARE_VIRTIOFS && c->n_shares > 0;
+}
+
 static void machine(const struct vm_config *c, const struct qemu_host *h, struct qemu_argv *a)
 {
+	/* vhost-user-fs: virtiofsd reads and writes guest buffers in place,
+	 * so guest RAM must be memory it can map: a shared memfd. */
+	const char *mem = qemu__virtiofs(c) ? ",memory-backend=mem" : "";
+
+	if (qemu__virtiofs(c)) {
+		pushs(a, "-object");
+		pushf(a, "memory-backend-memfd,id=mem,size=%uM,share=on", c->memory_mib);
+		/* virtio-mmio is legacy (0.9) unless told otherwise, and
+		 * vhost-user backends serve only virtio 1.0 devices. */
+		pushs(a, "-global");
+		pushs(a, "virtio-mmio.force-legacy=false");
+	}
 	pushs(a, "-M");
 	if (c->arch == VM_ARCH_X86_64) {
 		/* No option ROMs (nothing to run before a PVH kernel), an
@@ -91,7 +108,7 @@ static void machine(const struct vm_config *c, const struct qemu_host *h, struct
 		 * it (without it, it hangs; t/integ/kernel_boot.sh).  ACPI
 		 * stays on: it describes the virtio-mmio devices and carries
 		 * the power button and the guest's S5 power-off. */
-		pushs(a, "microvm,x-option-roms=off,isa-serial=on,rtc=on");
+		pushf(a, "microvm,x-option-roms=off,isa-serial=on,rtc=on%s", mem);
 		pushs(a, "-accel");
 		pushs(a, h->kvm ? "kvm" : "tcg");
 		pushs(a, "-cpu");
@@ -100,9 +117,11 @@ static void machine(const struct vm_config *c, const struct qemu_host *h, struct
 		/* Under TCG -cpu max emulates pointer authentication and is
 		 * pathologically slow (NOTES.md); cortex-a72 is not.  GICv2
 		 * (virt's default) stops at 8 CPUs. */
-		pushs(a, h->kvm	       ? "virt,gic-version=host"
-			 : c->cpus > 8 ? "virt,gic-version=3"
-				       : "virt");
+		pushf(a, "%s%s",
+		      h->kvm	    ? "virt,gic-version=host"
+		      : c->cpus > 8 ? "virt,gic-version=3"
+				    : "virt",
+		      mem);
 		pushs(a, "-accel");
 		pushs(a, h->kvm ? "kvm" : "tcg");
 		pushs(a, "-cpu");
@@ -189,11 +208,23 @@ static void disks(const struct vm_config *c, struct qemu_argv *a)
 	}
 }
 
-static void shares(const struct vm_config *c, struct qemu_argv *a)
+static void shares(const struct vm_config *c, const struct qemu_host *h, struct qemu_argv *a)
 {
 	for (size_t i = 0; i < c->n_shares; i++) {
 		const struct vm_share *s = &c->shares[i];
 		struct buf b = BUF_INIT;
+
+		if (qemu__virtiofs(c)) {
+			/* Read-only and caching are virtiofsd's business
+			 * (vm/virtiofsd.c); QEMU only relays the queues. */
+			pushs(a, "-chardev");
+			pushf(a, "socket,id=fs%zu,fd=%d", i, h->share_fds[i]);
+			buf_printf(&b, "vhost-user-fs-device,chardev=fs%zu,tag=", i);
+			qemu__put_value(&b, s->tag);
+			pushs(a, "-device");
+			pushb(a, &b);
+			continue;
+		}
 
 		/* mapped-xattr: guest ownership and modes live in xattrs, so
 		 * an unprivileged host user can back a root-owned guest tree
@@ -291,6 +322,8 @@ int qemu_build_argv(const struct vm_config *c, const struct qemu_host *h, struct
 		return err_set(e, -EINVAL, "qemu: an in-memory kernel needs an fd");
 	if (c->initrd.data && h->initrd_fd < 0)
 		return err_set(e, -EINVAL, "qemu: an in-memory initrd needs an fd");
+	if (qemu__virtiofs(c) && !h->share_fds)
+		return err_set(e, -EINVAL, "qemu: virtio-fs shares need their virtiofsd sockets");
 	if (c->n_disks + c->n_shares + c->n_nics > QEMU_MAX_MMIO_DEVICES)
 		return err_set(e, -E2BIG, "qemu: %zu devices, at most %d fit on virtio-mmio",
 			       c->n_disks + c->n_shares + c->n_nics, QEMU_MAX_MMIO_DEVICES);
@@ -315,7 +348,7 @@ int qemu_build_argv(const struct vm_config *c, const struct qemu_host *h, struct
 	pushs(&a, "-device");
 	pushs(&a, "virtio-rng-device");
 	disks(c, &a);
-	shares(c, &a);
+	shares(c, h, &a);
 	nics(c, &a);
 	agent(c, &a);
 	*out = a;

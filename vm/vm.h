@@ -55,12 +55,21 @@ struct vm_disk {
 	const char *serial; /* optional; the guest finds disks by it (<= 20 chars) */
 };
 
-/* A host directory shared with the guest (9p on QEMU, virtio-fs on macOS).
- * The tag is what the guest mounts: 1..31 of [A-Za-z0-9._-]. */
+/* A host directory shared with the guest (virtio-fs, or 9p on QEMU; see
+ * enum vm_share_fs).  The tag is what the guest mounts: 1..31 of
+ * [A-Za-z0-9._-]. */
 struct vm_share {
 	const char *tag;
 	const char *path;
 	bool read_only;
+	bool cached; /* virtio-fs on QEMU: virtiofsd may cache (cache=always) */
+};
+
+/* How shares reach the guest, which must mount the same kind. */
+enum vm_share_fs {
+	VM_SHARE_AUTO = 0, /* vm_share_fs_pick() */
+	VM_SHARE_9P,	   /* QEMU only: virtio-9p, security_model=mapped-xattr */
+	VM_SHARE_VIRTIOFS, /* Virtualization.framework; QEMU with virtiofsd */
 };
 
 enum vm_nic_kind {
@@ -101,6 +110,7 @@ struct vm_config {
 	size_t n_disks;
 	const struct vm_share *shares;
 	size_t n_shares;
+	enum vm_share_fs share_fs;
 	const struct vm_nic *nics;
 	size_t n_nics;
 	/* The guest console (kernel log, init's messages) and the VMM's own
@@ -163,7 +173,9 @@ int vm_kill(struct vm *vm, struct err *e);
 int vm_wait(struct vm *vm, int timeout_ms, struct vm_exit *out, struct err *e);
 
 /* An fd that becomes readable (POLLIN or POLLHUP) when the VM has ended,
- * for event loops (uv_poll); then call vm_wait(vm, 0, ...).  Owned by the
+ * for event loops (uv_poll); then call vm_wait(vm, 0, ...).  On QEMU with
+ * virtio-fs it also fires when a virtiofsd ends: vm_wait then kills the
+ * VM (its shares would hang) and reports it as crashed.  Owned by the
  * vm; -1 before vm_start. */
 int vm_event_fd(const struct vm *vm);
 
@@ -176,6 +188,12 @@ void vm_free(struct vm *vm);
 
 /* "qemu" or "vz". */
 const char *vm_backend_name(void);
+
+/* The share kind this backend uses on this host: virtio-fs on macOS; on
+ * QEMU virtio-fs when virtiofsd is found and we run as root (the C
+ * virtiofsd needs root and cannot map ownership), else 9p.
+ * CONTAINER_SHARE=9p or =virtiofs overrides it on QEMU. */
+enum vm_share_fs vm_share_fs_pick(void);
 
 /* --- platform-neutral helpers (vm/vm.c) ---------------------------------- */
 

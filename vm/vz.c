@@ -374,6 +374,11 @@ const char *vm_backend_name(void)
 	return "vz";
 }
 
+enum vm_share_fs vm_share_fs_pick(void)
+{
+	return VM_SHARE_VIRTIOFS;
+}
+
 int vm_create(const struct vm_config *c, struct vm **out, struct err *e)
 {
 	struct vm *vm;
@@ -495,6 +500,8 @@ static int shares(struct vm *vm, id config, struct err *e)
 
 	if (c->n_shares == 0)
 		return 0;
+	if (c->share_fs == VM_SHARE_9P)
+		return err_set(e, -ENOTSUP, "Virtualization.framework shares with virtio-fs, not 9p");
 	if (!responds(config, "setDirectorySharingDevices:"))
 		return err_set(e, -ENOTSUP, "shared directories need macOS 12");
 	for (size_t i = 0; i < c->n_shares; i++) {

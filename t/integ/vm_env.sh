@@ -31,6 +31,7 @@ W=$(mktemp -d "$TMPDIR/$NAME.XXXXXX")
 export CONTAINER_DATA_DIR=$W/data CONTAINER_RUN_DIR=$W/run
 cleanup() {
 	pkill -f "$W/data" 2>/dev/null # our QEMUs (their disks are under $W/data)
+	pkill -f "virtiofsd.*$W" 2>/dev/null # and virtiofsds of shares under $W
 	for f in "$W"/run/network-*.pid; do # and our network helpers
 		[ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null
 	done

@@ -94,6 +94,8 @@ static void parse(int argc, char **argv, struct opts *o)
 	int ch;
 
 	vm_config_init(&o->c);
+	/* its test guests mount 9p (t/integ/vm_boot.sh) */
+	o->c.share_fs = VM_SHARE_9P;
 	o->stop_after = o->kill_after = -1;
 	o->stop_timeout = 5000;
 	o->timeout = 120000;

@@ -103,7 +103,7 @@ static void test_roundtrip(void)
 	agent_put_resize(&b, 1, 50, 132, &e);
 	agent_put_exit(&b, 1, 137, 9, &e);
 	agent_put_error(&b, 0, -ENOENT, "no such thing", &e);
-	struct agent_stats st = { 1 << 30, 1 << 29, 12345, 7, 999 };
+	struct agent_stats st = { 1 << 30, 1 << 29, 12345, 7, 999, 50000, 200, 9999, 11, 12, 13, 14, 15, 16 };
 	agent_put_stats(&b, &st, &e);
 	agent_put_raw(&b, AGENT_STDOUT, 1, 0, "hello\n", 6, &e);
 	agent_put_raw(&b, AGENT_STDOUT, 1, AGENT_FLAG_EOF, NULL, 0, &e);
@@ -125,7 +125,9 @@ static void test_roundtrip(void)
 		case 3: good &= f.u.error.code == -ENOENT &&
 				!strcmp(f.u.error.message, "no such thing"); break;
 		case 4: good &= f.u.stats.mem_total == 1u << 30 && f.u.stats.procs == 7 &&
-				f.u.stats.uptime_ms == 999; break;
+				f.u.stats.uptime_ms == 999 && f.u.stats.cpu_total_usec == 50000 &&
+				f.u.stats.ncpus == 4096 && f.u.stats.net_rx_bytes == 11 &&
+				f.u.stats.blk_write_bytes == 16; break;
 		case 5: good &= f.len == 6 && !memcmp(f.payload, "hello\n", 6); break;
 		case 6: good &= f.len == 0 && f.flags == AGENT_FLAG_EOF; break;
 		case 7: good &= f.type == AGENT_SHUTDOWN; break;

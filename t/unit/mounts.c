@@ -204,6 +204,14 @@ static void test_guest(void)
 		   c.mounts[1].copy && c.mounts[2].size == 1048576 && c.mounts[2].mode == 0700,
 	   "... with every field");
 	guest_config_free(&c);
+	is_int(gparse("{\"mounts\":[{\"type\":\"virtiofs\",\"source\":\"bind0\",\"target\":"
+		      "\"/src\",\"file\":\"a.conf\"}]}", &c, &e), 0, "a virtio-fs mount parses");
+	ok(c.n_mounts == 1 && c.mounts[0].type == GUEST_MOUNT_VIRTIOFS &&
+		   !strcmp(c.mounts[0].source, "bind0") && !strcmp(c.mounts[0].file, "a.conf"),
+	   "... as a share of that tag, one file of it");
+	guest_config_free(&c);
+	is_int(gparse("{\"mounts\":[{\"type\":\"virtiofs\",\"source\":\"..\",\"target\":\"/x\"}]}",
+		      &c, &e), -EINVAL, "a virtio-fs tag ..");
 	is_int(gparse("{\"mounts\":[{\"type\":\"tmpfs\",\"target\":\"/a/../etc\"}]}", &c, &e),
 	       -EINVAL, "a target with ..");
 	is_int(gparse("{\"mounts\":[{\"type\":\"tmpfs\",\"target\":\"/\"}]}", &c, &e), -EINVAL,

@@ -76,6 +76,10 @@ static void test_bind(void)
 	   "a share is not cached unless asked");
 	ok(p.n_shares == 2 && !p.shares[0].read_only, "a share used read-write is not read-only");
 	is_int(json_array_size(p.guest), 3, "three guest mounts");
+	mounts_plan_virtiofs(&p);
+	is_str(jsonx_str(json_array_get(p.guest, 0), "type"), "virtiofs",
+	       "over virtio-fs the guest mounts the share as virtiofs");
+	is_str(jsonx_str(json_array_get(p.guest, 0), "source"), p.shares[0].tag, "... by the same tag");
 	mounts_plan_free(&p);
 
 	/* swap the directory: a new one at the same path */

@@ -329,11 +329,73 @@ static void test_names(void)
 	is_str(vm_exit_reason_name(VM_EXIT_POWEROFF), "poweroff", "exit reason name");
 }
 
+/* virtio-fs: a shared memfd for guest RAM, modern virtio-mmio, one
+ * vhost-user-fs device per share on the socket its virtiofsd holds. */
+static void test_virtiofs(void)
+{
+	struct vm_config c;
+	struct qemu_host h = host();
+	struct vm_share shares[] = {
+	    {.tag = "bind0", .path = "/home/u/my,dir", .read_only = true},
+	    {.tag = "bind1", .path = "/data", .cached = true},
+	};
+	int fds[] = {6, 7};
+	struct qemu_argv a = {0};
+	struct err e = ERR_INIT;
+
+	base(&c, VM_ARCH_X86_64);
+	c.memory_mib = 512;
+	c.shares = shares;
+	c.n_shares = 2;
+	c.share_fs = VM_SHARE_VIRTIOFS;
+	ok(qemu_build_argv(&c, &h, &a, &e) == -EINVAL && strstr(e.msg, "virtiofsd"),
+	   "virtio-fs shares without their sockets are refused: %s", e.msg);
+	qemu_argv_free(&a);
+	h.share_fds = fds;
+	is_argv(&c, &h,
+		"/usr/bin/qemu-system-x86_64 -nodefaults -no-user-config -nographic -no-reboot "
+		"-object memory-backend-memfd,id=mem,size=512M,share=on "
+		"-global virtio-mmio.force-legacy=false "
+		"-M microvm,x-option-roms=off,isa-serial=on,rtc=on,memory-backend=mem "
+		"-accel tcg -cpu max -smp 1 -m 512 "
+		"-kernel /k/vmlinux -append 'console=ttyS0 pci=off tsc=reliable no_timer_check' "
+		"-chardev socket,id=qmp,fd=3 -mon chardev=qmp,mode=control -S -serial null "
+		"-device virtio-rng-device "
+		"-chardev socket,id=fs0,fd=6 -device vhost-user-fs-device,chardev=fs0,tag=bind0 "
+		"-chardev socket,id=fs1,fd=7 -device vhost-user-fs-device,chardev=fs1,tag=bind1",
+		"x86_64 virtio-fs: memfd RAM, modern mmio, vhost-user-fs per share");
+	c.arch = VM_ARCH_AARCH64;
+	c.n_shares = 1;
+	h.binary = "qemu-system-aarch64";
+	is_argv(&c, &h,
+		"qemu-system-aarch64 -nodefaults -no-user-config -nographic -no-reboot "
+		"-object memory-backend-memfd,id=mem,size=512M,share=on "
+		"-global virtio-mmio.force-legacy=false "
+		"-M virt,memory-backend=mem -accel tcg -cpu cortex-a72 -smp 1 -m 512 "
+		"-kernel /k/vmlinux -append console=ttyAMA0 "
+		"-chardev socket,id=qmp,fd=3 -mon chardev=qmp,mode=control -S -serial null "
+		"-device virtio-rng-device "
+		"-chardev socket,id=fs0,fd=6 -device vhost-user-fs-device,chardev=fs0,tag=bind0",
+		"aarch64 virtio-fs");
+	c.n_shares = 0;
+	h.binary = "/usr/bin/qemu-system-x86_64";
+	c.arch = VM_ARCH_X86_64;
+	is_argv(&c, &h,
+		"/usr/bin/qemu-system-x86_64 -nodefaults -no-user-config -nographic -no-reboot "
+		"-M microvm,x-option-roms=off,isa-serial=on,rtc=on "
+		"-accel tcg -cpu max -smp 1 -m 512 "
+		"-kernel /k/vmlinux -append 'console=ttyS0 pci=off tsc=reliable no_timer_check' "
+		"-chardev socket,id=qmp,fd=3 -mon chardev=qmp,mode=control -S -serial null "
+		"-device virtio-rng-device",
+		"virtio-fs with no shares: plain RAM, legacy mmio as before");
+}
+
 int main(void)
 {
 	test_quote();
 	test_minimal();
 	test_full();
+	test_virtiofs();
 	test_errors();
 	test_names();
 	return done_testing();

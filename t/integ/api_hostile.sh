@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# t/integ/api_hostile.sh: the API server against hostile clients (issue
+# #6), beyond apiserver.sh's parser edges: a 1 MiB header block is refused
+# (431) and the connection ends; a slowloris client (one byte a second) is
+# cut by the header timeout while another client is served meanwhile, and
+# a connection that sends nothing is not (the idle timeout is longer);
+# 200 idle connections at once cost bounded memory (VmRSS before and
+# after) and the server answers while they are open.  No VM.
+set -u
+: "${CONTAINER_BIN:?}"
+B=$CONTAINER_BIN
+n=0 failed=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+nok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
+is() { if [ "$1" = "$2" ]; then ok "$3"; else nok "$3"; echo "#   got:  '$1'"; echo "#   want: '$2'"; fi; }
+command -v python3 >/dev/null || { echo "1..0 # SKIP python3 not installed"; exit 0; }
+T=$(mktemp -d "${TMPDIR:-/tmp}/apihostile.XXXXXX")
+export CONTAINER_DATA_DIR=$T/data CONTAINER_RUN_DIR=$T/run
+export CONTAINER_API_HEADER_TIMEOUT=2 CONTAINER_API_IDLE_TIMEOUT=20
+trap '"$B" system stop >/dev/null 2>&1; rm -rf "$T"' EXIT
+"$B" system start >/dev/null 2>&1 || { echo "1..0 # SKIP the API server does not start"; exit 0; }
+PID=$(cat "$T/run/apiserver.pid")
+rss() { awk '/^VmRSS/ {print $2}' /proc/"$PID"/status; }
+
+out=$(python3 - "$T/run/container.sock" "$PID" <<'PY'
+import socket, sys, time, threading
+path, pid = sys.argv[1], sys.argv[2]
+def conn(timeout=10):
+    s = socket.socket(socket.AF_UNIX); s.settimeout(timeout); s.connect(path); return s
+def rss():
+    for l in open("/proc/%s/status" % pid):
+        if l.startswith("VmRSS:"): return int(l.split()[1])
+def read_all(s):
+    out, eof = b"", False
+    try:
+        while True:
+            d = s.recv(65536)
+            if not d: eof = True; break
+            out += d
+    except OSError:
+        pass
+    return out, eof
+def ping():
+    s = conn(5)
+    s.sendall(b"GET /_ping HTTP/1.1\r\nConnection: close\r\n\r\n")
+    r, _ = read_all(s); s.close()
+    return r.startswith(b"HTTP/1.1 200") and r.endswith(b"OK")
+
+# 1 MiB of header: 431, then the server ends the connection
+s = conn()
+try:
+    s.sendall(b"GET /_ping HTTP/1.1\r\nX-Big: " + b"a" * (1 << 20) + b"\r\n\r\n")
+except OSError:
+    pass
+r, eof = read_all(s); s.close()
+print("big", r.split(b" ", 2)[1].decode() if r.startswith(b"HTTP/1.1 ") else "none", "eof" if eof else "open")
+
+# slowloris, with a ping from another client every half second meanwhile
+s = conn(); t0 = time.time(); cut = None; pings = []
+for i in range(15):
+    try:
+        s.send(b"GET /_ping HTTP/1.1\r\nX-Slow: "[i:i + 1] or b"a")
+    except OSError:
+        cut = time.time() - t0; break
+    s.settimeout(0.5)
+    try:
+        if s.recv(1) == b"": cut = time.time() - t0; break
+    except socket.timeout:
+        pass
+    except OSError:
+        cut = time.time() - t0; break
+    pings.append(ping())
+    time.sleep(0.5)
+print("slowloris", "cut" if cut is not None else "kept", "%.1f" % (cut or 0), "pings", sum(pings), len(pings))
+
+# a connection that says nothing for longer than the header timeout is
+# still served: only a started head has that deadline
+s = conn(); time.sleep(3)
+s.sendall(b"GET /_ping HTTP/1.1\r\nConnection: close\r\n\r\n")
+r, _ = read_all(s); s.close()
+print("quiet", "served" if r.startswith(b"HTTP/1.1 200") else "dropped")
+
+# 200 idle connections at once: memory, and answers while they are open
+before = rss(); idle = []
+for i in range(200):
+    for attempt in range(40):
+        try:
+            idle.append(conn()); break
+        except OSError:
+            time.sleep(0.05)
+time.sleep(0.5)
+during = rss()
+print("idle", len(idle), "rss", before, during, "ping", ping())
+for s in idle: s.close()
+PY
+)
+echo "$out" | sed 's/^/# /'
+get() { echo "$out" | awk -v k="$1" '$1 == k { $1 = ""; sub(/^ /, ""); print }'; }
+is "$(get big)" "431 eof" "1 MiB header block: 431, then the connection is closed"
+set -- $(get slowloris)
+[ "${1:-}" = cut ] && python3 -c "import sys; sys.exit(not 1.5 <= ${2:-0} <= 4)" && ok "slowloris cut by the 2 s header timeout (after ${2:-?} s; idle timeout 20 s)" \
+	|| nok "slowloris: $*"
+[ "${4:-0}" -ge 2 ] && [ "${4:-0}" = "${5:-x}" ] && ok "meanwhile another client's /_ping succeeded (${4:-0}/${5:-0})" || nok "pings during slowloris: ${4:-}/${5:-}"
+is "$(get quiet)" served "a connection quiet for 3 s (over the header timeout) is still served"
+set -- $(get idle)
+is "${1:-}" 200 "200 connections open at once"
+[ "${3:-0}" -gt 0 ] && [ "${4:-99999}" -lt 16384 ] && ok "VmRSS with them open: ${4:-?} KiB (before ${3:-?} KiB; bound 16 MiB)" || nok "RSS ${3:-} -> ${4:-}"
+is "${6:-}" True "the server answers /_ping while they are open"
+kill -0 "$PID" 2>/dev/null && ok "the server survived" || nok "the server died"
+echo "1..$n"
+[ $failed -eq 0 ]
