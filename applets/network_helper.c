@@ -93,7 +93,6 @@ struct helper {
 	struct dns_name_entry *names;
 	size_t n_names;
 	json_t *aliases;          /* holds the alias strings names[] points at */
-	json_t *multi;            /* "<ip>": [other networks] of multi-homed members */
 	bool have_up;
 	struct sockaddr_in upstream;
 	struct pending pend[PENDING_MAX];
@@ -147,6 +146,10 @@ static int names_of_net(const struct net_network *n, struct dns_name_entry **nam
 			continue;
 		}
 		ep = network_endpoint(bc.network, n->name);
+		/* attached but not yet in the bundle (connect writes the network
+		 * first): read again on the next tick */
+		if (!ep)
+			missing = 1;
 		al = json_object_get(ep, "aliases");
 		if (json_is_array(al) && json_array_size(al) <= APINET_ALIASES_MAX) {
 			*names = xreallocarray(*names, cap + json_array_size(al), sizeof(**names));
@@ -182,10 +185,9 @@ static int names_of_net(const struct net_network *n, struct dns_name_entry **nam
 static int member_names(struct helper *h)
 {
 	h->aliases = json_array();
-	h->multi = json_object();
 	h->names = NULL;
 	h->n_names = 0;
-	return names_of_net(&h->net, &h->names, &h->n_names, h->aliases, h->multi);
+	return names_of_net(&h->net, &h->names, &h->n_names, h->aliases, NULL);
 }
 
 /* A client on this and other networks resolves the names of all of them
@@ -203,15 +205,32 @@ struct zone_extra {
 static void zone_for(struct helper *h, uint32_t client, struct dns_zone *z,
 		     struct zone_extra *x)
 {
+	_cleanup_json_ json_t *multi = json_object();
+	const json_t *others = NULL;
+	const struct net_member *m = NULL;
 	char ip[NET_IP_STRLEN];
-	const json_t *others;
 	json_t *o;
 	size_t i, n = h->n_names;
 
 	*x = (struct zone_extra){ 0 };
 	*z = (struct dns_zone){ h->names, h->n_names, h->net.gateway, "test", h->net.internal };
+	/* the asker's networks from its bundle now: a connect to another
+	 * network changes no file of this one */
+	for (i = 0; i < h->net.n_members && !m; i++)
+		if (h->net.members[i].ip == client)
+			m = &h->net.members[i];
+	if (m) {
+		struct net_network one = { .name = h->net.name, .members = (struct net_member *)m,
+					   .n_members = 1 };
+		struct dns_name_entry *tmp = NULL;
+		size_t k = 0;
+		json_t *keep = json_array();
+		names_of_net(&one, &tmp, &k, keep, multi);
+		free(tmp);
+		json_decref(keep);
+	}
 	net_ip_format(client, ip);
-	if (!json_array_size(others = json_object_get(h->multi, ip)))
+	if (!json_array_size(others = json_object_get(multi, ip)))
 		return;
 	x->keep = json_array();
 	x->names = xcalloc(n ? n : 1, sizeof(*x->names));
@@ -254,7 +273,6 @@ static int refresh(struct helper *h)
 	h->net = n;
 	free(h->names);
 	json_decref(h->aliases);
-	json_decref(h->multi);
 	/* a member's bundle may not be written yet (create attaches first):
 	 * then read again on the next tick rather than miss its aliases */
 	if (member_names(h) == 0) {
@@ -692,7 +710,6 @@ out:
 	net_network_free(&h->net);
 	free(h->names);
 	json_decref(h->aliases);
-	json_decref(h->multi);
 	buf_free(&h->path);
 	free(h);
 	return rc;
