@@ -25,7 +25,7 @@ PACKAGES=(
 	# test oracles and guest building
 	e2fsprogs skopeo umoci docker-registry busybox-static
 	qemu-system-x86 qemu-system-arm qemu-utils
-	openssl curl tmux iproute2
+	openssl curl tmux iproute2 docker-compose # compose.sh: the Python compose 1.29 speaks the API
 	apache2-utils python3 perl debootstrap time # htpasswd, ext4 tree compare, corpus, bench RSS
 	# the guest kernel (make kernel) and arm64 test programs
 	linux-source-6.1 gcc-aarch64-linux-gnu libc6-dev-arm64-cross libelf-dev libssl-dev

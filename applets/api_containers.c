@@ -568,3 +568,35 @@ void api_ctr_prune_h(struct api_call *c)
 	api_reply_json(c, 200, json_pack("{s:o, s:I}", "ContainersDeleted", deleted,
 					 "SpaceReclaimed", (json_int_t)space));
 }
+
+/* POST /containers/{id}/rename?name=NEW: the bundle's name (unique, as at
+ * create) and the name each of its networks' DNS answers; what compose's
+ * recreate does to the old container before making the new one. */
+void api_ctr_rename_h(struct api_call *c)
+{
+	_cleanup_buf_ struct buf name = BUF_INIT;
+	char id[BUNDLE_ID_LEN + 1];
+	struct err e = ERR_INIT;
+	struct bundle_config bc;
+	struct api_ctr *r;
+
+	if (api_param_ctr(c, 0, id) < 0)
+		return;
+	if (api_query_get(c->query, c->query_len, "name", &name) <= 0 || !name.len) {
+		api_reply_error(c, 400, "rename needs ?name=");
+		return;
+	}
+	if (bundle_rename(id, buf_str(&name) + (name.data[0] == '/'), &e) < 0 ||
+	    bundle_config_load(id, &bc, &e) < 0) {
+		api_reply_error(c, e.code == -EEXIST ? 409 : e.code == -EINVAL ? 400 : 500, "%s",
+				e.msg);
+		return;
+	}
+	if (network_rename(bc.network, id, bc.name, &e) < 0)
+		log_warn("rename %.12s: %s", id, e.msg);
+	bundle_config_free(&bc);
+	r = api_ctr_get(c->ctx->sup, id);
+	api_ctr_describe(r);
+	api_ctr_event(r, "rename", -1);
+	api_reply_text(c, 204, NULL, "");
+}

@@ -198,6 +198,9 @@ static json_t *inspect_doc(const struct bundle_config *bc, const struct bundle_s
 			 "no", "MaximumRetryCount", 0, "NetworkMode", "default", "ConsoleSize",
 			 (int)json_integer_value(json_object_get(proc, "rows")),
 			 (int)json_integer_value(json_object_get(proc, "cols")));
+	/* stdio.log is json-file's shape; compose shows no logs without a driver */
+	json_object_set_new(host, "LogConfig", json_pack("{s:s, s:{}}", "Type", "json-file",
+							 "Config"));
 	doc = json_pack("{s:s, s:s, s:s, s:o, s:o, s:s, s:s, s:i, s:s, s:s, s:o, s:o, s:o,"
 			" s:{s:{}, s:{}}, s:o}",
 			"Id", bc->id, "Created", ts(bc->created), "Path", path, "Args", args,
@@ -239,7 +242,8 @@ void api_ctr_inspect_h(struct api_call *c)
 /* ---- list ---- */
 
 /* ?filters={"status":["running"],"name":["x"],"id":["abc"],"label":["k=v"]}:
- * every key present must match one of its values. */
+ * every key present must match one of its values; "label" must match all
+ * of them, as Docker (compose asks for project AND service AND number). */
 static bool one_matches(const json_t *vals, const struct bundle_config *bc,
 			const struct bundle_state *st, const char *key)
 {
@@ -263,11 +267,11 @@ static bool one_matches(const json_t *vals, const struct bundle_config *bc,
 			const char *have;
 			buf_append(&k, s, eq ? (size_t)(eq - s) : strlen(s));
 			have = jsonx_str(bc->labels, buf_str(&k));
-			if (have && (!eq || strcmp(have, eq + 1) == 0))
-				return true;
+			if (!have || (eq && strcmp(have, eq + 1) != 0))
+				return false;
 		}
 	}
-	return false;
+	return strcmp(key, "label") == 0;
 }
 
 static bool filters_match(const json_t *filters, const struct bundle_config *bc,

@@ -29,6 +29,7 @@ void api_ctr_stop_h(struct api_call *c);
 void api_ctr_kill_h(struct api_call *c);
 void api_ctr_resize_h(struct api_call *c);
 void api_ctr_delete_h(struct api_call *c);
+void api_ctr_rename_h(struct api_call *c);   /* POST /containers/{id}/rename */
 void api_ctr_prune_h(struct api_call *c);
 void api_ctr_wait_h(struct api_call *c);
 void api_ctr_attach_h(struct api_call *c);

@@ -193,7 +193,8 @@ void api_image_inspect_h(struct api_call *c)
 				json_array_append_new(tags, familiar(images_at(im, j)->name));
 		rfc3339(en->created, when, sizeof(when));
 		diff = json_object_get(json_object_get(config, "rootfs"), "diff_ids");
-		api_reply_json(c, 200, json_pack(
+		json_t *doc, *cc = json_object_get(config, "container_config");
+		doc = json_pack(
 			"{s:s, s:O, s:[], s:s, s:s, s:s, s:O, s:s, s:s, s:s, s:I, s:I,"
 			" s:{s:s, s:O}, s:{s:s}}",
 			"Id", en->digest.s, "RepoTags", tags, "RepoDigests", "Parent", "", "Comment", "",
@@ -204,7 +205,13 @@ void api_image_inspect_h(struct api_call *c)
 			"Os", jsonx_str(config, "os") ? jsonx_str(config, "os") : "", "DockerVersion", "",
 			"Size", (json_int_t)size, "VirtualSize", (json_int_t)size, "RootFS", "Type",
 			"layers", "Layers", json_is_array(diff) ? diff : json_null(), "Metadata",
-			"LastTagTime", when));
+			"LastTagTime", when);
+		/* API < 1.45 has it; compose 1.29 reads its Volumes on recreate */
+		if (!json_is_object(cc))
+			cc = json_object_get(config, "config");
+		json_object_set_new(doc, "ContainerConfig",
+				    json_is_object(cc) ? json_deep_copy(cc) : json_object());
+		api_reply_json(c, 200, doc);
 	}
 	json_decref(tags);
 	json_decref(config);

@@ -3,8 +3,9 @@
  * DELETE /networks/{id}, POST /networks/prune.  Networks are shown as
  * Docker's NetworkResource (driver "bridge", scope "local"); {id} is a
  * name, a full id or an id prefix.  POST /networks/{id}/connect and
- * /disconnect change a created container's network (applets/apinet.h); a
- * running one answers 409 (its VM's interface is fixed at boot).  Listed
+ * /disconnect change a created container's networks (applets/apinet.h); a
+ * running one answers 409 (its VM's NICs are fixed at boot: microvm's
+ * virtio-mmio has no hot-plug).  Listed
  * in applets/api_router.c. */
 #include <errno.h>
 #include <stdio.h>
@@ -21,6 +22,8 @@
 #include "lib/mem.h"
 #include "net/network.h"
 
+/* Options are those given at create, as Docker shows them: none kept
+ * here (compose recreates a network whose Options differ from its file). */
 static json_t *resource(const struct net_network *n)
 {
 	char sub[NET_IP_STRLEN + 3], gw[NET_IP_STRLEN], ip[NET_IP_STRLEN + 3];
@@ -40,13 +43,12 @@ static json_t *resource(const struct net_network *n)
 					      "IPv6Address", ""));
 	}
 	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:{s:s, s:{}, s:[{s:s, s:s}]}, s:b,"
-			 " s:b, s:b, s:{s:s}, s:b, s:o, s:{s:s}, s:O}",
+			 " s:b, s:b, s:{s:s}, s:b, s:o, s:{}, s:O}",
 			 "Name", n->name, "Id", n->id, "Created", n->created ? n->created : "",
 			 "Scope", "local", "Driver", "bridge", "EnableIPv6", 0, "IPAM", "Driver",
 			 "default", "Options", "Config", "Subnet", sub, "Gateway", gw, "Internal",
 			 n->internal, "Attachable", 0, "Ingress", 0, "ConfigFrom", "Network", "",
-			 "ConfigOnly", 0, "Containers", ctrs, "Options",
-			 "com.docker.network.bridge.name", n->bridge, "Labels",
+			 "ConfigOnly", 0, "Containers", ctrs, "Options", "Labels",
 			 n->labels ? n->labels : json_object());
 }
 
@@ -91,7 +93,7 @@ static int status_of(int code)
 {
 	return code == -ENOENT ? 404 : code == -EEXIST || code == -EBUSY ? 409
 	       : code == -ENOTSUP ? 501
-	       : code == -EINVAL ? 400 : code == -EPERM ? 403 : 500;
+	       : code == -EINVAL || code == -E2BIG ? 400 : code == -EPERM ? 403 : 500;
 }
 
 void api_network_list(struct api_call *c)
@@ -226,8 +228,8 @@ static void connect_common(struct api_call *c, bool connect)
 	if (find(c, &n, &e) < 0 || bundle_resolve(q, id, &e) < 0 || api_ctr_state(id, &st, &e) < 0)
 		goto fail;
 	if (st.status == BUNDLE_RUNNING) {
-		err_set(&e, -EBUSY, "container %s is running: its network can change only while it "
-				    "is created or stopped (its VM's interface is fixed at boot)", q);
+		err_set(&e, -EBUSY, "container %s is running: its networks can change only while it "
+				    "is created or stopped (its VM's NICs are fixed at boot)", q);
 		goto fail;
 	}
 	if (apinet_connect(id, n.name, json_object_get(json_object_get(body, "EndpointConfig"),

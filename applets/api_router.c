@@ -29,6 +29,7 @@ static const struct api_route routes[] = {
 	{ "POST", "/containers/{id}/start", api_ctr_start_h },
 	{ "POST", "/containers/{id}/stop", api_ctr_stop_h },
 	{ "POST", "/containers/{id}/kill", api_ctr_kill_h },
+	{ "POST", "/containers/{id}/rename", api_ctr_rename_h },
 	{ "POST", "/containers/{id}/resize", api_ctr_resize_h },
 	{ "POST", "/containers/{id}/wait", api_ctr_wait_h },
 	{ "POST", "/containers/{id}/attach", api_ctr_attach_h },

@@ -115,29 +115,59 @@ static int ports(const json_t *req, const json_t *hc, json_t *out, struct err *e
 	return 0;
 }
 
-/* The network: NetworkMode, else the one EndpointsConfig names; and that
- * endpoint's Aliases. */
+/* An endpoint's Aliases (absent or null: none) into out["aliases"]. */
+static int aliases_of(const json_t *ep, json_t *out, struct err *e)
+{
+	const json_t *al = json_object_get(ep, "Aliases");
+	json_t *x;
+	size_t i;
+
+	if (!al || json_is_null(al))
+		return 0;
+	if (!json_is_array(al) || json_array_size(al) > APINET_ALIASES_MAX)
+		return err_set(e, -EINVAL, "Aliases must be a list of at most %d names",
+			       APINET_ALIASES_MAX);
+	json_array_foreach(al, i, x)
+		if (!str_ok(x) || !bundle_name_valid(json_string_value(x)))
+			return err_set(e, -EINVAL, "invalid network alias '%.80s'",
+				       str_ok(x) ? json_string_value(x) : "?");
+	json_object_set(out, "aliases", (json_t *)al);
+	return 0;
+}
+
+static bool user_net_ok(const char *name)
+{
+	return strcmp(name, "none") != 0 && strcmp(name, "host") != 0 &&
+	       strcmp(name, "bridge") != 0 && strcmp(name, "default") != 0 &&
+	       strncmp(name, "container:", 10) != 0 && net_name_valid(name);
+}
+
+/* The network: NetworkMode, else the first EndpointsConfig names; that
+ * endpoint's Aliases; every other endpoint into out["more"] (a NIC each). */
 static int endpoint(const json_t *req, const json_t *hc, json_t *out, struct err *e)
 {
 	const json_t *eps = json_object_get(json_object_get(req, "NetworkingConfig"),
 					    "EndpointsConfig");
-	const json_t *mode = json_object_get(hc, "NetworkMode"), *ep = NULL, *al;
+	const json_t *mode = json_object_get(hc, "NetworkMode"), *ep = NULL;
 	const char *name = NULL, *k;
-	json_t *v, *x;
-	size_t i;
+	json_t *v, *more = json_array();
+	int rc;
 
+	json_object_set_new(out, "more", more);
 	if (mode && !json_is_null(mode) && !str_ok(mode))
 		return err_set(e, -EINVAL, "NetworkMode must be a string");
-	if (eps && !json_is_null(eps) && !json_is_object(eps))
-		return err_set(e, -EINVAL, "EndpointsConfig must be an object");
+	if (eps && !json_is_null(eps) && (!json_is_object(eps) ||
+					  json_object_size(eps) > NETWORK_NICS_MAX))
+		return err_set(e, -EINVAL, "EndpointsConfig must be an object of at most %d "
+					   "networks", NETWORK_NICS_MAX);
 	if (mode && *json_string_value(mode))
 		name = json_string_value(mode);
 	if (!name || !strcmp(name, "default")) {
 		/* Docker's "default" is its bridge network; so is ours */
 		name = NULL;
-		if (json_object_size(eps) == 1) {
-			json_object_foreach((json_t *)eps, k, v)
-				name = k;
+		json_object_foreach((json_t *)eps, k, v) {
+			name = k;
+			break;
 		}
 	}
 	if (name && !strncmp(name, "container:", 10))
@@ -153,17 +183,22 @@ static int endpoint(const json_t *req, const json_t *hc, json_t *out, struct err
 	if (!ep && json_object_size(eps) == 1 && !name)
 		json_object_foreach((json_t *)eps, k, v)
 			ep = v;
-	al = json_object_get(ep, "Aliases");
-	if (!al || json_is_null(al))
-		return 0;
-	if (!json_is_array(al) || json_array_size(al) > APINET_ALIASES_MAX)
-		return err_set(e, -EINVAL, "Aliases must be a list of at most %d names",
-			       APINET_ALIASES_MAX);
-	json_array_foreach(al, i, x)
-		if (!str_ok(x) || !bundle_name_valid(json_string_value(x)))
-			return err_set(e, -EINVAL, "invalid network alias '%.80s'",
-				       str_ok(x) ? json_string_value(x) : "?");
-	json_object_set(out, "aliases", (json_t *)al);
+	if ((rc = aliases_of(ep, out, e)) < 0)
+		return rc;
+	json_object_foreach((json_t *)eps, k, v) {
+		json_t *m;
+		if (v == ep || (name && !strcmp(k, name)))
+			continue;
+		/* the default network's names, beside a user network, are
+		 * Docker's bridge: the first network here (NetworkMode) */
+		if (!user_net_ok(k) || !name || !strcmp(name, "none"))
+			return err_set(e, -EINVAL, "EndpointsConfig %.80s: a second network must be "
+						   "a user network, beside one", k);
+		m = json_pack("{s:s}", "name", k);
+		json_array_append_new(more, m);
+		if ((rc = aliases_of(v, m, e)) < 0)
+			return rc;
+	}
 	return 0;
 }
 
@@ -184,8 +219,9 @@ int apinet_parse(const json_t *req, const json_t *hc, json_t **out, struct err *
 	return 0;
 }
 
-/* A NULL-terminated vector of the list's strings (borrowed), or NULL. */
-static const char **strv(const json_t *a)
+/* A NULL-terminated vector of the list's strings, or of its objects'
+ * member key when key is not NULL (borrowed), or NULL for an empty list. */
+static const char **strv_of(const json_t *a, const char *key)
 {
 	const char **v;
 	size_t i;
@@ -195,8 +231,34 @@ static const char **strv(const json_t *a)
 		return NULL;
 	v = xcalloc(json_array_size(a) + 1, sizeof(*v));
 	json_array_foreach(a, i, x)
-		v[i] = json_string_value(x);
+		v[i] = key ? jsonx_str(x, key) : json_string_value(x);
 	return v;
+}
+
+static const char **strv(const json_t *a)
+{
+	return strv_of(a, NULL);
+}
+
+/* The "name" of each entry of a list of endpoints. */
+static const char **names_of(const json_t *a)
+{
+	return strv_of(a, "name");
+}
+
+/* Each endpoint's "aliases" of want (a list of {"name", "aliases"}) onto
+ * the bundle network's endpoint of that name. */
+static void aliases_to(json_t *net, const json_t *want)
+{
+	size_t i;
+	json_t *x;
+
+	json_array_foreach(want, i, x) {
+		json_t *ep = (json_t *)network_endpoint(net, jsonx_str(x, "name") ?
+							     jsonx_str(x, "name") : "");
+		if (ep && json_array_size(json_object_get(x, "aliases")))
+			json_object_set(ep, "aliases", json_object_get(x, "aliases"));
+	}
 }
 
 int apinet_build(const json_t *net, struct bundle_config *bc, struct err *e)
@@ -218,6 +280,7 @@ int apinet_build(const json_t *net, struct bundle_config *bc, struct err *e)
 		json_object_update(exposed, (json_t *)img);
 	if (json_is_object(json_object_get(net, "exposed")))
 		json_object_update(exposed, json_object_get(net, "exposed"));
+	o.networks_more = names_of(json_object_get(net, "more"));
 	o.publish = strv(json_object_get(net, "publish"));
 	o.add_host = strv(json_object_get(net, "ExtraHosts"));
 	o.dns = strv(json_object_get(net, "Dns"));
@@ -228,6 +291,9 @@ int apinet_build(const json_t *net, struct bundle_config *bc, struct err *e)
 	rc = network_run_prepare(&o, bc->id, bc->name, bc->guest, &bc->network, e);
 	if (rc == 0 && bc->network && json_array_size(al))
 		json_object_set(bc->network, "aliases", (json_t *)al);
+	if (rc == 0)
+		aliases_to(bc->network, json_object_get(net, "more"));
+	free(o.networks_more);
 	free(o.publish);
 	free(o.add_host);
 	free(o.dns);
@@ -287,12 +353,14 @@ static json_t *bindings(const struct bundle_config *bc)
 	return m;
 }
 
-/* Networks{NAME: EndpointSettings}; *flat gets the top-level fields. */
-static json_t *networks(const struct bundle_config *bc, json_t *flat)
+/* One endpoint's EndpointSettings (ep: the bundle network or an entry of
+ * its "more"); flat, when not NULL, gets the top-level fields. */
+static void endpoint_settings(const struct bundle_config *bc, const json_t *ep, json_t *flat,
+			      json_t *out)
 {
-	const char *name = jsonx_str(bc->network, "name"), *ip = jsonx_str(bc->network, "ip");
-	const char *mac = jsonx_str(bc->network, "mac");
-	json_t *al = json_object_get(bc->network, "aliases"), *names = json_array(), *x;
+	const char *name = jsonx_str(ep, "name"), *ip = jsonx_str(ep, "ip");
+	const char *mac = jsonx_str(ep, "mac");
+	json_t *al = json_object_get(ep, "aliases"), *names = json_array(), *x;
 	struct net_network n = { 0 };
 	struct err e = ERR_INIT;
 	char gw[NET_IP_STRLEN] = "", sid[13];
@@ -301,7 +369,7 @@ static json_t *networks(const struct bundle_config *bc, json_t *flat)
 
 	if (!name || !ip) {
 		json_decref(names);
-		return json_object();
+		return;
 	}
 	if (net_load(name, &n, &e) == 0) {
 		net_ip_format(n.gateway, gw);
@@ -312,17 +380,33 @@ static json_t *networks(const struct bundle_config *bc, json_t *flat)
 	json_array_foreach(al, i, x)
 		json_array_append(names, x);
 	json_array_append_new(names, json_string(sid));
-	x = json_pack("{s:s, s:i, s:s, s:s}", "IPAddress", ip, "IPPrefixLen", prefix, "Gateway",
-		      gw, "MacAddress", mac ? mac : "");
-	json_object_update(flat, x);
-	json_decref(x);
+	if (flat) {
+		x = json_pack("{s:s, s:i, s:s, s:s}", "IPAddress", ip, "IPPrefixLen", prefix,
+			      "Gateway", gw, "MacAddress", mac ? mac : "");
+		json_object_update(flat, x);
+		json_decref(x);
+	}
 	x = json_pack("{s:n, s:n, s:O, s:s, s:s, s:s, s:s, s:i, s:s, s:o}",
 			       "IPAMConfig", "Links", "Aliases", json_is_array(al) ? al : json_null(),
 			       "NetworkID", n.id, "EndpointID", bc->id, "Gateway", gw, "IPAddress",
 			       ip, "IPPrefixLen", prefix, "MacAddress", mac ? mac : "", "DNSNames",
 			       names);
 	net_network_free(&n);
-	return json_pack("{s:o}", name, x);
+	json_object_set_new(out, name, x);
+}
+
+/* Networks{NAME: EndpointSettings}, every network of the container; *flat
+ * gets the first one's top-level fields. */
+static json_t *networks(const struct bundle_config *bc, json_t *flat)
+{
+	json_t *out = json_object(), *x;
+	size_t i;
+
+	endpoint_settings(bc, bc->network, flat, out);
+	if (jsonx_str(bc->network, "name"))
+		json_array_foreach(json_object_get(bc->network, "more"), i, x)
+			endpoint_settings(bc, x, NULL, out);
+	return out;
 }
 
 static const char *mode_of(const struct bundle_config *bc)
@@ -381,7 +465,7 @@ static void opts_of(const struct bundle_config *bc, struct network_run_opts *o, 
 	struct net_network n = { 0 };
 	struct err e = ERR_INIT;
 	char gw[NET_IP_STRLEN] = "";
-	bool on_net = bc->network != NULL;
+	bool on_net = jsonx_str(bc->network, "name") != NULL;
 	size_t i, first = on_net ? 1 : 0, last = json_array_size(hosts) - (on_net ? 1 : 0);
 
 	if (on_net && net_load(jsonx_str(bc->network, "name"), &n, &e) == 0)
@@ -424,13 +508,45 @@ static void opts_free(struct network_run_opts *o)
 	free(o->dns_option);
 }
 
+/* The container's endpoints as [{"name", "aliases"}], first one first. */
+static json_t *endpoints_of(const json_t *net)
+{
+	json_t *v = json_array(), *x;
+	size_t i;
+
+	if (!jsonx_str(net, "name"))
+		return v;
+	json_array_append_new(v, json_pack("{s:s}", "name", jsonx_str(net, "name")));
+	json_array_foreach(json_object_get(net, "more"), i, x)
+		if (jsonx_str(x, "name"))
+			json_array_append_new(v, json_pack("{s:s}", "name", jsonx_str(x, "name")));
+	json_array_foreach(v, i, x) {
+		const json_t *ep = network_endpoint(net, jsonx_str(x, "name"));
+		if (json_array_size(json_object_get(ep, "aliases")))
+			json_object_set(x, "aliases", json_object_get(ep, "aliases"));
+	}
+	return v;
+}
+
+static size_t endpoint_index(const json_t *eps, const char *network)
+{
+	size_t i;
+	json_t *x;
+
+	json_array_foreach(eps, i, x)
+		if (!strcmp(jsonx_str(x, "name"), network))
+			return i;
+	return (size_t)-1;
+}
+
 int apinet_connect(const char *id, const char *network, const json_t *aliases, bool connect,
 		   struct err *e)
 {
 	struct bundle_config bc;
-	_cleanup_json_ json_t *tmp = json_object(), *old = NULL;
+	_cleanup_json_ json_t *tmp = json_object(), *old = NULL, *eps = NULL;
 	struct network_run_opts o = { 0 };
-	const char *cur;
+	size_t at;
+	bool added = false;
 	int rc;
 
 	if (aliases && !json_is_null(aliases)) {
@@ -445,42 +561,61 @@ int apinet_connect(const char *id, const char *network, const json_t *aliases, b
 	}
 	if ((rc = bundle_config_load(id, &bc, e)) < 0)
 		return rc;
-	cur = jsonx_str(bc.network, "name");
-	if (connect && cur && strcmp(cur, network) != 0) {
-		rc = err_set(e, -ENOTSUP, "container %s is on network %s: a container here has one "
-					  "network interface (disconnect it first)", bc.name, cur);
-		goto out;
-	}
-	if (!connect && (!cur || strcmp(cur, network) != 0)) {
+	eps = endpoints_of(bc.network);
+	at = endpoint_index(eps, network);
+	if (!connect && at == (size_t)-1) {
 		rc = err_set(e, -ENOENT, "container %s is not connected to network %s", bc.name,
 			     network);
 		goto out;
 	}
+	if (connect && at == (size_t)-1) {
+		if (json_array_size(eps) >= NETWORK_NICS_MAX) {
+			rc = err_set(e, -E2BIG, "container %s is on %d networks, the most it can be",
+				     bc.name, NETWORK_NICS_MAX);
+			goto out;
+		}
+		at = json_array_size(eps);
+		json_array_append_new(eps, json_pack("{s:s}", "name", network));
+		added = true;
+	}
+	if (connect && json_array_size(aliases))
+		json_object_set(json_array_get(eps, at), "aliases", (json_t *)aliases);
+	if (!connect)
+		json_array_remove(eps, at);
 	opts_of(&bc, &o, tmp);
-	if (!connect) {
-		/* as Docker: the endpoint's published ports go with it */
+	if (!json_array_size(eps)) {
+		/* published now on no network; bindings() still shows them */
 		free(o.publish);
 		o.publish = NULL;
 	}
-	o.network = connect ? network : "none";
+	/* every network again, in order: net_attach keeps the addresses the
+	 * container has, so only a new network's is handed out */
+	o.network = json_array_size(eps) ? jsonx_str(json_array_get(eps, 0), "name") : "none";
+	json_object_set_new(tmp, "more", json_array());
+	for (size_t i = 1; i < json_array_size(eps); i++)
+		json_array_append(json_object_get(tmp, "more"), json_array_get(eps, i));
+	o.networks_more = names_of(json_object_get(tmp, "more"));
 	old = bc.network;
 	bc.network = NULL;
 	if ((rc = network_run_prepare(&o, bc.id, bc.name, bc.guest, &bc.network, e)) < 0)
 		goto out;
-	if (connect && json_array_size(aliases))
-		json_object_set(bc.network, "aliases", (json_t *)aliases);
-	else if (connect && json_object_get(old, "aliases"))
-		json_object_set(bc.network, "aliases", json_object_get(old, "aliases"));
-	if (!connect)
+	aliases_to(bc.network, eps);
+	if (!json_array_size(eps)) {
+		/* the ports are the container's (Docker's HostConfig.PortBindings),
+		 * not the endpoint's: kept, nameless, for the next connect */
 		json_object_del(bc.guest, "interfaces");
+		if (json_array_size(json_object_get(old, "ports")))
+			bc.network = json_pack("{s:O}", "ports", json_object_get(old, "ports"));
+	}
 	if ((rc = bundle_config_save(&bc, e)) < 0) {
-		if (connect && !cur)
-			network_run_undo(bc.network, bc.id);
+		if (added)
+			net_detach(network, bc.id, NULL);
 		goto out;
 	}
 	if (!connect)
-		network_run_undo(old, bc.id);
+		net_detach(network, bc.id, NULL);
 out:
+	free(o.networks_more);
 	opts_free(&o);
 	bundle_config_free(&bc);
 	return rc;

@@ -8,6 +8,8 @@
  *
  * Called by applets/ctrspec.c (parse, build), applets/api_ctrjson.c
  * (inspect, list) and applets/api_network.c (connect, disconnect).
+ * EndpointsConfig may name several networks: NetworkMode's (or the first)
+ * is the container's first, the others its "more" (applets/network.h).
  *
  * A container's per-network aliases live in its bundle's "network" as
  * "aliases": [ "web", … ]; the network helper answers them in DNS
@@ -42,10 +44,12 @@ void apinet_inspect(const struct bundle_config *bc, bool running, json_t *doc);
 void apinet_summary(const struct bundle_config *bc, bool running, json_t *sum);
 
 /* POST /networks/{id}/connect (connect true) and /disconnect of the
- * created (not running: the caller checks) container id.  A container has
- * one interface here: connecting one that is on another network is
- * -ENOTSUP; connecting it again to its own network replaces its aliases.
- * Disconnecting drops the published ports, as Docker does.  The options it
+ * created (not running: the caller checks) container id.  Connecting adds
+ * a network (a NIC of its own at the next start; at most NETWORK_NICS_MAX,
+ * -E2BIG beyond), or replaces the aliases on one it is on; disconnecting
+ * the first network makes the next one first (its default route).
+ * Disconnecting keeps the published ports (Docker's PortBindings are the
+ * container's) in a nameless "network" for the next connect.  The options it
  * was created with (--dns, --add-host, ports) carry over. */
 int apinet_connect(const char *id, const char *network, const json_t *aliases, bool connect,
 		   struct err *e);

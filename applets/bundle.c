@@ -571,6 +571,40 @@ int bundle_config_save(const struct bundle_config *c, struct err *e)
 	return jsonx_write_file(buf_str(&p), j, 0644, e);
 }
 
+int bundle_rename(const char *id, const char *name, struct err *e)
+{
+	_cleanup_buf_ struct buf root = BUF_INIT, lock = BUF_INIT;
+	struct name_check nc = { name, "" };
+	struct bundle_config c;
+	int fd = -1, rc;
+
+	if (!bundle_name_valid(name))
+		return err_set(e, -EINVAL, "invalid container name '%.140s': only "
+				       "[a-zA-Z0-9][a-zA-Z0-9_.-] are allowed, at most %d", name,
+			       BUNDLE_NAME_MAX);
+	if ((rc = bundle_root(&root, e)) < 0)
+		return rc;
+	buf_printf(&lock, "%s/%s", buf_str(&root), LOCK_NAME);
+	if ((rc = fs_lock(buf_str(&lock), LOCK_EX, &fd, e)) < 0)
+		return rc;
+	if ((rc = bundle_config_load(id, &c, e)) < 0)
+		goto out;
+	if ((rc = each_id(check_name, &nc, e)) != 0) {
+		if (rc > 0)
+			rc = strcmp(nc.holder, id) == 0 ? 0
+			     : err_set(e, -EEXIST, "the container name \"%s\" is already in use "
+						   "by container %s", name, nc.holder);
+	} else {
+		free(c.name);
+		c.name = xstrdup(name);
+		rc = bundle_config_save(&c, e);
+	}
+	bundle_config_free(&c);
+out:
+	fs_unlock_unlink(buf_str(&lock), fd);
+	return rc;
+}
+
 struct resolve {
 	const char *q;
 	size_t qlen;

@@ -7,8 +7,12 @@
  *   { "name": "default", "ip": "192.168.64.2", "mac": "02:…",
  *     "ports": [ { "host_ip": "127.0.0.1", "host_port": 8080,
  *                  "container_port": 80, "proto": "tcp" } ] }
+ * A container on more networks has "more": [ { "name", "ip", "mac",
+ * "aliases" }, … ], a NIC each after the first one's.
  * host_port 0 = ephemeral; the runtime writes the ports it actually bound
- * to ports.json in the bundle (same shape), which ls/inspect show. */
+ * to ports.json in the bundle (same shape), which ls/inspect show.  A
+ * "network" without "name" is no network that remembers its "ports" (a
+ * container disconnected through the API, applets/apinet.h). */
 #ifndef APPLETS_NETWORK_H
 #define APPLETS_NETWORK_H
 
@@ -19,6 +23,8 @@
 struct err;
 struct rt;
 struct vm_nic;
+
+#define NETWORK_NICS_MAX 8   /* networks per container: one NIC each */
 
 /* `network rm NAME`: the state (refused while in use), the helper, the
  * bridge, then the NAT rules without it. */
@@ -36,6 +42,7 @@ void network_pending(const char *id, bool on);
 /* The networking flags of `container run`. */
 struct network_run_opts {
 	const char *network;     /* NULL = default; "none" */
+	const char **networks_more; /* more networks (a NIC each), NULL-terminated */
 	const char **publish;    /* -p values, NULL-terminated (may be NULL) */
 	const char **add_host;   /* --add-host NAME:IP */
 	const char **dns, **dns_search, **dns_option;
@@ -45,25 +52,35 @@ struct network_run_opts {
 	const char *hostname;    /* for the container's own /etc/hosts line */
 };
 
-/* Reserve an address for container (id, name), and fill the bundle's
- * "network" (*net_out, NULL for none) and the guest document's
- * "interfaces", "hosts" and "dns".  Undo with network_run_undo. */
+/* Reserve an address for container (id, name) on each network, and fill
+ * the bundle's "network" (*net_out, NULL for none) and the guest
+ * document's "interfaces" (eth0 on the first network with the default
+ * route, eth1… on networks_more, each with its MAC), "hosts" and "dns".
+ * Undo with network_run_undo. */
 int network_run_prepare(const struct network_run_opts *o, const char *id, const char *name,
 			json_t *guest, json_t **net_out, struct err *e);
 void network_run_undo(const json_t *net, const char *id);
+
+/* The container's new name on each of its networks (what DNS answers). */
+int network_rename(const json_t *net, const char *id, const char *name, struct err *e);
+
+/* The bundle network's endpoint on network (the object itself for its
+ * first network, an entry of "more"), or NULL. */
+const json_t *network_endpoint(const json_t *net, const char *network);
 
 /* --- runtime -------------------------------------------------------------- */
 
 /* Rebuild the NAT and isolation rules from every network (net/nat.h). */
 int network_nat_sync(struct err *e);
 
-/* Before the VM boots: the bridge, NAT, the network helper (DNS) and a TAP
- * for this VM; *nic refers to *tap_fd, which the caller closes once the
- * VMM has its copy.  Not root: QEMU's user-mode network on the same
- * subnet instead (outbound only; *tap_fd -1).  1 when *nic is filled, 0
- * for a container without a network (--network none). */
-int network_runtime_nic(const json_t *net, const char *id, struct vm_nic *nic, int *tap_fd,
-			struct err *e);
+/* Before the VM boots, for each of the container's networks: the bridge,
+ * NAT, the network helper (DNS) and a TAP for this VM; nics[i] refers to
+ * tap_fds[i] (both NETWORK_NICS_MAX long), which the caller closes once
+ * the VMM has its copy.  Not root: QEMU's user-mode network on the first
+ * network's subnet instead (outbound only; fd -1).  Returns how many NICs
+ * (0 for --network none). */
+int network_runtime_nics(const json_t *net, const char *id, struct vm_nic *nics, int *tap_fds,
+			 struct err *e);
 
 /* Once the VM runs: the port proxies on loop, and ports.json.  *out is
  * released by network_runtime_stop. */

@@ -119,49 +119,139 @@ static int run_path(const char *name, const char *ext, struct buf *out, struct e
 	return 0;
 }
 
-/* The names DNS answers: each member's name, and its per-network aliases
- * (Docker's EndpointsConfig Aliases, in the bundle's "network", see
- * applets/apinet.h).  0 when every member's bundle could be read. */
-static int member_names(struct helper *h)
+/* The names DNS answers for network n: each member's name, and its
+ * aliases on n (Docker's EndpointsConfig Aliases, in the bundle's
+ * "network", see applets/network.h), appended to *names (*count of them;
+ * the strings borrowed from n and from keep, an array holding the
+ * aliases).  multi, when not NULL, gets "<ip>": [other networks] for each
+ * member on more than one network.  0 when every member's bundle could be
+ * read. */
+static int names_of_net(const struct net_network *n, struct dns_name_entry **names,
+			size_t *count, json_t *keep, json_t *multi)
 {
-	const struct net_network *n = &h->net;
-	size_t cap = n->n_members + 1, k = 0;
+	size_t cap = *count + n->n_members + 1, k = *count;
 	int missing = 0;
 
-	h->aliases = json_array();
-	h->names = xcalloc(cap, sizeof(*h->names));
+	*names = xreallocarray(*names, cap, sizeof(**names));
 	for (size_t i = 0; i < n->n_members; i++) {
 		struct bundle_config bc;
 		struct err e = ERR_INIT;
-		const json_t *al;
-		json_t *a;
+		const json_t *al, *ep;
+		json_t *a, *others;
 		size_t j;
-		h->names[k++] = (struct dns_name_entry){ n->members[i].name, n->members[i].id,
+		(*names)[k++] = (struct dns_name_entry){ n->members[i].name, n->members[i].id,
 							 n->members[i].ip };
 		if (bundle_config_load(n->members[i].id, &bc, &e) < 0) {
 			missing = 1;
 			continue;
 		}
-		al = json_object_get(bc.network, "aliases");
-		if (json_is_array(al) && json_array_size(al) <= APINET_ALIASES_MAX &&
-		    !strcmp(jsonx_str(bc.network, "name") ? jsonx_str(bc.network, "name") : "",
-			    n->name)) {
-			h->names = xreallocarray(h->names, cap + json_array_size(al),
-						 sizeof(*h->names));
+		ep = network_endpoint(bc.network, n->name);
+		/* attached but not yet in the bundle (connect writes the network
+		 * first): read again on the next tick */
+		if (!ep)
+			missing = 1;
+		al = json_object_get(ep, "aliases");
+		if (json_is_array(al) && json_array_size(al) <= APINET_ALIASES_MAX) {
+			*names = xreallocarray(*names, cap + json_array_size(al), sizeof(**names));
 			cap += json_array_size(al);
 			json_array_foreach(al, j, a) {
 				if (!json_is_string(a))
 					continue;
-				/* kept alive by h->aliases for the names' lifetime */
-				json_array_append(h->aliases, a);
-				h->names[k++] = (struct dns_name_entry){ json_string_value(a), NULL,
+				/* kept alive by keep for the names' lifetime */
+				json_array_append(keep, a);
+				(*names)[k++] = (struct dns_name_entry){ json_string_value(a), NULL,
 									 n->members[i].ip };
 			}
 		}
+		if (multi && ep && json_array_size(json_object_get(bc.network, "more"))) {
+			char ip[NET_IP_STRLEN];
+			others = json_array();
+			if (strcmp(jsonx_str(bc.network, "name"), n->name) != 0)
+				json_array_append_new(others,
+						      json_string(jsonx_str(bc.network, "name")));
+			json_array_foreach(json_object_get(bc.network, "more"), j, a)
+				if (jsonx_str(a, "name") && strcmp(jsonx_str(a, "name"), n->name))
+					json_array_append_new(others,
+							      json_string(jsonx_str(a, "name")));
+			net_ip_format(n->members[i].ip, ip);
+			json_object_set_new(multi, ip, others);
+		}
 		bundle_config_free(&bc);
 	}
-	h->n_names = k;
+	*count = k;
 	return missing;
+}
+
+static int member_names(struct helper *h)
+{
+	h->aliases = json_array();
+	h->names = NULL;
+	h->n_names = 0;
+	return names_of_net(&h->net, &h->names, &h->n_names, h->aliases, NULL);
+}
+
+/* A client on this and other networks resolves the names of all of them
+ * (Docker's embedded DNS answers for every network of the asking
+ * container).  Read at the query, the other networks' files being
+ * nobody's to watch here; *z is the zone to answer from, whose extra
+ * names are freed by zone_done. */
+struct zone_extra {
+	struct dns_name_entry *names;
+	struct net_network nets[NETWORK_NICS_MAX];
+	size_t n_nets;
+	json_t *keep;
+};
+
+static void zone_for(struct helper *h, uint32_t client, struct dns_zone *z,
+		     struct zone_extra *x)
+{
+	_cleanup_json_ json_t *multi = json_object();
+	const json_t *others = NULL;
+	const struct net_member *m = NULL;
+	char ip[NET_IP_STRLEN];
+	json_t *o;
+	size_t i, n = h->n_names;
+
+	*x = (struct zone_extra){ 0 };
+	*z = (struct dns_zone){ h->names, h->n_names, h->net.gateway, "test", h->net.internal };
+	/* the asker's networks from its bundle now: a connect to another
+	 * network changes no file of this one */
+	for (i = 0; i < h->net.n_members && !m; i++)
+		if (h->net.members[i].ip == client)
+			m = &h->net.members[i];
+	if (m) {
+		struct net_network one = { .name = h->net.name, .members = (struct net_member *)m,
+					   .n_members = 1 };
+		struct dns_name_entry *tmp = NULL;
+		size_t k = 0;
+		json_t *keep = json_array();
+		names_of_net(&one, &tmp, &k, keep, multi);
+		free(tmp);
+		json_decref(keep);
+	}
+	net_ip_format(client, ip);
+	if (!json_array_size(others = json_object_get(multi, ip)))
+		return;
+	x->keep = json_array();
+	x->names = xcalloc(n ? n : 1, sizeof(*x->names));
+	memcpy(x->names, h->names, n * sizeof(*x->names));
+	json_array_foreach(others, i, o) {
+		struct err e = ERR_INIT;
+		if (x->n_nets >= NETWORK_NICS_MAX || !json_is_string(o) ||
+		    net_load(json_string_value(o), &x->nets[x->n_nets], &e) < 0)
+			continue;
+		names_of_net(&x->nets[x->n_nets++], &x->names, &n, x->keep, NULL);
+	}
+	z->v = x->names;
+	z->n = n;
+}
+
+static void zone_done(struct zone_extra *x)
+{
+	free(x->names);
+	for (size_t i = 0; i < x->n_nets; i++)
+		net_network_free(&x->nets[i]);
+	json_decref(x->keep);
 }
 
 /* Reload the network's names when its file changed; 1 when it is gone. */
@@ -262,13 +352,17 @@ static void on_query(uv_udp_t *u, ssize_t n, const uv_buf_t *b, const struct soc
 {
 	struct helper *h = u->data;
 	struct dns_zone z;
+	struct zone_extra x;
 	size_t len = 0;
+	enum dns_action act;
 
 	if (n <= 0 || !from || from->sa_family != AF_INET || (flags & UV_UDP_PARTIAL))
 		return;
 	refresh(h);
-	z = (struct dns_zone){ h->names, h->n_names, h->net.gateway, "test", h->net.internal };
-	switch (dns_respond(&z, (const uint8_t *)b->base, (size_t)n, h->tx, sizeof(h->tx), &len)) {
+	zone_for(h, ntohl(((const struct sockaddr_in *)from)->sin_addr.s_addr), &z, &x);
+	act = dns_respond(&z, (const uint8_t *)b->base, (size_t)n, h->tx, sizeof(h->tx), &len);
+	zone_done(&x);
+	switch (act) {
 	case DNS_REPLY:
 		send_to(u, h->tx, len, (const struct sockaddr_in *)from);
 		break;
@@ -359,10 +453,16 @@ static void tc_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 		size_t out = 0;
 		if (tc->rxn < 2 + len)
 			break;   /* TCP_RX holds any message: the rest will come */
+		struct sockaddr_in peer = { 0 };
+		int plen = sizeof(peer);
+		struct zone_extra x;
+		enum dns_action act;
 		refresh(h);
-		z = (struct dns_zone){ h->names, h->n_names, h->net.gateway, "test",
-				       h->net.internal };
-		switch (dns_respond(&z, tc->rx + 2, len, h->tx, sizeof(h->tx), &out)) {
+		uv_tcp_getpeername(&tc->t, (struct sockaddr *)&peer, &plen);
+		zone_for(h, ntohl(peer.sin_addr.s_addr), &z, &x);
+		act = dns_respond(&z, tc->rx + 2, len, h->tx, sizeof(h->tx), &out);
+		zone_done(&x);
+		switch (act) {
 		case DNS_REPLY:
 			tcp_send(tc, h->tx, out);
 			break;

@@ -118,13 +118,56 @@ static json_t *dns_json(const struct network_run_opts *o, uint32_t gw)
 	return d;
 }
 
+/* The networks after the first: an address on each, an interface eth1…
+ * (found by its MAC in the guest, no gateway: the default route is the
+ * first network's) and an entry of the bundle's "more".  All or none. */
+static int attach_more(const struct network_run_opts *o, const char *id, const char *name,
+		       json_t *ifaces, json_t **more, struct err *e)
+{
+	size_t i = 0;
+	int rc = 0;
+
+	*more = json_array();
+	for (const char **x = o->networks_more; x && *x; x++, i++) {
+		struct net_network n;
+		struct net_member m;
+		char ip[NET_IP_STRLEN], ifname[16];
+		_cleanup_buf_ struct buf addr = BUF_INIT;
+		if (i + 1 >= NETWORK_NICS_MAX) {
+			rc = err_set(e, -E2BIG, "at most %d networks per container", NETWORK_NICS_MAX);
+			break;
+		}
+		if ((rc = net_attach(*x, id, name, network_ctr_alive, NULL, &m, &n, e)) < 0) {
+			rc = err_wrap(e, "network %s", *x);
+			break;
+		}
+		net_ip_format(m.ip, ip);
+		buf_printf(&addr, "%s/%u", ip, n.subnet.prefix);
+		snprintf(ifname, sizeof(ifname), "eth%zu", i + 1);
+		json_array_append_new(ifaces, json_pack("{s:s, s:s, s:s, s:i}", "name", ifname, "mac",
+							m.mac, "address", buf_str(&addr), "mtu",
+							(int)n.mtu));
+		json_array_append_new(*more, json_pack("{s:s, s:s, s:s}", "name", n.name, "ip", ip,
+						       "mac", m.mac));
+		free(m.name);
+		net_network_free(&n);
+	}
+	if (rc < 0) {
+		for (const char **x = o->networks_more; x && *x && i-- > 0; x++)
+			net_detach(*x, id, NULL);
+		json_decref(*more);
+		*more = NULL;
+	}
+	return rc;
+}
+
 int network_run_prepare(const struct network_run_opts *o, const char *id, const char *name,
 			json_t *guest, json_t **net_out, struct err *e)
 {
 	/* docker's name for its default network means ours */
 	const char *netname = !o->network || !strcmp(o->network, "bridge") ? NET_DEFAULT_NAME
 									  : o->network;
-	_cleanup_json_ json_t *ports = NULL, *hosts = json_array();
+	_cleanup_json_ json_t *ports = NULL, *hosts = json_array(), *ifaces = NULL, *more = NULL;
 	struct net_network n;
 	struct net_member m;
 	char ip[NET_IP_STRLEN], gw[NET_IP_STRLEN];
@@ -132,6 +175,13 @@ int network_run_prepare(const struct network_run_opts *o, const char *id, const 
 	int rc;
 
 	*net_out = NULL;
+	for (const char **x = o->networks_more; x && *x; x++)
+		if (!strcmp(*x, "none") || !strcmp(*x, "host") || !strcmp(*x, netname))
+			return err_set(e, -EINVAL, "--network %s: a container joins each network once, "
+						   "and none or host alone", *x);
+	if (geteuid() != 0 && o->networks_more && o->networks_more[0])
+		return err_set(e, -EPERM, "several networks need root here: without it a "
+					  "container's network is QEMU's user mode, one only");
 	if (!strcmp(netname, "host"))
 		return err_set(e, -EINVAL, "--network host: a container is a VM and cannot share "
 					   "the host's network stack (publish ports with -p)");
@@ -174,28 +224,80 @@ int network_run_prepare(const struct network_run_opts *o, const char *id, const 
 	buf_printf(&self, "%s\thost.container.internal host.docker.internal", gw);
 	json_array_append_new(hosts, json_string(buf_str(&self)));
 	buf_printf(&addr, "%s/%u", ip, n.subnet.prefix);
-	json_object_set_new(guest, "interfaces",
-			    json_pack("[{s:s, s:s, s:s, s:i}]", "name", "eth0", "address",
-				      buf_str(&addr), "gateway", gw, "mtu", (int)n.mtu));
+	ifaces = json_pack("[{s:s, s:s, s:s, s:s, s:i}]", "name", "eth0", "mac", m.mac,
+			   "address", buf_str(&addr), "gateway", gw, "mtu", (int)n.mtu);
+	if ((rc = attach_more(o, id, name, ifaces, &more, e)) < 0) {
+		net_detach(netname, id, NULL);
+		goto out;
+	}
+	json_object_set(guest, "interfaces", ifaces);
 	json_object_set(guest, "hosts", hosts);
 	/* rootless: QEMU's relay answers DNS, on an address of its own */
 	json_object_set_new(guest, "dns", dns_json(o, geteuid() != 0 ? net_user_dns(&n.subnet, m.ip)
 								       : n.gateway));
 	*net_out = json_pack("{s:s, s:s, s:s, s:O}", "name", n.name, "ip", ip, "mac", m.mac,
 			     "ports", ports);
+	if (json_array_size(more))
+		json_object_set(*net_out, "more", more);
 out:
 	free(m.name);
 	net_network_free(&n);
 	return rc;
 }
 
+/* net_attach again: the same address, the new name. */
+static int rename_on(const char *network, const char *id, const char *name, struct err *e)
+{
+	struct net_member m;
+	int rc = net_attach(network, id, name, network_ctr_alive, NULL, &m, NULL, e);
+
+	if (rc == 0)
+		free(m.name);
+	return rc;
+}
+
 void network_run_undo(const json_t *net, const char *id)
 {
 	const char *name = jsonx_str(net, "name");
+	size_t i;
+	json_t *x;
 
 	if (name)
 		net_detach(name, id, NULL);
 	network_pending(id, false);
+	json_array_foreach(json_object_get(net, "more"), i, x)
+		if (jsonx_str(x, "name"))
+			net_detach(jsonx_str(x, "name"), id, NULL);
+}
+
+int network_rename(const json_t *net, const char *id, const char *name, struct err *e)
+{
+	const char *first = jsonx_str(net, "name");
+	size_t i;
+	json_t *x;
+	int rc = 0;
+
+	json_array_foreach(json_object_get(net, "more"), i, x)
+		if (rc == 0 && jsonx_str(x, "name"))
+			rc = rename_on(jsonx_str(x, "name"), id, name, e);
+	if (rc == 0 && first)
+		rc = rename_on(first, id, name, e);
+	return rc;
+}
+
+const json_t *network_endpoint(const json_t *net, const char *network)
+{
+	size_t i;
+	json_t *x;
+
+	if (!jsonx_str(net, "name"))
+		return NULL;
+	if (!strcmp(jsonx_str(net, "name"), network))
+		return net;
+	json_array_foreach(json_object_get(net, "more"), i, x)
+		if (jsonx_str(x, "name") && !strcmp(jsonx_str(x, "name"), network))
+			return x;
+	return NULL;
 }
 
 /* --- runtime ---------------------------------------------------------------- */
@@ -219,33 +321,34 @@ int network_nat_sync(struct err *e)
 	return rc;
 }
 
-int network_runtime_nic(const json_t *net, const char *id, struct vm_nic *nic, int *tap_fd,
-			struct err *e)
+/* One endpoint's NIC: i = 0 for the first network (the TAP "ctap" + 11 hex
+ * of the id, as before), 1… for the others ("ctap" + 10 hex + g…, never
+ * a hex digit, so no name collides; within IFNAMSIZ). */
+static int endpoint_nic(const json_t *ep, const char *id, size_t i, struct vm_nic *nic,
+			int *tap_fd, struct err *e)
 {
-	const char *name = jsonx_str(net, "name"), *mac = jsonx_str(net, "mac");
+	const char *name = jsonx_str(ep, "name"), *mac = jsonx_str(ep, "mac");
 	struct net_network n;
 	char tap[16];
 	int rc;
 
 	*tap_fd = -1;
-	if (!net || json_is_null(net))
-		return 0;
 	if (!name || !mac || strlen(mac) != 17)
-		return err_set(e, -EINVAL, "config.json: 'network' lacks a name or a MAC");
+		return err_set(e, -EINVAL, "config.json: a network lacks a name or a MAC");
 	if ((rc = net_load(name, &n, e)) < 0)
 		return rc;
 	if (geteuid() != 0) {
 		/* rootless: QEMU's user-mode network on the same subnet, so the
 		 * guest's static configuration holds; outbound only */
 		uint32_t ip = 0;
-		net_ip_parse(jsonx_str(net, "ip") ? jsonx_str(net, "ip") : "", &ip, e);
+		net_ip_parse(jsonx_str(ep, "ip") ? jsonx_str(ep, "ip") : "", &ip, e);
 		*nic = (struct vm_nic){ .kind = VM_NIC_USER, .mac = mac, .fd = -1,
 					.user_net = n.subnet.addr, .user_host = n.gateway,
 					.user_dns = net_user_dns(&n.subnet, ip),
 					.user_prefix = n.subnet.prefix };
 		err_clear(e);
 		net_network_free(&n);
-		return 1;
+		return 0;
 	}
 	if ((rc = link_bridge_ensure(n.bridge, n.gateway, n.subnet.prefix, n.mtu, e)) < 0)
 		goto out;
@@ -259,8 +362,10 @@ int network_runtime_nic(const json_t *net, const char *id, struct vm_nic *nic, i
 	}
 	if ((rc = network_helper_ensure(name, e)) < 0)
 		goto out;
-	/* "ctap" + 11 hex of the id: unique enough, and within IFNAMSIZ */
-	snprintf(tap, sizeof(tap), "ctap%.11s", id);
+	if (i == 0)
+		snprintf(tap, sizeof(tap), "ctap%.11s", id);
+	else
+		snprintf(tap, sizeof(tap), "ctap%.10s%c", id, (char)('g' + i - 1));
 	/* a TAP on Linux; a datagram socket on the helper's vmnet switch on macOS */
 	if ((rc = link_port_open(tap, n.bridge, mac, n.mtu, tap_fd, e)) < 0)
 		goto out;
@@ -268,7 +373,41 @@ int network_runtime_nic(const json_t *net, const char *id, struct vm_nic *nic, i
 				.mac = mac, .fd = *tap_fd };
 out:
 	net_network_free(&n);
-	return rc < 0 ? err_wrap(e, "network %s", name) : 1;
+	return rc < 0 ? err_wrap(e, "network %s", name) : 0;
+}
+
+int network_runtime_nics(const json_t *net, const char *id, struct vm_nic *nics, int *tap_fds,
+			 struct err *e)
+{
+	const json_t *more = json_object_get(net, "more");
+	size_t n = 0, i;
+	json_t *x;
+	int rc;
+
+	for (i = 0; i < NETWORK_NICS_MAX; i++)
+		tap_fds[i] = -1;
+	/* no name: disconnected, only the published ports remembered */
+	if (!jsonx_str(net, "name"))
+		return 0;
+	if (json_array_size(more) + 1 > NETWORK_NICS_MAX)
+		return err_set(e, -EINVAL, "config.json: more than %d networks", NETWORK_NICS_MAX);
+	if ((rc = endpoint_nic(net, id, n, &nics[n], &tap_fds[n], e)) < 0)
+		return rc;
+	n++;
+	/* rootless: one user-mode network only (network_run_prepare refuses
+	 * more; a bundle made as root gets its first network) */
+	json_array_foreach(more, i, x) {
+		if (geteuid() != 0)
+			break;
+		if ((rc = endpoint_nic(x, id, n, &nics[n], &tap_fds[n], e)) < 0) {
+			for (size_t k = 0; k < n; k++)
+				if (tap_fds[k] >= 0)
+					close(tap_fds[k]);
+			return rc;
+		}
+		n++;
+	}
+	return (int)n;
 }
 
 /* --- published ports ------------------------------------------------------------ */
@@ -305,7 +444,7 @@ int network_runtime_ports(uv_loop_t *loop, const json_t *net, const char *id, st
 	int rc;
 
 	*out = NULL;
-	if (!json_array_size(ports))
+	if (!json_array_size(ports) || !jsonx_str(net, "name"))
 		return 0;
 	if ((rc = net_ip_parse(jsonx_str(net, "ip") ? jsonx_str(net, "ip") : "", &ip, e)) < 0)
 		return rc;

@@ -44,9 +44,8 @@ struct run_cli {
 	long cpus;
 	struct opt_list env, env_file, label, kernel_arg, group_add;
 	/* networking (applets/network.h) */
-	const char *network;
 	int no_dns, publish_all;
-	struct opt_list publish, add_host, dns, dns_search, dns_option;
+	struct opt_list network, publish, add_host, dns, dns_search, dns_option;
 	struct opt_list volume, mount, tmpfs;
 };
 
@@ -84,8 +83,8 @@ static const struct opt run_optv[] = {
 	OPT_LIST(0, "tmpfs", struct run_cli, tmpfs, "DST[:size=…,mode=…]", "Mount a tmpfs"),
 	OPT_FLAG(0, "read-only", struct run_cli, read_only, "Mount the root file system read-only"),
 	OPT_FLAG(0, "no-sig-proxy", struct run_cli, no_sig_proxy, "Do not forward signals to the process"),
-	OPT_STRING(0, "network|net", struct run_cli, network, "NAME",
-		   "Attach to a network (default: default; none: no interface)"),
+	OPT_LIST(0, "network|net", struct run_cli, network, "NAME",
+		 "Attach to a network (default: default; none: no interface); repeat for more"),
 	OPT_LIST('p', "publish", struct run_cli, publish, "[IP:]HOST:CTR[/PROTO]",
 		 "Publish a container port on the host (bound to 127.0.0.1 unless IP is given)"),
 	OPT_FLAG('P', "publish-all", struct run_cli, publish_all,
@@ -305,8 +304,8 @@ static int create_body(const struct run_cli *a, int argc, char **argv, json_t **
 	if (pol)
 		json_object_set_new(hc, "RestartPolicy", pol);
 	set_list(hc, "GroupAdd", &a->group_add);
-	if (a->network)
-		json_object_set_new(hc, "NetworkMode", json_string(a->network));
+	if (a->network.n)
+		json_object_set_new(hc, "NetworkMode", json_string(a->network.v[0]));
 	if (a->publish_all)
 		json_object_set_new(hc, "PublishAllPorts", json_true());
 	set_list(hc, "Dns", &a->dns);
@@ -332,6 +331,12 @@ static int create_body(const struct run_cli *a, int argc, char **argv, json_t **
 		json_object_set_new(j, "WorkingDir", json_string(a->workdir));
 	if (a->hostname)
 		json_object_set_new(j, "Hostname", json_string(a->hostname));
+	if (a->network.n > 1) {   /* as docker's: an endpoint a network */
+		json_t *eps = json_object();
+		for (size_t i = 0; i < a->network.n; i++)
+			json_object_set_new(eps, a->network.v[i], json_object());
+		json_object_set_new(j, "NetworkingConfig", json_pack("{s:o}", "EndpointsConfig", eps));
+	}
 	*out = j;
 	return 0;
 }

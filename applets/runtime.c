@@ -433,6 +433,13 @@ static int initramfs(enum vm_arch arch, struct vm_blob *out, struct err *e)
 	return blobs_initramfs(arch, out, e);
 }
 
+static void close_taps(const int *taps)
+{
+	for (size_t i = 0; i < NETWORK_NICS_MAX; i++)
+		if (taps[i] >= 0)
+			close(taps[i]);
+}
+
 /* Everything up to a running VM whose channels are on the loop. */
 static int prepare(struct rt *rt, int attach_fd, struct err *e)
 {
@@ -442,8 +449,8 @@ static int prepare(struct rt *rt, int attach_fd, struct err *e)
 	struct vm_disk disks[2 + MOUNTS_MAX];
 	struct vm_share shares[MOUNTS_MAX];
 	struct mount_plan mp;
-	struct vm_nic nic;
-	int sv[2] = { -1, -1 }, tap = -1, rc;
+	struct vm_nic nics[NETWORK_NICS_MAX];
+	int sv[2] = { -1, -1 }, taps[NETWORK_NICS_MAX], rc;
 
 	rt->read_only = json_is_true(json_object_get(rt->cfg.guest, "read_only"));
 	/* the socket first: a path too long fails before anything runs */
@@ -480,18 +487,15 @@ static int prepare(struct rt *rt, int attach_fd, struct err *e)
 	cmdline(rt, &args);
 	vc.cmdline = buf_str(&args);
 	vc.console_log = buf_str(&boot);
-	if ((rc = network_runtime_nic(rt->cfg.network, rt->cfg.id, &nic, &tap, e)) < 0) {
+	if ((rc = network_runtime_nics(rt->cfg.network, rt->cfg.id, nics, taps, e)) < 0) {
 		mounts_plan_free(&mp);
 		return rc;
 	}
-	if (rc > 0) {
-		vc.nics = &nic;
-		vc.n_nics = 1;
-	}
+	vc.nics = nics;
+	vc.n_nics = (size_t)rc;
 	/* no SOCK_CLOEXEC: macOS lacks it; nothing forks in between */
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0) {
-		if (tap >= 0)
-			close(tap);
+		close_taps(taps);
 		mounts_plan_free(&mp);
 		return err_sys(e, "socketpair");
 	}
@@ -503,8 +507,7 @@ static int prepare(struct rt *rt, int attach_fd, struct err *e)
 		rc = vm_start(rt->vm, e);
 	mounts_plan_free(&mp);   /* vm_create copied the paths */
 	close(sv[1]);
-	if (tap >= 0)
-		close(tap);   /* the VMM has its own: the TAP ends with it */
+	close_taps(taps);   /* the VMM has its own: a TAP ends with it */
 	if (rc < 0) {
 		close(sv[0]);
 		return rc;

@@ -328,6 +328,25 @@ static int parse_ipv4(const char *s, uint8_t out[4])
 	return 0;
 }
 
+/* "02:42:c0:a8:40:02": six hex pairs, nothing else. */
+static int parse_mac(const char *s, uint8_t out[6])
+{
+	unsigned v[6];
+	char tail;
+
+	if (strlen(s) != 17 ||
+	    sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
+		   &tail) != 6)
+		return -EINVAL;
+	for (int i = 0; i < 6; i++) {
+		if (!strchr("0123456789abcdefABCDEF", s[i * 3]) || !s[i * 3] ||
+		    !strchr("0123456789abcdefABCDEF", s[i * 3 + 1]) || !s[i * 3 + 1])
+			return -EINVAL;
+		out[i] = (uint8_t)v[i];
+	}
+	return 0;
+}
+
 static int parse_ifaces(const json_t *arr, struct guest_config *c, struct err *e)
 {
 	json_t *x;
@@ -340,7 +359,7 @@ static int parse_ifaces(const json_t *arr, struct guest_config *c, struct err *e
 	c->ifaces = xcalloc(json_array_size(arr) + 1, sizeof(*c->ifaces));
 	json_array_foreach(arr, i, x) {
 		struct guest_iface *f = &c->ifaces[c->n_ifaces++];
-		char *addr = NULL, *gw = NULL, *slash;
+		char *addr = NULL, *gw = NULL, *mac = NULL, *slash;
 		long long mtu = 0;
 		int rc = 0;
 		if (!json_is_object(x))
@@ -348,6 +367,7 @@ static int parse_ifaces(const json_t *arr, struct guest_config *c, struct err *e
 		if ((rc = jsonx_opt_strdup(x, "name", &f->name, "interface", e)) < 0 ||
 		    (rc = jsonx_opt_strdup(x, "address", &addr, "interface", e)) < 0 ||
 		    (rc = jsonx_opt_strdup(x, "gateway", &gw, "interface", e)) < 0 ||
+		    (rc = jsonx_opt_strdup(x, "mac", &mac, "interface", e)) < 0 ||
 		    (rc = opt_int(x, "mtu", 0, 65535, &mtu, "interface", e)) < 0)
 			goto done;
 		f->mtu = (unsigned)mtu;
@@ -368,10 +388,16 @@ static int parse_ifaces(const json_t *arr, struct guest_config *c, struct err *e
 			goto done;
 		}
 		f->has_gateway = gw != NULL;
+		if (mac && parse_mac(mac, f->mac) < 0) {
+			err_set(e, rc, "config: interface %s: bad mac '%.20s'", f->name, mac);
+			goto done;
+		}
+		f->has_mac = mac != NULL;
 		rc = 0;
 done:
 		free(addr);
 		free(gw);
+		free(mac);
 		if (rc < 0)
 			return rc;
 	}

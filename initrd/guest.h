@@ -140,6 +140,8 @@ struct guest_process_config {
 
 struct guest_iface {
 	char *name;
+	bool has_mac;         /* find the NIC by MAC (its kernel name may differ) */
+	uint8_t mac[6];
 	uint8_t addr[4];
 	unsigned prefix;      /* 0..32 */
 	bool has_gateway;

@@ -231,9 +231,35 @@ static int ifreq_addr(int s, unsigned long req, const char *name, const uint8_t 
 	return ioctl(s, req, &ifr);
 }
 
+/* The kernel's name of the NIC with this MAC: virtio-mmio devices are not
+ * probed in command-line order, so eth1 may be the second network's or
+ * the first's.  Without a MAC, the configured name; 0 when a MAC matches
+ * no NIC. */
+static int iface_by_mac(int s, const struct guest_iface *f, char name[IFNAMSIZ])
+{
+	struct if_nameindex *v = f->has_mac ? if_nameindex() : NULL;
+	int found = !f->has_mac;
+
+	snprintf(name, IFNAMSIZ, "%s", f->name);
+	for (struct if_nameindex *x = v; x && x->if_index; x++) {
+		struct ifreq ifr;
+		memset(&ifr, 0, sizeof(ifr));
+		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", x->if_name);
+		if (ioctl(s, SIOCGIFHWADDR, &ifr) == 0 &&
+		    memcmp(ifr.ifr_hwaddr.sa_data, f->mac, 6) == 0) {
+			snprintf(name, IFNAMSIZ, "%s", x->if_name);
+			found = 1;
+			break;
+		}
+	}
+	if (v)
+		if_freenameindex(v);
+	return found;
+}
+
 /* Static IPv4 from the boot configuration: address, mask, MTU, up, and a
- * default route through the gateway.  (ioctl rather than netlink: this is
- * all a container's eth0 needs, in a few lines.) */
+ * default route through the gateway (the first network's only).  (ioctl
+ * rather than netlink: this is all a container's NICs need.) */
 static int net_config(struct init *in, struct err *e)
 {
 	_cleanup_close_ int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -244,16 +270,23 @@ static int net_config(struct init *in, struct err *e)
 		const struct guest_iface *f = &in->cfg.ifaces[i];
 		uint32_t m = f->prefix ? htonl(~0u << (32 - f->prefix)) : 0;
 		struct ifreq ifr;
+		char name[IFNAMSIZ];
+		if (!iface_by_mac(s, f, name)) {
+			/* the host gave no NIC for it (a bundle made as root,
+			 * started without): the others still work */
+			init__log(in, "%s: no NIC with its MAC, left unconfigured", f->name);
+			continue;
+		}
 		memset(&ifr, 0, sizeof(ifr));
-		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", f->name);
-		if (ifreq_addr(s, SIOCSIFADDR, f->name, f->addr) < 0 ||
-		    ifreq_addr(s, SIOCSIFNETMASK, f->name, (const uint8_t *)&m) < 0)
-			return err_sys(e, "%s: setting the address", f->name);
+		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+		if (ifreq_addr(s, SIOCSIFADDR, name, f->addr) < 0 ||
+		    ifreq_addr(s, SIOCSIFNETMASK, name, (const uint8_t *)&m) < 0)
+			return err_sys(e, "%s: setting the address", name);
 		if (f->mtu && (ifr.ifr_mtu = (int)f->mtu, ioctl(s, SIOCSIFMTU, &ifr) < 0))
-			return err_sys(e, "%s: setting the MTU", f->name);
+			return err_sys(e, "%s: setting the MTU", name);
 		if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0 ||
 		    (ifr.ifr_flags |= IFF_UP, ioctl(s, SIOCSIFFLAGS, &ifr) < 0))
-			return err_sys(e, "%s: bringing it up", f->name);
+			return err_sys(e, "%s: bringing it up", name);
 		if (f->has_gateway) {
 			struct rtentry rt;
 			struct sockaddr_in any = { .sin_family = AF_INET }, gw = any;
@@ -265,7 +298,7 @@ static int net_config(struct init *in, struct err *e)
 			rt.rt_flags = RTF_UP | RTF_GATEWAY;
 			rt.rt_dev = ifr.ifr_name;
 			if (ioctl(s, SIOCADDRT, &rt) < 0 && errno != EEXIST)
-				return err_sys(e, "%s: default route", f->name);
+				return err_sys(e, "%s: default route", name);
 		}
 	}
 	return 0;

@@ -443,6 +443,13 @@ int net_attach(const char *name, const char *id, const char *ctr_name, net_alive
 	{
 		const struct net_member *have = net_member_find(&n, id);
 		if (have && !strcmp(have->id, id)) {
+			/* again after a rename: the name DNS answers follows */
+			if (ctr_name && strcmp(have->name, ctr_name) != 0) {
+				struct net_member *w = (struct net_member *)have;
+				free(w->name);
+				w->name = xstrdup(ctr_name);
+				dirty = true;
+			}
 			*m = *have;
 			m->name = xstrdup(have->name);
 			goto done;

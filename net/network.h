@@ -94,7 +94,7 @@ int net_delete(const char *name, net_alive_fn alive, void *arg, struct net_netwo
 
 /* Give container id (name) an address on network name ("default" is
  * created on first use) and fill *m and, when net is not NULL, the network.
- * Idempotent for an id already there. */
+ * Idempotent for an id already there, whose name it updates (a rename). */
 int net_attach(const char *name, const char *id, const char *ctr_name, net_alive_fn alive,
 	       void *arg, struct net_member *m, struct net_network *net, struct err *e);
 

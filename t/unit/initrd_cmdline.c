@@ -171,12 +171,15 @@ static void test_config(void)
 
 	is_int(cfg("{\"interfaces\":[{\"name\":\"eth0\",\"address\":\"10.0.2.15/24\","
 		   "\"gateway\":\"10.0.2.2\",\"mtu\":1400},{\"name\":\"eth1\","
-		   "\"address\":\"192.168.1.2/32\"}]}", &c, &e), 0, "interfaces: %s", e.msg);
+		   "\"address\":\"192.168.1.2/32\",\"mac\":\"02:42:C0:a8:41:03\"}]}", &c, &e), 0,
+	       "interfaces: %s", e.msg);
 	ok(c.n_ifaces == 2 && !strcmp(c.ifaces[0].name, "eth0") && c.ifaces[0].addr[0] == 10 &&
 	   c.ifaces[0].addr[3] == 15 && c.ifaces[0].prefix == 24 && c.ifaces[0].has_gateway &&
 	   c.ifaces[0].gateway[3] == 2 && c.ifaces[0].mtu == 1400, "eth0 parsed");
 	ok(!c.ifaces[1].has_gateway && c.ifaces[1].prefix == 32 && c.ifaces[1].mtu == 0,
 	   "eth1 without gateway");
+	ok(!c.ifaces[0].has_mac && c.ifaces[1].has_mac && c.ifaces[1].mac[0] == 2 &&
+	   c.ifaces[1].mac[2] == 0xc0 && c.ifaces[1].mac[5] == 3, "eth1's MAC parsed");
 	guest_config_free(&c);
 	static const char *const bad_if[] = {
 		"{\"interfaces\":[{\"address\":\"10.0.0.1/8\"}]}",
@@ -188,6 +191,12 @@ static void test_config(void)
 		"{\"interfaces\":[{\"name\":\"a/b\",\"address\":\"10.0.0.1/8\"}]}",
 		"{\"interfaces\":[{\"name\":\"0123456789abcdef\",\"address\":\"10.0.0.1/8\"}]}",
 		"{\"interfaces\":{}}",
+		"{\"interfaces\":[{\"name\":\"e\",\"address\":\"1.2.3.4/8\",\"mac\":\"02:42:c0:a8:41\"}]}",
+		"{\"interfaces\":[{\"name\":\"e\",\"address\":\"1.2.3.4/8\",\"mac\":\"02:42:c0:a8:41:0g\"}]}",
+		"{\"interfaces\":[{\"name\":\"e\",\"address\":\"1.2.3.4/8\",\"mac\":\"02:42:c0:a8:41:03:\"}]}",
+		"{\"interfaces\":[{\"name\":\"e\",\"address\":\"1.2.3.4/8\",\"mac\":\"02:42:c0:a8:41: 3\"}]}",
+		"{\"interfaces\":[{\"name\":\"e\",\"address\":\"1.2.3.4/8\",\"mac\":\"0x:42:c0:a8:41:03\"}]}",
+		"{\"interfaces\":[{\"name\":\"e\",\"address\":\"1.2.3.4/8\",\"mac\":7}]}",
 	};
 	int refused = 0;
 	for (size_t i = 0; i < sizeof(bad_if) / sizeof(bad_if[0]); i++)
