@@ -89,6 +89,7 @@ struct helper {
 	struct buf path;
 	ino_t ino;                /* every atomic write is a new inode */
 	time_t mtime;
+	uint64_t members_seen;     /* members_print() when the names were read */
 	struct net_network net;
 	struct dns_name_entry *names;
 	size_t n_names;
@@ -254,7 +255,29 @@ static void zone_done(struct zone_extra *x)
 	json_decref(x->keep);
 }
 
-/* Reload the network's names when its file changed; 1 when it is gone. */
+/* A fingerprint of the members' config.json files (inode and mtime): a
+ * connect or rename rewrites a bundle after the network's file, so a name
+ * read in between would stay stale until the network file changed again. */
+static uint64_t members_print(const struct net_network *n)
+{
+	uint64_t f = 1469598103934665603ull;
+
+	for (size_t i = 0; i < n->n_members; i++) {
+		_cleanup_buf_ struct buf p = BUF_INIT;
+		struct err e = ERR_INIT;
+		struct stat st;
+		if (bundle_path(n->members[i].id, "config.json", &p, &e) < 0 ||
+		    stat(buf_str(&p), &st) < 0)
+			continue;
+		f = (f ^ (uint64_t)st.st_ino) * 1099511628211ull;
+		f = (f ^ (uint64_t)st.st_mtim.tv_sec) * 1099511628211ull;
+		f = (f ^ (uint64_t)st.st_mtim.tv_nsec) * 1099511628211ull;
+	}
+	return f;
+}
+
+/* Reload the network's names when its file or a member's bundle changed;
+ * 1 when it is gone. */
 static int refresh(struct helper *h)
 {
 	struct stat st;
@@ -263,7 +286,8 @@ static int refresh(struct helper *h)
 
 	if (stat(buf_str(&h->path), &st) < 0)
 		return errno == ENOENT ? 1 : 0;
-	if (st.st_ino == h->ino && st.st_mtime == h->mtime)
+	if (st.st_ino == h->ino && st.st_mtime == h->mtime &&
+	    members_print(&h->net) == h->members_seen)
 		return 0;
 	if (net_load(h->name, &n, &e) < 0) {
 		log_warn("network-helper %s: %s (keeping the old names)", h->name, e.msg);
@@ -275,6 +299,7 @@ static int refresh(struct helper *h)
 	json_decref(h->aliases);
 	/* a member's bundle may not be written yet (create attaches first):
 	 * then read again on the next tick rather than miss its aliases */
+	h->members_seen = members_print(&h->net);
 	if (member_names(h) == 0) {
 		h->ino = st.st_ino;
 		h->mtime = st.st_mtime;

@@ -284,6 +284,13 @@ static int create_body(const struct run_cli *a, int argc, char **argv, json_t **
 		rc = err_set(e, -EINVAL,
 			     "invalid container name '%s': only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
 			     a->name);
+	for (size_t i = 1; rc == 0 && i < a->network.n; i++)
+		for (size_t k = 0; rc == 0 && k < i; k++)
+			if (!strcmp(a->network.v[i], a->network.v[k]) ||
+			    !strcmp(a->network.v[i], "none") || !strcmp(a->network.v[i], "host"))
+				rc = err_set(e, -EINVAL, "--network %s: a container joins each "
+							 "network once, and none or host alone",
+					     a->network.v[i]);
 	if (rc == 0 && a->restart)
 		rc = restart_json(a->restart, &pol, e);
 	if (rc < 0 || (rc = labels_json(a->label.v, &labels, e)) < 0 ||
