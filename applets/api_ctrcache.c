@@ -11,13 +11,9 @@
 #include "applets/api_ctrcache.h"
 #include "lib/buf.h"
 #include "lib/err.h"
+#include "lib/fs.h"
 #include "lib/mem.h"
 
-#ifdef __APPLE__
-#define MTIME(st) ((st).st_mtimespec)
-#else
-#define MTIME(st) ((st).st_mtim)
-#endif
 
 #define BUCKETS 256
 
@@ -68,8 +64,8 @@ static int key_of(const char *id, const char *file, struct fkey *k, struct err *
 	if (stat(buf_str(&p), &st) < 0)
 		return err_sys(e, "%s", buf_str(&p));
 	memset(k, 0, sizeof(*k));
-	*k = (struct fkey){ st.st_dev, st.st_ino, st.st_size, (long long)MTIME(st).tv_sec,
-			    (long long)MTIME(st).tv_nsec };
+	*k = (struct fkey){ st.st_dev, st.st_ino, st.st_size, (long long)FS_MTIME(st).tv_sec,
+			    (long long)FS_MTIME(st).tv_nsec };
 	return 0;
 }
 

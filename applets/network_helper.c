@@ -270,8 +270,8 @@ static uint64_t members_print(const struct net_network *n)
 		    stat(buf_str(&p), &st) < 0)
 			continue;
 		f = (f ^ (uint64_t)st.st_ino) * 1099511628211ull;
-		f = (f ^ (uint64_t)st.st_mtim.tv_sec) * 1099511628211ull;
-		f = (f ^ (uint64_t)st.st_mtim.tv_nsec) * 1099511628211ull;
+		f = (f ^ (uint64_t)FS_MTIME(st).tv_sec) * 1099511628211ull;
+		f = (f ^ (uint64_t)FS_MTIME(st).tv_nsec) * 1099511628211ull;
 	}
 	return f;
 }

@@ -10,6 +10,14 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+/* A struct stat's modification time as a struct timespec (Linux and
+ * macOS name the member differently). */
+#ifdef __APPLE__
+#define FS_MTIME(st) ((st).st_mtimespec)
+#else
+#define FS_MTIME(st) ((st).st_mtim)
+#endif
+
 struct err;
 struct buf;
 
