@@ -11,6 +11,8 @@ TOTAL=16 NAME=virtiofs
 [ -x /usr/lib/qemu/virtiofsd ] || [ -n "${CONTAINER_VIRTIOFSD:-}" ] || skip_rest "no virtiofsd (qemu-system-common)"
 [ "${CONTAINER_SHARE:-virtiofs}" = virtiofs ] || skip_rest "CONTAINER_SHARE=$CONTAINER_SHARE"
 vfsds() { pgrep -f "virtiofsd.*$W" | wc -l; }
+# the runtime takes CONTAINER_SHARE from the server that spawns it
+"$C" system start >/dev/null 2>&1 || skip_rest "the API server does not start"
 fstype() { echo "grep \" $1 \" /proc/mounts | cut -d\" \" -f3"; }
 
 A=$W/a B=$W/b
@@ -59,11 +61,13 @@ like "$("$C" exec "$id" true 2>&1)" "not running" "... and the container is stop
 "$C" rm -f "$id" >/dev/null 2>&1
 
 # --- 9p for comparison --------------------------------------------------------------
-out=$(CONTAINER_SHARE=9p "$C" run --rm -v "$A:/a" test/bb:1 sh -c "$(fstype /a); cat /a/f" 2>&1)
+server_stop; CONTAINER_SHARE=9p "$C" system start >/dev/null 2>&1
+out=$("$C" run --rm -v "$A:/a" test/bb:1 sh -c "$(fstype /a); cat /a/f" 2>&1)
 is "$out" "9p
 a" "CONTAINER_SHARE=9p: the same bind mount over 9p"
 is "$(vfsds)" 0 "... with no virtiofsd"
 
+server_stop
 is "$(qemus)" 0 "no qemu is left"
 echo "1..$n"
 [ $failed -eq 0 ]
