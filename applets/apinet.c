@@ -615,6 +615,9 @@ int apinet_connect(const char *id, const char *network, const json_t *aliases, b
 	if (!connect)
 		net_detach(network, bc.id, NULL);
 out:
+	/* the bundle exists: no pending mark may outlive this (it would keep a
+	 * removed container's address, and its network in use, for minutes) */
+	network_pending(id, false);
 	free(o.networks_more);
 	opts_free(&o);
 	bundle_config_free(&bc);

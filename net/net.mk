@@ -8,4 +8,4 @@ UNIT_TESTS += t/unit/net_addr.c t/unit/net_dns.c t/unit/net_network.c t/unit/net
 FUZZ_TARGETS += t/fuzz/dns_packet.c
 SHELL_TESTS += t/integ/net.sh
 BENCHES += t/bench/net.sh
-SHELL_TESTS += t/integ/net_api.sh t/integ/docker_net.sh
+SHELL_TESTS += t/integ/net_api.sh t/integ/docker_net.sh t/integ/net_multi.sh t/integ/compose.sh
