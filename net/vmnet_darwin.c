@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "lib/buf.h"
+#include "lib/dispatch_darwin.h"
 #include "lib/err.h"
 #include "lib/log.h"
 #include "lib/mem.h"
@@ -45,11 +46,9 @@
 #include "net/vmnet.h"
 #include "net/vport.h"
 
-/* --- libSystem: xpc and libdispatch ------------------------------------------ */
+/* --- libSystem: xpc (libdispatch: lib/dispatch_darwin.h) ------------------- */
 
 typedef void *xpc_object_t;
-typedef struct vn_queue *vn_queue_t;
-typedef struct vn_sem *vn_sem_t;
 
 extern xpc_object_t xpc_dictionary_create(const char *const *keys, const xpc_object_t *values,
 					  size_t count);
@@ -58,15 +57,6 @@ extern void xpc_dictionary_set_string(xpc_object_t d, const char *key, const cha
 extern uint64_t xpc_dictionary_get_uint64(xpc_object_t d, const char *key);
 extern const char *xpc_dictionary_get_string(xpc_object_t d, const char *key);
 extern void xpc_release(xpc_object_t o);
-extern vn_queue_t dispatch_queue_create(const char *label, void *attr);
-extern vn_sem_t dispatch_semaphore_create(long value);
-extern long dispatch_semaphore_signal(vn_sem_t s);
-extern long dispatch_semaphore_wait(vn_sem_t s, uint64_t timeout);
-extern uint64_t dispatch_time(uint64_t when, int64_t delta_ns);
-extern void dispatch_release(void *object);
-extern void *_NSConcreteGlobalBlock[32];
-
-#define VN_TIME_NOW 0ull
 #define VN_START_TIMEOUT_NS (30ll * 1000 * 1000 * 1000)
 #define VN_STOP_TIMEOUT_NS (10ll * 1000 * 1000 * 1000)
 
@@ -121,11 +111,11 @@ static const struct vn_block_desc block_desc = {0, sizeof(struct vn_block)};
 static struct {
 	int loaded; /* 1 ok, -1 failed */
 	char why[200];
-	interface_ref (*start)(xpc_object_t desc, vn_queue_t q, struct vn_block *done);
-	vmnet_return_t (*stop)(interface_ref i, vn_queue_t q, struct vn_block *done);
+	interface_ref (*start)(xpc_object_t desc, dispatch_queue_t q, struct vn_block *done);
+	vmnet_return_t (*stop)(interface_ref i, dispatch_queue_t q, struct vn_block *done);
 	vmnet_return_t (*read)(interface_ref i, struct vmpktdesc *p, int *count);
 	vmnet_return_t (*write)(interface_ref i, struct vmpktdesc *p, int *count);
-	vmnet_return_t (*set_event_callback)(interface_ref i, uint32_t mask, vn_queue_t q,
+	vmnet_return_t (*set_event_callback)(interface_ref i, uint32_t mask, dispatch_queue_t q,
 					     struct vn_block *cb);
 	const char *k_mode, *k_start, *k_end, *k_mask, *k_mtu, *k_max_packet, *k_mac, *k_estimated;
 } vn;
@@ -136,8 +126,8 @@ static pthread_once_t vn_once = PTHREAD_ONCE_INIT;
 
 struct vmnet {
 	struct vport_server *srv;
-	vn_queue_t q;
-	vn_sem_t sem;
+	dispatch_queue_t q;
+	dispatch_semaphore_t sem;
 	interface_ref iface;
 	struct vn_block start_b, event_b, stop_b;
 	vmnet_return_t status;
@@ -184,16 +174,16 @@ static void vn_load(void)
 		vn.loaded = -1;
 		return;
 	}
-	vn.start = (interface_ref(*)(xpc_object_t, vn_queue_t, struct vn_block *))dlsym(
+	vn.start = (interface_ref(*)(xpc_object_t, dispatch_queue_t, struct vn_block *))dlsym(
 	    lib, "vmnet_start_interface");
-	vn.stop = (vmnet_return_t(*)(interface_ref, vn_queue_t, struct vn_block *))dlsym(
+	vn.stop = (vmnet_return_t(*)(interface_ref, dispatch_queue_t, struct vn_block *))dlsym(
 	    lib, "vmnet_stop_interface");
 	vn.read =
 	    (vmnet_return_t(*)(interface_ref, struct vmpktdesc *, int *))dlsym(lib, "vmnet_read");
 	vn.write =
 	    (vmnet_return_t(*)(interface_ref, struct vmpktdesc *, int *))dlsym(lib, "vmnet_write");
 	vn.set_event_callback =
-	    (vmnet_return_t(*)(interface_ref, uint32_t, vn_queue_t, struct vn_block *))dlsym(
+	    (vmnet_return_t(*)(interface_ref, uint32_t, dispatch_queue_t, struct vn_block *))dlsym(
 		lib, "vmnet_interface_set_event_callback");
 	vn.k_mode = key(lib, "vmnet_operation_mode_key");
 	vn.k_start = key(lib, "vmnet_start_address_key");
@@ -301,7 +291,7 @@ static vmnet_return_t start_iface(struct vmnet *v, const struct net_network *n, 
 	block_init(&v->start_b, v, (void (*)(void))start_done);
 	v->iface = vn.start(d, v->q, &v->start_b);
 	if (v->iface &&
-	    dispatch_semaphore_wait(v->sem, dispatch_time(VN_TIME_NOW, VN_START_TIMEOUT_NS)) != 0) {
+	    dispatch_semaphore_wait(v->sem, dispatch_time(DISPATCH_TIME_NOW, VN_START_TIMEOUT_NS)) != 0) {
 		/* the block still refers to v: it must outlive a late answer */
 		xpc_release(d);
 		err_set(e, -ETIMEDOUT, "vmnet did not start the interface in time");
@@ -384,7 +374,7 @@ void vmnet_stop(struct vmnet *v)
 		 * once it is in nothing feeds the ports any more */
 		if (vn.stop(v->iface, v->q, &v->stop_b) == VMNET_SUCCESS &&
 		    dispatch_semaphore_wait(v->sem,
-					    dispatch_time(VN_TIME_NOW, VN_STOP_TIMEOUT_NS)) != 0) {
+					    dispatch_time(DISPATCH_TIME_NOW, VN_STOP_TIMEOUT_NS)) != 0) {
 			log_warn("vmnet did not stop the interface in time");
 			return; /* v stays: its blocks may still run */
 		}

@@ -37,30 +37,18 @@
 #include <unistd.h>
 
 #include "lib/buf.h"
+#include "lib/dispatch_darwin.h"
 #include "lib/err.h"
 #include "lib/fs.h"
 #include "lib/mem.h"
 #include "vm/vm.h"
 
-/* --- the few runtime and libdispatch declarations we need ---------------- */
+/* --- the few Objective-C runtime declarations we need (libdispatch's:
+ * lib/dispatch_darwin.h) --------------------------------------------------- */
 
 typedef struct vz_object *id;
 typedef struct vz_selector *SEL;
 typedef struct vz_ivar *Ivar;
-typedef struct vz_queue *vz_queue_t;
-typedef struct vz_sem *vz_sem_t;
-
-extern vz_queue_t dispatch_queue_create(const char *label, void *attr);
-extern void dispatch_sync_f(vz_queue_t q, void *ctx, void (*fn)(void *));
-extern vz_sem_t dispatch_semaphore_create(long value);
-extern long dispatch_semaphore_signal(vz_sem_t s);
-extern long dispatch_semaphore_wait(vz_sem_t s, uint64_t timeout);
-extern uint64_t dispatch_time(uint64_t when, int64_t delta_ns);
-extern void dispatch_release(void *object);
-extern void *_NSConcreteGlobalBlock[32];
-
-#define VZ_TIME_NOW 0ull
-#define VZ_TIME_FOREVER (~0ull)
 
 /* Block ABI (clang's Block-ABI-Apple): a global block is never copied, so
  * the fields after the descriptor (our context) stay where they are. */
@@ -119,14 +107,14 @@ enum vm_state { VM_NEW, VM_RUNNING, VM_ENDED };
 
 struct vm {
 	struct vm_config *cfg;
-	vz_queue_t queue;
+	dispatch_queue_t queue;
 	id config, machine, delegate, listener, connection;
 	pthread_mutex_t lock; /* guards state, exit, start_error */
 	enum vm_state state;
 	struct vm_exit exit;
 	char start_error[200];
 	bool start_ok, stopping, killed, deadline_passed;
-	vz_sem_t start_sem, kill_sem;
+	dispatch_semaphore_t start_sem, kill_sem;
 	struct vz_block start_block, kill_block;
 	int exit_pipe[2]; /* [1] written once when the VM ends */
 	int agent_fd;	  /* our dup of the caller's agent fd */
@@ -665,7 +653,7 @@ static void q_start(void *arg)
 	if ((k->r = configure(vm, k->e)) < 0)
 		goto out;
 	vm->machine =
-	    MSG(id, id, vz_queue_t)(MSG(id)(C("VZVirtualMachine"), S("alloc")),
+	    MSG(id, id, dispatch_queue_t)(MSG(id)(C("VZVirtualMachine"), S("alloc")),
 				    S("initWithConfiguration:queue:"), vm->config, vm->queue);
 	vm->delegate = MSG(id)(rt.delegate_cls, S("new"));
 	*(struct vm **)((char *)vm->delegate + rt.vm_ivar) = vm;
@@ -712,7 +700,7 @@ int vm_start(struct vm *vm, struct err *e)
 		return k.r;
 	vm->state = VM_RUNNING;
 	if (dispatch_semaphore_wait(vm->start_sem,
-				    dispatch_time(VZ_TIME_NOW, VZ_START_TIMEOUT_NS)) != 0) {
+				    dispatch_time(DISPATCH_TIME_NOW, VZ_START_TIMEOUT_NS)) != 0) {
 		vm_kill(vm, NULL);
 		return err_set(e, -ETIMEDOUT,
 			       "vm: Virtualization.framework did not start the VM in time");
@@ -774,7 +762,7 @@ int vm_kill(struct vm *vm, struct err *e)
 		return err_set(e, -ENOTSUP, "vm: forced stop needs macOS 12");
 	vm->killed = true;
 	dispatch_sync_f(vm->queue, vm, q_kill);
-	if (dispatch_semaphore_wait(vm->kill_sem, dispatch_time(VZ_TIME_NOW, VZ_KILL_TIMEOUT_NS)) !=
+	if (dispatch_semaphore_wait(vm->kill_sem, dispatch_time(DISPATCH_TIME_NOW, VZ_KILL_TIMEOUT_NS)) !=
 	    0)
 		return err_set(e, -ETIMEDOUT, "vm: Virtualization.framework did not stop the VM");
 	return 0;

@@ -8,15 +8,12 @@
 # state (no container, no VM, no runtime, no socket) and a live server.  A
 # runtime killed with SIGKILL: wait returns, the state says why, no VM stays.
 set -u
-TOTAL=16 NAME=apicrash
+TOTAL=17 NAME=apicrash
 command -v docker >/dev/null 2>&1 || { echo "1..0 # SKIP docker CLI not installed"; exit 0; }
 . "$(dirname "$0")/vm_env.sh"
 IMG=test/bb:1
-stop_server() { "$C" system stop >/dev/null 2>&1; }
-trap 'stop_server; cleanup' EXIT
-"$C" system start >/dev/null 2>&1 || { nok "system start"; skip_rest "no API server"; }
-export DOCKER_HOST=unix://$CONTAINER_RUN_DIR/container.sock
-D() { timeout 180 docker "$@"; }
+api_server_start
+D_TIMEOUT=180
 lines() { D logs "$1" 2>/dev/null | wc -l; }
 
 bad=0

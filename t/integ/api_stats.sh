@@ -10,11 +10,8 @@ set -u
 TOTAL=24 NAME=apistats
 . "$(dirname "$0")/vm_env.sh"
 IMG=test/bb:1
-SOCK=$CONTAINER_RUN_DIR/container.sock
 command -v curl >/dev/null || skip_rest "curl not installed"
-trap '"$C" system stop >/dev/null 2>&1; cleanup' EXIT
-out=$("$C" system start 2>&1) || { nok "system start: $out"; skip_rest "no API server"; }
-ok "system start"
+api_server_start
 api() { curl -s --max-time 30 --unix-socket "$SOCK" "$@"; }
 jq_() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 
@@ -66,11 +63,11 @@ is "$(api "http://d/containers/busy/stats?stream=false" | jq_ 'd["read"]')" "000
 is "$(api -o /dev/null -w '%{http_code}' "http://d/containers/nosuch/stats")" 404 "no such container: 404"
 
 if command -v docker >/dev/null; then
-	out=$(DOCKER_HOST=unix://$SOCK timeout 60 docker stats --no-stream st1 2>&1)
+	out=$(timeout 60 docker stats --no-stream st1 2>&1)
 	like "$(echo "$out" | sed -n 2p)" "st1" "docker stats --no-stream st1: a row ($(echo "$out" | sed -n 2p))"
 	like "$out" "256MiB" "docker stats: the limit"
 	# streaming: the CLI redraws as objects arrive (one a second)
-	out=$(DOCKER_HOST=unix://$SOCK timeout -k 2 5 docker stats st1 2>&1 | tr '\033' '\n' | grep -c 'st1 ')
+	out=$(timeout -k 2 5 docker stats st1 2>&1 | tr '\033' '\n' | grep -c 'st1 ')
 	[ "$out" -ge 2 ] && ok "docker stats st1 (streaming): $out redraws in 5 s" || nok "docker stats streaming: $out redraws"
 else
 	for i in 1 2 3; do ok "# SKIP docker CLI not installed"; done

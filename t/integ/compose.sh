@@ -7,26 +7,16 @@
 # up -d, ps, logs, exec, run --rm, up --force-recreate (rename), down -v,
 # and nothing left behind after down.
 set -u
-if [ -z "${NET_TEST_IN_NS:-}" ]; then
-	if [ "$(id -u)" != 0 ] || ! command -v unshare >/dev/null || ! unshare -n true 2>/dev/null; then
-		echo "1..1"; echo "ok 1 # SKIP needs root and unshare -n (bridges and TAPs in a private network namespace)"
-		exit 0
-	fi
-	NET_TEST_IN_NS=1 VM_ENV_NETNS=1 exec unshare -n bash "$0" "$@"
-fi
 TOTAL=23 NAME=compose
 command -v docker-compose >/dev/null 2>&1 || { echo "1..0 # SKIP docker-compose not installed (build.sh installs it)"; exit 0; }
 command -v curl >/dev/null 2>&1 || { echo "1..0 # SKIP curl not installed"; exit 0; }
 # compose 1.29 runs `exec` and `run` through the docker CLI, as for its users
 command -v docker >/dev/null 2>&1 || { echo "1..0 # SKIP docker CLI not installed"; exit 0; }
 export CONTAINER_NETWORK_IDLE_MS=3000
-ip link set lo up 2>/dev/null
 . "$(dirname "$0")/vm_env.sh"
-SOCK=$CONTAINER_RUN_DIR/container.sock
-trap '(cd "$W/proj" 2>/dev/null && DC down -v -t 1) >/dev/null 2>&1; "$C" system stop >/dev/null 2>&1; cleanup' EXIT
-out=$("$C" system start 2>&1) || { nok "system start: $out"; skip_rest "no API server"; }
-ok "system start"
-export DOCKER_HOST=unix://$SOCK
+need_netns
+trap '(cd "$W/proj" 2>/dev/null && DC down -v -t 1) >/dev/null 2>&1; cleanup' EXIT
+api_server_start
 DC() { timeout 300 docker-compose -p proj "$@"; }
 api() { curl -s -m 60 --unix-socket "$SOCK" "http://d/v1.41$1"; }
 http_wait() { # URL -> the page, after up to 60 s

@@ -12,15 +12,10 @@ set -u
 TOTAL=47 NAME=cp
 . "$(dirname "$0")/vm_env.sh"
 IMG=test/bb:1
-SOCK=$CONTAINER_RUN_DIR/container.sock
-stop_server() { "$C" system stop >/dev/null 2>&1; }
-trap 'stop_server; cleanup' EXIT
-out=$("$C" system start 2>&1) || { nok "system start: $out"; skip_rest "no API server"; }
-ok "system start"
-export DOCKER_HOST=unix://$SOCK
+api_server_start
 have_docker=1
 command -v docker >/dev/null 2>&1 || have_docker=0
-D() { timeout 300 docker "$@"; }
+D_TIMEOUT=300
 api() { curl -s --unix-socket "$SOCK" "$@"; }
 code() { curl -s -o /dev/null -w '%{http_code}' --unix-socket "$SOCK" "$@"; }
 

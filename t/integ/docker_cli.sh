@@ -16,19 +16,14 @@ TOTAL=59 NAME=dockercli
 command -v docker >/dev/null 2>&1 || { echo "1..0 # SKIP docker CLI not installed"; exit 0; }
 . "$(dirname "$0")/vm_env.sh"
 IMG=test/bb:1
-SOCK=$CONTAINER_RUN_DIR/container.sock
-stop_server() { "$C" system stop >/dev/null 2>&1; }
 REG=
 if command -v docker-registry >/dev/null && command -v openssl >/dev/null && command -v node >/dev/null; then
 	. "$(dirname "$0")/registry_env.sh"
 	# the server pulls: it must trust the test CA (set before it starts)
 	if reg_start none; then export CONTAINER_REGISTRY_CA=$REG_CA; else REG=; fi
 fi
-trap 'stop_server; cleanup; [ -n "${REG_DIR:-}" ] && reg_cleanup' EXIT
-out=$("$C" system start 2>&1) || { nok "system start: $out"; skip_rest "no API server"; }
-ok "system start"
-export DOCKER_HOST=unix://$SOCK
-D() { timeout 120 docker "$@"; }
+trap 'cleanup; [ -n "${REG_DIR:-}" ] && reg_cleanup' EXIT
+api_server_start
 
 # --- run in the foreground ---------------------------------------------------
 out=$(D run --rm $IMG echo hi 2>&1); rc=$?

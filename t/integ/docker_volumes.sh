@@ -14,13 +14,7 @@ TOTAL=48 NAME=dockervol
 command -v docker >/dev/null 2>&1 || { echo "1..0 # SKIP docker CLI not installed"; exit 0; }
 . "$(dirname "$0")/vm_env.sh"
 IMG=test/bb:1
-SOCK=$CONTAINER_RUN_DIR/container.sock
-stop_server() { "$C" system stop >/dev/null 2>&1; }
-trap 'stop_server; cleanup' EXIT
-out=$("$C" system start 2>&1) || { nok "system start: $out"; skip_rest "no API server"; }
-ok "system start"
-export DOCKER_HOST=unix://$SOCK
-D() { timeout 120 docker "$@"; }
+api_server_start
 vols() { D volume ls -q "$@" | sort | tr '\n' ' '; }
 
 # --- the volume endpoints -----------------------------------------------------

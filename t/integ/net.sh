@@ -25,8 +25,6 @@ ${CC:-cc} -static -O2 -o "$UDPECHO" "$SRCDIR/t/integ/udpecho.c" 2>/dev/null && e
 . "$(dirname "$0")/vm_env.sh"
 "$C" system start >/dev/null 2>&1 || nok "system start"   # its notice in no output checked
 rm -f "$UDPECHO"
-# the network helpers are ours too: stop them with the QEMUs
-trap 'for f in "$W"/run/network-*.pid; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null; done; cleanup' EXIT
 
 logs_wait() { # NAME TEXT: wait up to 60 s for TEXT in the container's logs
 	for _ in $(seq 120); do "$C" logs "$1" 2>/dev/null | grep -q -- "$2" && return 0; sleep 0.5; done; return 1

@@ -8,25 +8,13 @@
 # networks, network connect/disconnect of a created container) and our
 # own `container run --network a --network b`.
 set -u
-if [ -z "${NET_TEST_IN_NS:-}" ]; then
-	if [ "$(id -u)" != 0 ] || ! command -v unshare >/dev/null || ! unshare -n true 2>/dev/null; then
-		echo "1..1"; echo "ok 1 # SKIP needs root and unshare -n (bridges and TAPs in a private network namespace)"
-		exit 0
-	fi
-	NET_TEST_IN_NS=1 VM_ENV_NETNS=1 exec unshare -n bash "$0" "$@"
-fi
 TOTAL=29 NAME=netmulti
 command -v docker >/dev/null 2>&1 || { echo "1..0 # SKIP docker CLI not installed"; exit 0; }
 export CONTAINER_NETWORK_IDLE_MS=3000
-ip link set lo up 2>/dev/null
 . "$(dirname "$0")/vm_env.sh"
+need_netns
 IMG=test/bb:1
-SOCK=$CONTAINER_RUN_DIR/container.sock
-trap '"$C" system stop >/dev/null 2>&1; cleanup' EXIT
-out=$("$C" system start 2>&1) || { nok "system start: $out"; skip_rest "no API server"; }
-ok "system start"
-export DOCKER_HOST=unix://$SOCK
-D() { timeout 120 docker "$@"; }
+api_server_start
 api() { curl -s -m 60 -w ' %{http_code}' --unix-socket "$SOCK" -X POST -H 'Content-Type: application/json' -d "$2" "http://d/v1.45$1"; }
 WEB='mkdir -p /www && echo "page from $(hostname)" >/www/index.html && exec httpd -f -p 80 -h /www'
 # busybox-static's wget crashes in this image; nc speaks HTTP/1.0

@@ -8,9 +8,7 @@ set -u
 TOTAL=23 NAME=sysinfo
 . "$(dirname "$0")/vm_env.sh"
 IMG=test/bb:1
-SOCK=$CONTAINER_RUN_DIR/container.sock
 command -v curl >/dev/null || skip_rest "curl not installed"
-trap '"$C" system stop >/dev/null 2>&1; cleanup' EXIT
 api() { curl -s --max-time 60 --unix-socket "$SOCK" "$@"; }
 jq_() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 

@@ -41,6 +41,22 @@ server_gone() {
 	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then nok "the API server (pid $pid) is gone after system stop"
 	else ok "no API server left (system stop)"; fi
 }
+# Tests of the Docker API: need_netns for those that make bridges (as root
+# this file re-ran the test in a private network namespace);
+# api_server_start starts the server as the first check and points
+# DOCKER_HOST at it; D is the docker CLI with a time bound.
+need_netns() {
+	[ -n "${VM_ENV_NETNS:-}" ] ||
+		skip_rest "needs root and unshare -n (bridges and TAPs in a private network namespace)"
+}
+SOCK=$CONTAINER_RUN_DIR/container.sock
+api_server_start() {
+	local out
+	out=$("$C" system start 2>&1) || { nok "system start: $out"; skip_rest "no API server"; }
+	ok "system start"
+	export DOCKER_HOST=unix://$SOCK
+}
+D() { timeout "${D_TIMEOUT:-120}" docker "$@"; }
 cleanup() {
 	server_stop
 	pkill -f "$W/data" 2>/dev/null # our QEMUs (their disks are under $W/data)
