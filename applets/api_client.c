@@ -226,7 +226,7 @@ int api_client_start_server(const char *socket_path, int wait_ms, struct err *e)
 	ssize_t n;
 	pid_t pid;
 
-	if ((rc = paths_self_exe(&self, e)) < 0)
+	if ((rc = paths_self_spawn(&self, e)) < 0)
 		return rc;
 	if (pipe(pfd) < 0)
 		return err_sys(e, "pipe");

@@ -583,7 +583,7 @@ int api_ctr_start(struct api_ctr *c, struct err *e)
 		return err_set(e, -EALREADY, "container %.12s is already running", c->id);
 	if (c->link_open)
 		link_close(c, "restart");
-	if ((rc = paths_self_exe(&exe, e)) < 0 || (rc = bundle_path(c->id, "runtime.log", &logp, e)) < 0)
+	if ((rc = paths_self_spawn(&exe, e)) < 0 || (rc = bundle_path(c->id, "runtime.log", &logp, e)) < 0)
 		return rc;
 	if ((logfd = open(buf_str(&logp), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640)) < 0)
 		return err_sys(e, "open %s", buf_str(&logp));

@@ -8,5 +8,5 @@ SRCS += applets/apiserver.c applets/api_client.c applets/api_http.c applets/api_
 SRCS += applets/api_stats.c applets/api_sysdf.c applets/api_ctrcache.c
 UNIT_TESTS += t/unit/applets_api_http.c t/unit/applets_ctrspec.c
 FUZZ_TARGETS += t/fuzz/api_request.c t/fuzz/ctrspec_parse.c
-SHELL_TESTS += t/integ/apiserver.sh t/integ/docker_cli.sh t/integ/api_crash.sh t/integ/api_crashloop.sh t/integ/api_restart.sh
+SHELL_TESTS += t/integ/apiserver.sh t/integ/docker_cli.sh t/integ/api_crash.sh t/integ/api_crashloop.sh t/integ/api_restart.sh t/integ/api_rebuild.sh
 BENCHES += t/bench/apiserver.sh

@@ -790,7 +790,7 @@ int network_helper_ensure(const char *name, struct err *e)
 
 	if (helper_pid(name) != 0)
 		return 0;
-	if (paths_self_exe(&exe, e) < 0 || paths_run_dir(&dir, e) < 0 ||
+	if (paths_self_spawn(&exe, e) < 0 || paths_run_dir(&dir, e) < 0 ||
 	    fs_mkdir_p(buf_str(&dir), 0700, e) < 0 || run_path(name, "log", &logp, e) < 0)
 		return e->code;
 	logfd = open(buf_str(&logp), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);

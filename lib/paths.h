@@ -25,6 +25,11 @@ int paths_docker_config_dir(struct buf *out, struct err *e);
  * _NSGetExecutablePath on macOS), for spawning this program's other roles
  * (the runtime helper) without trusting argv[0] or PATH. */
 int paths_self_exe(struct buf *out, struct err *e);
+/* What to hand to exec to run this very program again: on Linux
+ * "/proc/self/exe", which the forked child resolves to the image it is
+ * running even when the file was replaced or deleted since (a rebuild
+ * under a running server); elsewhere paths_self_exe. */
+int paths_self_spawn(struct buf *out, struct err *e);
 
 /* Per-platform defaults (lib/paths_linux.c, lib/paths_darwin.c). */
 int paths__data_default(struct buf *out, const char *home, struct err *e);

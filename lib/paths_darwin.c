@@ -42,3 +42,8 @@ int paths_self_exe(struct buf *out, struct err *e)
 	free(real);
 	return 0;
 }
+
+int paths_self_spawn(struct buf *out, struct err *e)
+{
+	return paths_self_exe(out, e);
+}

@@ -47,3 +47,11 @@ int paths_self_exe(struct buf *out, struct err *e)
 		return err_set(e, -ENAMETOOLONG, "the executable's path is too long");
 	return buf_append(out, p, (size_t)n) < 0 ? err_set(e, -E2BIG, "path too long") : 0;
 }
+
+int paths_self_spawn(struct buf *out, struct err *e)
+{
+	if (access("/proc/self/exe", X_OK) != 0)
+		return paths_self_exe(out, e);
+	buf_puts(out, "/proc/self/exe");
+	return 0;
+}
