@@ -172,33 +172,27 @@ static json_t *containers_df(const struct df_ctr *cv, size_t nc, const long long
 
 static json_t *volumes_df(void)
 {
+	_cleanup_json_ json_t *users = NULL;
 	char **names = NULL;
 	size_t n = 0;
 	json_t *out = json_array();
 
-	if (volume_names(&names, &n, NULL) < 0)
+	if (volume_users_map(&users, NULL) < 0 || volume_names(&names, &n, NULL) < 0)
 		return out;
 	for (size_t i = 0; i < n; i++) {
-		_cleanup_buf_ struct buf path = BUF_INIT, mp = BUF_INIT;
+		_cleanup_buf_ struct buf mp = BUF_INIT;
 		struct volume v;
-		char **users = NULL;
-		bool running = false;
-		long long refs = 0;
+		json_t *ids = json_object_get(json_object_get(users, names[i]), "ids");
 
 		if (volume_load(names[i], &v, NULL) == 0) {
-			volume_path(names[i], "volume.ext4", &path, NULL);
-			volume_path(names[i], NULL, &mp, NULL);
-			if (volume_users(names[i], &users, &running, NULL) == 0 && users)
-				for (char **u = users; *u; u++, refs++)
-					free(*u);
-			free(users);
+			volume_mountpoint(names[i], &mp, NULL);   /* as volume inspect shows it */
 			json_array_append_new(out, json_pack("{s:s,s:s,s:s,s:s,s:O,s:s,s:{},s:{s:I,s:I}}",
 							     "Name", v.name, "Driver", "local",
 							     "Mountpoint", buf_str(&mp), "CreatedAt",
 							     v.created ? v.created : "", "Labels", v.labels,
 							     "Scope", "local", "Options", "UsageData",
-							     "Size", (json_int_t)allocated(buf_str(&path)),
-							     "RefCount", (json_int_t)refs));
+							     "Size", (json_int_t)volume_allocated(names[i]),
+							     "RefCount", (json_int_t)json_array_size(ids)));
 			volume_free(&v);
 		}
 		free(names[i]);

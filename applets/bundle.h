@@ -147,6 +147,11 @@ int bundle_remove(const char *id, struct err *e);
  * and .gone- directories); the number removed.  The API server's
  * reconcile pass calls it at start. */
 int bundle_sweep(struct err *e);
+/* nftw's callback of both: an entry already gone (ENOENT) counts as
+ * removed (a sweep may race a live bundle_remove).  For tests. */
+struct stat;
+struct FTW;
+int bundle__rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw);
 
 /* RFC 3339 with nanoseconds, UTC, of now (out >= 40 bytes). */
 void bundle_now(char *out, size_t n);
