@@ -570,7 +570,7 @@ int bundle_config_save(const struct bundle_config *c, struct err *e)
 	return jsonx_write_file(buf_str(&p), j, 0644, e);
 }
 
-int bundle_rename(const char *id, const char *name, struct err *e)
+int bundle_rename(const char *id, const char *name, struct bundle_config *out, struct err *e)
 {
 	_cleanup_buf_ struct buf root = BUF_INIT, lock = BUF_INIT;
 	struct name_check nc = { name, "" };
@@ -597,6 +597,10 @@ int bundle_rename(const char *id, const char *name, struct err *e)
 		free(c.name);
 		c.name = xstrdup(name);
 		rc = bundle_config_save(&c, e);
+	}
+	if (rc == 0 && out) {
+		*out = c;   /* the caller's now: no second load */
+		memset(&c, 0, sizeof(c));
 	}
 	bundle_config_free(&c);
 out:

@@ -131,8 +131,9 @@ int bundle_config_load(const char *id, struct bundle_config *out, struct err *e)
 int bundle_config_save(const struct bundle_config *c, struct err *e);
 void bundle_config_free(struct bundle_config *c);
 /* Give the container another name, unique as at create (-EEXIST naming
- * the holder; its own name again is a no-op): the Docker API's rename. */
-int bundle_rename(const char *id, const char *name, struct err *e);
+ * the holder; its own name again is a no-op): the Docker API's rename.
+ * out (may be NULL) receives the config as saved, on success only. */
+int bundle_rename(const char *id, const char *name, struct bundle_config *out, struct err *e);
 int bundle_state_load(const char *id, struct bundle_state *out, struct err *e);
 int bundle_state_save(const char *id, const struct bundle_state *s, struct err *e);
 

@@ -48,6 +48,11 @@ int cliapi_open(struct cliapi *a, const char *method, const char *path, const js
  * percent-encoded onto out. */
 void cliapi_escape(struct buf *out, const char *s);
 
+/* "KEY=VALUE" (or "KEY") flag values into a new object of strings, for
+ * a request's Labels, Options or DriverOpts: an empty key is -EINVAL
+ * "invalid WHAT 'ITEM'". */
+int cliapi_kv_object(const char *what, const char *const *v, json_t **out, struct err *e);
+
 /* The message of a Docker error answer ({"message": …}) into e. */
 int cliapi_error(int status, const char *body, size_t n, struct err *e);
 
