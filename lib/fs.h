@@ -30,14 +30,15 @@ int fs_mkdir_p(const char *path, mode_t mode, struct err *e);
 /* fsync the directory dir (a directory path, not a file in it). */
 int fs_fsync_dir(const char *dir, struct err *e);
 
-/* Append "a/b" to out, where b is a relative path that must stay inside a:
- * b must not be absolute, must not contain a ".." component or a NUL, and
- * empty and "." components are dropped.  -EINVAL otherwise.  This is
- * lexical only: it does not resolve symlinks. */
 /* The lexical clean of an absolute path, as Go's filepath.Clean does
  * ("/a/./b/../c" -> "/a/c", ".." above the root stays at the root),
  * appended to out without the trailing "/": "/" itself appends nothing. */
 void fs_path_clean(const char *abs, struct buf *out);
+
+/* Append "a/b" to out, where b is a relative path that must stay inside a:
+ * b must not be absolute, must not contain a ".." component or a NUL, and
+ * empty and "." components are dropped.  -EINVAL otherwise.  This is
+ * lexical only: it does not resolve symlinks. */
 int fs_path_join(struct buf *out, const char *a, const char *b, struct err *e);
 
 /* Read a whole file into out (appending), failing with -EFBIG past max
