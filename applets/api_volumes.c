@@ -1,6 +1,6 @@
 /* The Docker Engine API's volume endpoints (issue #8), routed by
- * applets/api_router.c, over applets/volume_store.h (the same store the
- * `container volume` commands use):
+ * applets/api_router.c, over applets/volume_store.h; the `container
+ * volume` commands (applets/volume.c) are clients of them:
  *   GET    /volumes            ?filters={"dangling":["true"],"name":["x"],
  *                                        "label":["k" | "k=v"],"driver":["local"]}
  *   POST   /volumes/create     { Name, Driver ("local"), DriverOpts {size},
