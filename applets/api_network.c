@@ -139,24 +139,6 @@ void api_network_inspect(struct api_call *c)
 	net_network_free(&n);
 }
 
-/* Labels and Options: objects of strings (absent or null = none). */
-static int str_map(const json_t *body, const char *key, json_t **out, struct err *e)
-{
-	json_t *v = json_object_get(body, key), *x;
-	const char *k;
-
-	*out = NULL;
-	if (!v || json_is_null(v))
-		return 0;
-	if (!json_is_object(v))
-		return err_set(e, -EINVAL, "%s must be an object of strings", key);
-	json_object_foreach(v, k, x)
-		if (!json_is_string(x) || strlen(json_string_value(x)) != json_string_length(x))
-			return err_set(e, -EINVAL, "%s: '%s' must be a string", key, k);
-	*out = v;
-	return 0;
-}
-
 /* Docker's bridge driver option for the MTU (what `network create --mtu`
  * sends); net_create checks its range. */
 static int mtu_of(const json_t *opts, unsigned *mtu, struct err *e)
@@ -179,7 +161,7 @@ void api_network_create(struct api_call *c)
 {
 	struct err e = ERR_INIT;
 	_cleanup_json_ json_t *body = jsonx_parse(c->body, c->body_len, 1 << 20, "request body", &e);
-	json_t *cfg;
+	json_t *cfg, *opts;
 	struct net_create_opts o = { 0 };
 	struct net_network n;
 	const char *name, *driver;
@@ -205,12 +187,12 @@ void api_network_create(struct api_call *c)
 	cfg = json_array_get(json_object_get(json_object_get(body, "IPAM"), "Config"), 0);
 	o.subnet = jsonx_str(cfg, "Subnet");
 	o.internal = json_is_true(json_object_get(body, "Internal"));
-	if (str_map(body, "Labels", &o.labels, &e) < 0 ||
-	    str_map(body, "Options", (json_t **)&o.options, &e) < 0 ||
-	    mtu_of(o.options, &o.mtu, &e) < 0) {
+	if (jsonx_opt_strmap(body, "Labels", &o.labels, &e) < 0 ||
+	    jsonx_opt_strmap(body, "Options", &opts, &e) < 0 || mtu_of(opts, &o.mtu, &e) < 0) {
 		api_reply_error(c, 400, "%s", e.msg);
 		return;
 	}
+	o.options = opts;
 	if (net_create(name, &o, &n, &e) < 0) {
 		api_reply_error(c, status_of(e.code), "%s", e.msg);
 		return;

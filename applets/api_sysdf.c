@@ -29,6 +29,7 @@
 #include "applets/volume_store.h"
 #include "lib/buf.h"
 #include "lib/err.h"
+#include "lib/fs.h"
 #include "lib/jsonx.h"
 #include "lib/mem.h"
 #include "oci/images.h"
@@ -38,13 +39,6 @@
 #include "oci/store.h"
 
 #define DF_CTRS_MAX 100000
-
-static long long allocated(const char *path)
-{
-	struct stat st;
-
-	return path && stat(path, &st) == 0 ? (long long)st.st_blocks * 512 : 0;
-}
 
 /* What the containers use: their snapshot paths and SizeRw, read once. */
 struct df_ctr {
@@ -82,7 +76,7 @@ static size_t load_ctrs(struct df_ctr **out)
 			memset(&v[n].st, 0, sizeof(v[n].st));
 		buf_reset(&rw);
 		if (bundle_path(d->d_name, "rw.ext4", &rw, NULL) == 0)
-			v[n].rw = allocated(buf_str(&rw));
+			v[n].rw = fs_allocated(buf_str(&rw));
 		n++;
 	}
 	closedir(dir);
@@ -127,7 +121,7 @@ static json_t *images_df(const char *data_dir, const struct df_ctr *cv, size_t n
 			for (size_t k = 0; k < m->n_layers; k++)
 				size += m->layers[k].size;
 			snapshot_path(data_dir, &md, &snap);
-			size += allocated(buf_str(&snap));
+			size += fs_allocated(buf_str(&snap));
 			manifest_free(m);
 		}
 		for (size_t k = 0; k < nc; k++)

@@ -124,24 +124,6 @@ void api_volume_list(struct api_call *c)
 	api_reply_json(c, 200, json_pack("{s:o, s:[]}", "Volumes", vols, "Warnings"));
 }
 
-/* Labels and DriverOpts: objects of strings (null = none). */
-static int str_map(const json_t *body, const char *key, json_t **out, struct err *e)
-{
-	json_t *v = json_object_get(body, key), *x;
-	const char *k;
-
-	*out = NULL;
-	if (!v || json_is_null(v))
-		return 0;
-	if (!json_is_object(v))
-		return err_set(e, -EINVAL, "%s must be an object of strings", key);
-	json_object_foreach(v, k, x)
-		if (!json_is_string(x) || strlen(json_string_value(x)) != json_string_length(x))
-			return err_set(e, -EINVAL, "%s: '%s' must be a string", key, k);
-	*out = v;
-	return 0;
-}
-
 static int create_one(const json_t *body, char **made, struct err *e)
 {
 	const char *name = jsonx_str(body, "Name"), *driver = jsonx_str(body, "Driver"), *k;
@@ -157,8 +139,8 @@ static int create_one(const json_t *body, char **made, struct err *e)
 	if (driver && *driver && strcmp(driver, "local") != 0)
 		return err_set(e, -EINVAL, "volume driver %s is not supported here (only local)",
 			       driver);
-	if ((rc = str_map(body, "Labels", &labels, e)) < 0 ||
-	    (rc = str_map(body, "DriverOpts", &opts, e)) < 0)
+	if ((rc = jsonx_opt_strmap(body, "Labels", &labels, e)) < 0 ||
+	    (rc = jsonx_opt_strmap(body, "DriverOpts", &opts, e)) < 0)
 		return rc;
 	json_object_foreach(opts, k, v) {
 		/* the local driver's mount options mean nothing for a disk image */

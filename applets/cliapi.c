@@ -95,6 +95,29 @@ int cliapi_call(struct cliapi *a, const char *method, const char *path, const js
 	return rc;
 }
 
+int cliapi_once(const char *method, const char *path, const json_t *body, json_t **out,
+		struct err *e)
+{
+	struct cliapi a;
+	int rc = cliapi_connect(&a, e);
+
+	if (rc == 0)
+		rc = cliapi_call(&a, method, path, body, out, e);
+	cliapi_free(&a);
+	return rc;
+}
+
+int cliapi_request(const char *group, const char *cmd, const char *method, const char *path,
+		   const json_t *body, json_t **out)
+{
+	struct err e = ERR_INIT;
+	int rc = cliapi_once(method, path, body, out, &e);
+
+	if (rc < 0)
+		fprintf(stderr, "container %s %s: %s\n", group, cmd, e.msg);
+	return rc;
+}
+
 int cliapi_open(struct cliapi *a, const char *method, const char *path, const json_t *body,
 		unsigned flags, struct api_stream *s, struct err *e)
 {

@@ -39,6 +39,15 @@ void cliapi_free(struct cliapi *a);
 int cliapi_call(struct cliapi *a, const char *method, const char *path, const json_t *body,
 		json_t **out, struct err *e);
 
+/* cliapi_connect, one cliapi_call, cliapi_free: a command's one request. */
+int cliapi_once(const char *method, const char *path, const json_t *body, json_t **out,
+		struct err *e);
+
+/* cliapi_once for a command of a group (`volume create`, …): a failure
+ * is printed as "container GROUP CMD: message"; returns as cliapi_once. */
+int cliapi_request(const char *group, const char *cmd, const char *method, const char *path,
+		   const json_t *body, json_t **out);
+
 /* The same, keeping the connection: a streamed answer (flags 0) or a
  * hijacked one (API_CLIENT_HIJACK).  Errors as cliapi_call. */
 int cliapi_open(struct cliapi *a, const char *method, const char *path, const json_t *body,

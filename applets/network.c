@@ -85,22 +85,6 @@ static int fail(const struct cmd *c, const char *msg)
 	return EXIT_FAIL;
 }
 
-/* One request to the API server; 0, or the message printed and -1. */
-static int call(const struct cmd *c, const char *method, const char *path, const json_t *body,
-		json_t **out)
-{
-	struct cliapi a;
-	struct err e = ERR_INIT;
-	int rc = cliapi_connect(&a, &e);
-
-	if (rc == 0)
-		rc = cliapi_call(&a, method, path, body, out, &e);
-	cliapi_free(&a);
-	if (rc < 0)
-		fail(c, e.msg);
-	return rc < 0 ? -1 : 0;
-}
-
 /* ---- create ---- */
 
 struct create_cli {
@@ -139,7 +123,7 @@ static int create_cmd(const struct cmd *c, void *o, int argc, char **argv)
 	if (a->mtu)
 		json_object_set_new(json_object_get(body, "Options"), NETWORK_OPT_MTU,
 				    json_sprintf("%ld", a->mtu));
-	if (call(c, "POST", "/networks/create", body, NULL) < 0)
+	if (cliapi_request("network", c->name, "POST", "/networks/create", body, NULL) < 0)
 		return EXIT_FAIL;
 	printf("%s\n", argv[0]);
 	return EXIT_OK;
@@ -227,7 +211,7 @@ static int list_cmd(const struct cmd *c, void *o, int argc, char **argv)
 		fprintf(stderr, "container network %s: --format must be table or json\n", c->name);
 		return EXIT_USAGE;
 	}
-	if (call(c, "GET", "/networks", NULL, &v) < 0)
+	if (cliapi_request("network", c->name, "GET", "/networks", NULL, &v) < 0)
 		return EXIT_FAIL;
 	if (!json && !a->quiet)
 		printf("%-20s %-14s %-18s %-15s %-9s %s\n", "NETWORK", "ID", "SUBNET", "GATEWAY",
@@ -281,7 +265,7 @@ static int inspect_cmd(const struct cmd *c, void *o, int argc, char **argv)
 		_cleanup_buf_ struct buf p = BUF_INIT;
 		json_t *r = NULL;
 		path_of(&p, "networks", argv[i], NULL);
-		if (call(c, "GET", buf_str(&p), NULL, &r) < 0) {
+		if (cliapi_request("network", c->name, "GET", buf_str(&p), NULL, &r) < 0) {
 			status = EXIT_FAIL;
 			continue;
 		}
@@ -332,7 +316,7 @@ static int delete_cmd(const struct cmd *c, void *o, int argc, char **argv)
 	for (int i = 0; i < argc; i++) {
 		_cleanup_buf_ struct buf p = BUF_INIT;
 		path_of(&p, "networks", argv[i], NULL);
-		if (call(c, "DELETE", buf_str(&p), NULL, NULL) < 0)
+		if (cliapi_request("network", c->name, "DELETE", buf_str(&p), NULL, NULL) < 0)
 			status = EXIT_FAIL;
 		else
 			printf("%s\n", argv[i]);
@@ -359,7 +343,7 @@ static int prune_cmd(const struct cmd *c, void *o, int argc, char **argv)
 	(void)o;
 	(void)argc;
 	(void)argv;
-	if (call(c, "POST", "/networks/prune", NULL, &r) < 0)
+	if (cliapi_request("network", c->name, "POST", "/networks/prune", NULL, &r) < 0)
 		return EXIT_FAIL;
 	json_array_foreach(json_object_get(r, "NetworksDeleted"), i, x)
 		printf("%s\n", json_string_value(x) ? json_string_value(x) : "");

@@ -22,23 +22,6 @@ static int fail(const struct cmd *c, const char *msg)
 	return EXIT_FAIL;
 }
 
-/* One request to the API server; 0, or the message printed and the
- * error's code (-ENOENT for a 404, …). */
-static int call(const struct cmd *c, const char *method, const char *path, const json_t *body,
-		json_t **out)
-{
-	struct cliapi a;
-	struct err e = ERR_INIT;
-	int rc = cliapi_connect(&a, &e);
-
-	if (rc == 0)
-		rc = cliapi_call(&a, method, path, body, out, &e);
-	cliapi_free(&a);
-	if (rc < 0)
-		fail(c, e.msg);
-	return rc;
-}
-
 static void volume_path_of(struct buf *p, const char *name, const char *query)
 {
 	buf_puts(p, "/volumes/");
@@ -86,13 +69,9 @@ static int create_cmd(const struct cmd *c, void *o, int argc, char **argv)
 		json_object_set_new(opts, "size", json_string(a->size));
 	if (argc) {
 		_cleanup_buf_ struct buf p = BUF_INIT;
-		struct cliapi api;
 		int rc;
 		volume_path_of(&p, argv[0], NULL);
-		if ((rc = cliapi_connect(&api, &e)) == 0)
-			rc = cliapi_call(&api, "GET", buf_str(&p), NULL, NULL, &e);
-		cliapi_free(&api);
-		if (rc == 0) {
+		if ((rc = cliapi_once("GET", buf_str(&p), NULL, NULL, &e)) == 0) {
 			err_set(&e, -EEXIST, "volume %s already exists", argv[0]);
 			return fail(c, e.msg);
 		}
@@ -101,7 +80,7 @@ static int create_cmd(const struct cmd *c, void *o, int argc, char **argv)
 	}
 	body = json_pack("{s:s, s:s, s:O, s:O}", "Name", argc ? argv[0] : "", "Driver", "local",
 			 "Labels", labels, "DriverOpts", opts);
-	if (call(c, "POST", "/volumes/create", body, &r) < 0)
+	if (cliapi_request("volume", c->name, "POST", "/volumes/create", body, &r) < 0)
 		return EXIT_FAIL;
 	printf("%s\n", jsonx_str(r, "Name") ? jsonx_str(r, "Name") : "");
 	return EXIT_OK;
@@ -145,7 +124,7 @@ static int list_cmd(const struct cmd *c, void *o, int argc, char **argv)
 		fprintf(stderr, "container volume list: --format must be table or json\n");
 		return EXIT_USAGE;
 	}
-	if (call(c, "GET", "/volumes", NULL, &r) < 0)
+	if (cliapi_request("volume", c->name, "GET", "/volumes", NULL, &r) < 0)
 		return EXIT_FAIL;
 	vols = json_object_get(r, "Volumes");
 	if (json) {
@@ -189,7 +168,7 @@ static int inspect_cmd(const struct cmd *c, void *o, int argc, char **argv)
 		_cleanup_buf_ struct buf p = BUF_INIT;
 		json_t *v = NULL;
 		volume_path_of(&p, argv[i], NULL);
-		if (call(c, "GET", buf_str(&p), NULL, &v) < 0) {
+		if (cliapi_request("volume", c->name, "GET", buf_str(&p), NULL, &v) < 0) {
 			status = EXIT_FAIL;
 			continue;
 		}
@@ -228,7 +207,7 @@ static int rm_cmd(const struct cmd *c, void *o, int argc, char **argv)
 	for (int i = 0; i < argc; i++) {
 		_cleanup_buf_ struct buf p = BUF_INIT;
 		volume_path_of(&p, argv[i], a->force ? "?force=1" : NULL);
-		if (call(c, "DELETE", buf_str(&p), NULL, NULL) < 0)
+		if (cliapi_request("volume", c->name, "DELETE", buf_str(&p), NULL, NULL) < 0)
 			status = EXIT_FAIL;
 		else
 			printf("%s\n", argv[i]);
@@ -254,6 +233,8 @@ static const struct opt prune_optv[] = {
 	OPT_END,
 };
 
+#define PRUNE_ALL "/volumes/prune?filters=%7B%22all%22%3A%5B%22true%22%5D%7D" /* {"all":["true"]} */
+
 /* POST /volumes/prune: anonymous volumes no container uses; -a: every
  * volume no container uses (docker, API >= 1.42). */
 static int prune_cmd(const struct cmd *c, void *o, int argc, char **argv)
@@ -265,9 +246,8 @@ static int prune_cmd(const struct cmd *c, void *o, int argc, char **argv)
 
 	(void)argc;
 	(void)argv;
-	/* ?filters={"all":["true"]} */
-	if (call(c, "POST", a->all ? "/volumes/prune?filters=%7B%22all%22%3A%5B%22true%22%5D%7D"
-				   : "/volumes/prune", NULL, &r) < 0)
+	if (cliapi_request("volume", c->name, "POST", a->all ? PRUNE_ALL : "/volumes/prune", NULL,
+			   &r) < 0)
 		return EXIT_FAIL;
 	json_array_foreach(json_object_get(r, "VolumesDeleted"), i, x)
 		printf("%s\n", json_string_value(x) ? json_string_value(x) : "");

@@ -445,11 +445,8 @@ out:
 long long volume_allocated(const char *name)
 {
 	_cleanup_buf_ struct buf p = BUF_INIT;
-	struct stat st;
 
-	if (volume_path(name, "volume.ext4", &p, NULL) < 0 || stat(buf_str(&p), &st) < 0)
-		return 0;
-	return (long long)st.st_blocks * 512;
+	return volume_path(name, "volume.ext4", &p, NULL) < 0 ? 0 : fs_allocated(buf_str(&p));
 }
 
 int volume_mountpoint(const char *name, struct buf *out, struct err *e)

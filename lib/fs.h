@@ -27,6 +27,10 @@ int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
 /* Create a directory and its parents (mode for each one created). */
 int fs_mkdir_p(const char *path, mode_t mode, struct err *e);
 
+/* Bytes a (sparse) file holds on disk, st_blocks * 512; 0 when path is
+ * NULL or cannot be stat'ed.  What df and prune count. */
+long long fs_allocated(const char *path);
+
 /* fsync the directory dir (a directory path, not a file in it). */
 int fs_fsync_dir(const char *dir, struct err *e);
 
