@@ -32,7 +32,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (!json_is_string(x) || ++n > API_FILTERS_VALUES_MAX)
 				abort();
 	}
-	(void)api_filters_labels(json_object_get(f, "label"), json_object());
+	{
+		json_t *labels = json_pack("{s:s}", "a", "1");
+		(void)api_filters_labels(json_object_get(f, "label"), labels);
+		json_decref(labels);
+	}
 	(void)api_filters_true(f, "dangling");
 	json_decref(f);
 	return 0;
