@@ -183,12 +183,14 @@ int network_run_prepare(const struct network_run_opts *o, const char *id, const 
 	struct net_member m;
 	char ip[NET_IP_STRLEN], gw[NET_IP_STRLEN];
 	_cleanup_buf_ struct buf addr = BUF_INIT, self = BUF_INIT;
+	size_t n_more = 0;
 	int rc;
 
 	*net_out = NULL;
 	for (const char **x = o->networks_more; x && *x; x++)
-		if ((rc = network_nics_check((size_t)(x - o->networks_more) + 2, e)) < 0)
-			return rc;
+		n_more++;
+	if ((rc = network_nics_check(n_more + 1, e)) < 0)
+		return rc;
 	for (const char **x = o->networks_more; x && *x; x++)
 		if (!strcmp(*x, "none") || !strcmp(*x, "host") || !strcmp(*x, netname))
 			return err_set(e, -EINVAL, "--network %s: a container joins each network once, "
