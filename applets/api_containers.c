@@ -586,8 +586,7 @@ void api_ctr_rename_h(struct api_call *c)
 		api_reply_error(c, 400, "rename needs ?name=");
 		return;
 	}
-	if (bundle_rename(id, buf_str(&name) + (name.data[0] == '/'), &e) < 0 ||
-	    bundle_config_load(id, &bc, &e) < 0) {
+	if (bundle_rename(id, buf_str(&name) + (name.data[0] == '/'), &bc, &e) < 0) {
 		api_reply_error(c, e.code == -EEXIST ? 409 : e.code == -EINVAL ? 400 : 500, "%s",
 				e.msg);
 		return;

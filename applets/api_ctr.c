@@ -65,8 +65,13 @@ struct wreq {
 	size_t n;
 };
 
-static void link_close(struct api_ctr *c, const char *why);
+/* Why a runtime link closes: it ended (the workload's end is certain,
+ * the restart policy applies), or a new start replaces it (that start is
+ * the user's or the policy's own). */
+enum link_end { LINK_ENDED, LINK_REPLACED };
+static void link_close(struct api_ctr *c, enum link_end how, const char *why);
 static void mark_dead(const char *id, const char *why);
+static void mark_dead_state(const char *id, struct bundle_state *st, const char *why);
 static bool pid_alive(long pid);
 
 struct api_sup *api_sup_new(uv_loop_t *loop)
@@ -150,7 +155,7 @@ static void ctr_forget(struct api_ctr *c)
 	while (c->subs)
 		api_ctr_unsubscribe(c->subs);
 	if (c->link_open)
-		link_close(c, NULL);
+		link_close(c, LINK_ENDED, NULL);
 	if (c->proc_open) {
 		c->proc_open = false;
 		uv_close((uv_handle_t *)&c->proc, handle_closed);
@@ -343,9 +348,11 @@ static void bundle_gone_check(struct api_ctr *c)
 		api_ctr_removed(c);
 }
 
-static void link_close(struct api_ctr *c, const char *why)
+static void link_close(struct api_ctr *c, enum link_end how, const char *why)
 {
-	bool had_exit = c->exited;
+	bool had_exit = c->exited, loaded, alive;
+	struct bundle_state st;
+	int final;
 
 	if (!c->link_open)
 		return;
@@ -359,6 +366,11 @@ static void link_close(struct api_ctr *c, const char *why)
 		log_debug("container %.12s: runtime link closed: %s", c->id, why);
 	if (c->sup->shutting_down || c->forgotten)
 		return;
+	/* the state once: the workload's end as final_status reads it (-1:
+	 * still running, or unknown) */
+	loaded = !had_exit && bundle_state_load(c->id, &st, NULL) == 0;
+	alive = loaded && st.status == BUNDLE_RUNNING && pid_alive(st.runtime_pid);
+	final = had_exit ? c->exit_status : loaded && !alive ? st.exit_code : -1;
 	/* exec'd processes end with the link; the workload too unless it
 	 * already reported */
 	{
@@ -370,26 +382,19 @@ static void link_close(struct api_ctr *c, const char *why)
 			if (v[i].s->stream != 1)
 				v[i].s->ops->exit(v[i].s, -1);
 			else if (!had_exit)
-				v[i].s->ops->exit(v[i].s, final_status(c->id));
+				v[i].s->ops->exit(v[i].s, final);
 		}
 		free(v);
 	}
 	if (!had_exit)
-		api_ctr_event(c, "die", final_status(c->id));
+		api_ctr_event(c, "die", final);
 	c->exited = false;
 	/* a runtime killed before it could record the end */
-	if (!had_exit)
-		mark_dead(c->id, "the container's runtime ended without an exit status");
+	if (loaded && !alive && st.status == BUNDLE_RUNNING)
+		mark_dead_state(c->id, &st, "the container's runtime ended without an exit status");
 	/* the restart policy, once the workload's end is certain */
-	{
-		struct bundle_state st;
-		/* (not when a new start closes the old link: that start is
-		 * the user's or the policy's own) */
-		if (why && !strcmp(why, "restart"))
-			;
-		else if (had_exit || (api_ctr_state(c->id, &st, NULL) == 0 && st.status != BUNDLE_RUNNING))
-			api_restart_exited(c->sup, c->id, had_exit ? c->exit_status : final_status(c->id));
-	}
+	if (how == LINK_ENDED && (had_exit || (loaded && !alive)))
+		api_restart_exited(c->sup, c->id, final);
 	bundle_gone_check(c);
 }
 
@@ -436,11 +441,11 @@ static void on_link_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
 	int rc;
 
 	if (n < 0) {
-		link_close(c, n == UV_EOF ? "end of stream" : uv_strerror((int)n));
+		link_close(c, LINK_ENDED, n == UV_EOF ? "end of stream" : uv_strerror((int)n));
 		return;
 	}
 	if (buf_append(&c->rx, b->base, (size_t)n) < 0) {
-		link_close(c, "oversized frame");
+		link_close(c, LINK_ENDED, "oversized frame");
 		return;
 	}
 	for (;;) {
@@ -448,7 +453,7 @@ static void on_link_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
 		if (rc == 0)
 			break;
 		if (rc < 0 && used == 0) {
-			link_close(c, e.msg);
+			link_close(c, LINK_ENDED, e.msg);
 			return;
 		}
 		if (rc > 0)
@@ -547,7 +552,7 @@ int api_ctr_link(struct api_ctr *c, struct err *e)
 	if ((rc = link_open(c, fd, e)) < 0)
 		return rc;
 	if ((rc = agent_put_hello(&b, &h, e)) < 0 || (rc = api_ctr_send(c, &b, e)) < 0) {
-		link_close(c, "hello");
+		link_close(c, LINK_ENDED, "hello");
 		return rc;
 	}
 	return 0;
@@ -582,7 +587,7 @@ int api_ctr_start(struct api_ctr *c, struct err *e)
 	if (st.status == BUNDLE_RUNNING)
 		return err_set(e, -EALREADY, "container %.12s is already running", c->id);
 	if (c->link_open)
-		link_close(c, "restart");
+		link_close(c, LINK_REPLACED, "a new start");
 	if ((rc = paths_self_spawn(&exe, e)) < 0 || (rc = bundle_path(c->id, "runtime.log", &logp, e)) < 0)
 		return rc;
 	if ((logfd = open(buf_str(&logp), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640)) < 0)
@@ -698,22 +703,29 @@ int api_ctr_state(const char *id, struct bundle_state *st, struct err *e)
  * why, so that every reader agrees (written atomically, lib/fs.h). */
 static void mark_dead(const char *id, const char *why)
 {
-	_cleanup_buf_ struct buf sock = BUF_INIT;
 	struct bundle_state st;
-	struct err e = ERR_INIT;
 
 	if (bundle_state_load(id, &st, NULL) < 0 || st.status != BUNDLE_RUNNING ||
 	    pid_alive(st.runtime_pid))
 		return;   /* done, or booting: its runtime writes the state */
+	mark_dead_state(id, &st, why);
+}
+
+/* mark_dead with the state its caller loaded (running, runtime gone). */
+static void mark_dead_state(const char *id, struct bundle_state *st, const char *why)
+{
+	_cleanup_buf_ struct buf sock = BUF_INIT;
+	struct err e = ERR_INIT;
+
 	/* the socket it could not remove (a successor unlinks it too) */
 	if (runtime_socket_path(id, &sock, NULL) == 0)
 		unlink(buf_str(&sock));
-	st.status = BUNDLE_EXITED;
-	st.runtime_pid = st.vmm_pid = 0;
-	if (!st.error[0])
-		snprintf(st.error, sizeof(st.error), "%s", why);
-	bundle_now(st.finished_at, sizeof(st.finished_at));
-	if (bundle_state_save(id, &st, &e) < 0)
+	st->status = BUNDLE_EXITED;
+	st->runtime_pid = st->vmm_pid = 0;
+	if (!st->error[0])
+		snprintf(st->error, sizeof(st->error), "%s", why);
+	bundle_now(st->finished_at, sizeof(st->finished_at));
+	if (bundle_state_save(id, st, &e) < 0)
 		log_warn("container %.12s: %s", id, e.msg);
 	else
 		log_warn("container %.12s: %s", id, why);

@@ -14,6 +14,7 @@
 #include "applets/api_ctr.h"
 #include "applets/api_ctrcache.h"
 #include "applets/api_restart.h"
+#include "applets/api_filters.h"
 #include "applets/api_mounts.h"
 #include "applets/api_handlers.h"
 #include "applets/api_http.h"
@@ -261,17 +262,10 @@ static bool one_matches(const json_t *vals, const struct bundle_config *bc,
 			return true;
 		if (strcmp(key, "id") == 0 && strncmp(bc->id, s, strlen(s)) == 0)
 			return true;
-		if (strcmp(key, "label") == 0) {
-			const char *eq = strchr(s, '=');
-			_cleanup_buf_ struct buf k = BUF_INIT;
-			const char *have;
-			buf_append(&k, s, eq ? (size_t)(eq - s) : strlen(s));
-			have = jsonx_str(bc->labels, buf_str(&k));
-			if (!have || (eq && strcmp(have, eq + 1) != 0))
-				return false;
-		}
 	}
-	return strcmp(key, "label") == 0;
+	if (strcmp(key, "label") == 0)
+		return api_filters_labels(vals, bc->labels);
+	return false;
 }
 
 static bool filters_match(const json_t *filters, const struct bundle_config *bc,

@@ -234,7 +234,7 @@ json_t *api_mounts_json(const json_t *mounts)
 		} else if (!strcmp(type, "volume")) {
 			_cleanup_buf_ struct buf p = BUF_INIT;
 			const char *name = jsonx_str(m, "name");
-			if (!name || volume_path(name, "volume.ext4", &p, NULL) < 0)
+			if (!name || volume_mountpoint(name, &p, NULL) < 0)
 				buf_reset(&p);
 			json_object_set_new(d, "Name", json_string(name ? name : ""));
 			json_object_set_new(d, "Source", json_string(buf_str(&p)));

@@ -9,6 +9,7 @@
  * in applets/api_router.c. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "applets/api_ctr.h"
@@ -22,8 +23,10 @@
 #include "lib/mem.h"
 #include "net/network.h"
 
-/* Options are those given at create, as Docker shows them: none kept
- * here (compose recreates a network whose Options differ from its file). */
+/* Docker's NetworkResource.  Options are those given at create, kept as
+ * given (compose recreates a network whose Options differ from its file);
+ * our extension object "ContainerNetwork" says what Docker has no field
+ * for (the bridge, the MTU in effect), for our CLI's `network inspect`. */
 static json_t *resource(const struct net_network *n)
 {
 	char sub[NET_IP_STRLEN + 3], gw[NET_IP_STRLEN], ip[NET_IP_STRLEN + 3];
@@ -43,13 +46,15 @@ static json_t *resource(const struct net_network *n)
 					      "IPv6Address", ""));
 	}
 	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:{s:s, s:{}, s:[{s:s, s:s}]}, s:b,"
-			 " s:b, s:b, s:{s:s}, s:b, s:o, s:{}, s:O}",
+			 " s:b, s:b, s:{s:s}, s:b, s:o, s:o, s:o, s:{s:s, s:i}}",
 			 "Name", n->name, "Id", n->id, "Created", n->created ? n->created : "",
 			 "Scope", "local", "Driver", "bridge", "EnableIPv6", 0, "IPAM", "Driver",
 			 "default", "Options", "Config", "Subnet", sub, "Gateway", gw, "Internal",
 			 n->internal, "Attachable", 0, "Ingress", 0, "ConfigFrom", "Network", "",
-			 "ConfigOnly", 0, "Containers", ctrs, "Options", "Labels",
-			 n->labels ? n->labels : json_object());
+			 "ConfigOnly", 0, "Containers", ctrs, "Options",
+			 n->options ? json_incref(n->options) : json_object(), "Labels",
+			 n->labels ? json_incref(n->labels) : json_object(), "ContainerNetwork",
+			 "Bridge", n->bridge, "Mtu", (int)n->mtu);
 }
 
 /* {id}: a name, else a unique id prefix. */
@@ -134,11 +139,29 @@ void api_network_inspect(struct api_call *c)
 	net_network_free(&n);
 }
 
+/* Docker's bridge driver option for the MTU (what `network create --mtu`
+ * sends); net_create checks its range. */
+static int mtu_of(const json_t *opts, unsigned *mtu, struct err *e)
+{
+	const char *s = jsonx_str(opts, NETWORK_OPT_MTU);
+	char *end;
+	unsigned long v;
+
+	if (!s)
+		return 0;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (!*s || *end || errno || *s == '-' || *s == '+' || v == 0 || v > 65535)
+		return err_set(e, -EINVAL, "%s '%s': want a number of bytes", NETWORK_OPT_MTU, s);
+	*mtu = (unsigned)v;
+	return 0;
+}
+
 void api_network_create(struct api_call *c)
 {
 	struct err e = ERR_INIT;
 	_cleanup_json_ json_t *body = jsonx_parse(c->body, c->body_len, 1 << 20, "request body", &e);
-	json_t *cfg;
+	json_t *cfg, *opts;
 	struct net_create_opts o = { 0 };
 	struct net_network n;
 	const char *name, *driver;
@@ -164,8 +187,12 @@ void api_network_create(struct api_call *c)
 	cfg = json_array_get(json_object_get(json_object_get(body, "IPAM"), "Config"), 0);
 	o.subnet = jsonx_str(cfg, "Subnet");
 	o.internal = json_is_true(json_object_get(body, "Internal"));
-	o.labels = json_is_object(json_object_get(body, "Labels")) ? json_object_get(body, "Labels")
-								      : NULL;
+	if (jsonx_opt_strmap(body, "Labels", &o.labels, &e) < 0 ||
+	    jsonx_opt_strmap(body, "Options", &opts, &e) < 0 || mtu_of(opts, &o.mtu, &e) < 0) {
+		api_reply_error(c, 400, "%s", e.msg);
+		return;
+	}
+	o.options = opts;
 	if (net_create(name, &o, &n, &e) < 0) {
 		api_reply_error(c, status_of(e.code), "%s", e.msg);
 		return;

@@ -29,6 +29,7 @@
 #include "applets/volume_store.h"
 #include "lib/buf.h"
 #include "lib/err.h"
+#include "lib/fs.h"
 #include "lib/jsonx.h"
 #include "lib/mem.h"
 #include "oci/images.h"
@@ -38,13 +39,6 @@
 #include "oci/store.h"
 
 #define DF_CTRS_MAX 100000
-
-static long long allocated(const char *path)
-{
-	struct stat st;
-
-	return path && stat(path, &st) == 0 ? (long long)st.st_blocks * 512 : 0;
-}
 
 /* What the containers use: their snapshot paths and SizeRw, read once. */
 struct df_ctr {
@@ -82,7 +76,7 @@ static size_t load_ctrs(struct df_ctr **out)
 			memset(&v[n].st, 0, sizeof(v[n].st));
 		buf_reset(&rw);
 		if (bundle_path(d->d_name, "rw.ext4", &rw, NULL) == 0)
-			v[n].rw = allocated(buf_str(&rw));
+			v[n].rw = fs_allocated(buf_str(&rw));
 		n++;
 	}
 	closedir(dir);
@@ -127,7 +121,7 @@ static json_t *images_df(const char *data_dir, const struct df_ctr *cv, size_t n
 			for (size_t k = 0; k < m->n_layers; k++)
 				size += m->layers[k].size;
 			snapshot_path(data_dir, &md, &snap);
-			size += allocated(buf_str(&snap));
+			size += fs_allocated(buf_str(&snap));
 			manifest_free(m);
 		}
 		for (size_t k = 0; k < nc; k++)
@@ -172,33 +166,27 @@ static json_t *containers_df(const struct df_ctr *cv, size_t nc, const long long
 
 static json_t *volumes_df(void)
 {
+	_cleanup_json_ json_t *users = NULL;
 	char **names = NULL;
 	size_t n = 0;
 	json_t *out = json_array();
 
-	if (volume_names(&names, &n, NULL) < 0)
+	if (volume_users_map(&users, NULL) < 0 || volume_names(&names, &n, NULL) < 0)
 		return out;
 	for (size_t i = 0; i < n; i++) {
-		_cleanup_buf_ struct buf path = BUF_INIT, mp = BUF_INIT;
+		_cleanup_buf_ struct buf mp = BUF_INIT;
 		struct volume v;
-		char **users = NULL;
-		bool running = false;
-		long long refs = 0;
+		json_t *ids = json_object_get(json_object_get(users, names[i]), "ids");
 
 		if (volume_load(names[i], &v, NULL) == 0) {
-			volume_path(names[i], "volume.ext4", &path, NULL);
-			volume_path(names[i], NULL, &mp, NULL);
-			if (volume_users(names[i], &users, &running, NULL) == 0 && users)
-				for (char **u = users; *u; u++, refs++)
-					free(*u);
-			free(users);
+			volume_mountpoint(names[i], &mp, NULL);   /* as volume inspect shows it */
 			json_array_append_new(out, json_pack("{s:s,s:s,s:s,s:s,s:O,s:s,s:{},s:{s:I,s:I}}",
 							     "Name", v.name, "Driver", "local",
 							     "Mountpoint", buf_str(&mp), "CreatedAt",
 							     v.created ? v.created : "", "Labels", v.labels,
 							     "Scope", "local", "Options", "UsageData",
-							     "Size", (json_int_t)allocated(buf_str(&path)),
-							     "RefCount", (json_int_t)refs));
+							     "Size", (json_int_t)volume_allocated(names[i]),
+							     "RefCount", (json_int_t)json_array_size(ids)));
 			volume_free(&v);
 		}
 		free(names[i]);

@@ -156,10 +156,10 @@ static int endpoint(const json_t *req, const json_t *hc, json_t *out, struct err
 	json_object_set_new(out, "more", more);
 	if (mode && !json_is_null(mode) && !str_ok(mode))
 		return err_set(e, -EINVAL, "NetworkMode must be a string");
-	if (eps && !json_is_null(eps) && (!json_is_object(eps) ||
-					  json_object_size(eps) > NETWORK_NICS_MAX))
-		return err_set(e, -EINVAL, "EndpointsConfig must be an object of at most %d "
-					   "networks", NETWORK_NICS_MAX);
+	if (eps && !json_is_null(eps) && !json_is_object(eps))
+		return err_set(e, -EINVAL, "EndpointsConfig must be an object");
+	if ((rc = network_nics_check(json_object_size(eps), e)) < 0)
+		return err_wrap(e, "EndpointsConfig");
 	if (mode && *json_string_value(mode))
 		name = json_string_value(mode);
 	if (!name || !strcmp(name, "default")) {
@@ -569,9 +569,8 @@ int apinet_connect(const char *id, const char *network, const json_t *aliases, b
 		goto out;
 	}
 	if (connect && at == (size_t)-1) {
-		if (json_array_size(eps) >= NETWORK_NICS_MAX) {
-			rc = err_set(e, -E2BIG, "container %s is on %d networks, the most it can be",
-				     bc.name, NETWORK_NICS_MAX);
+		if ((rc = network_nics_check(json_array_size(eps) + 1, e)) < 0) {
+			err_wrap(e, "container %s", bc.name);
 			goto out;
 		}
 		at = json_array_size(eps);
@@ -597,6 +596,7 @@ int apinet_connect(const char *id, const char *network, const json_t *aliases, b
 	o.networks_more = names_of(json_object_get(tmp, "more"));
 	old = bc.network;
 	bc.network = NULL;
+	o.had = old;   /* a failure keeps the networks it was on */
 	if ((rc = network_run_prepare(&o, bc.id, bc.name, bc.guest, &bc.network, e)) < 0)
 		goto out;
 	aliases_to(bc.network, eps);

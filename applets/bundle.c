@@ -30,7 +30,6 @@
 #define NEW_PREFIX ".new-"
 #define GONE_PREFIX ".gone-"
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw);
 
 const char *const bundle_timing_names[BUNDLE_T__COUNT] = {
 	"create", "prep", "spawn", "boot", "start", "run", "teardown",
@@ -552,7 +551,7 @@ int bundle_create(const struct bundle_config *c, struct err *e)
 	fs_fsync_dir(buf_str(&root), NULL);
 	goto out;
 undo:
-	nftw(buf_str(&tmp), rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	nftw(buf_str(&tmp), bundle__rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 out:
 	fs_unlock_unlink(buf_str(&lock), fd);
 	return rc;
@@ -571,7 +570,7 @@ int bundle_config_save(const struct bundle_config *c, struct err *e)
 	return jsonx_write_file(buf_str(&p), j, 0644, e);
 }
 
-int bundle_rename(const char *id, const char *name, struct err *e)
+int bundle_rename(const char *id, const char *name, struct bundle_config *out, struct err *e)
 {
 	_cleanup_buf_ struct buf root = BUF_INIT, lock = BUF_INIT;
 	struct name_check nc = { name, "" };
@@ -598,6 +597,10 @@ int bundle_rename(const char *id, const char *name, struct err *e)
 		free(c.name);
 		c.name = xstrdup(name);
 		rc = bundle_config_save(&c, e);
+	}
+	if (rc == 0 && out) {
+		*out = c;   /* the caller's now: no second load */
+		memset(&c, 0, sizeof(c));
 	}
 	bundle_config_free(&c);
 out:
@@ -663,11 +666,20 @@ int bundle_resolve(const char *query, char out[BUNDLE_ID_LEN + 1], struct err *e
 	return 0;
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+static const char *path_base(const char *p)
+{
+	const char *s = strrchr(p, '/');
+
+	return s ? s + 1 : p;
+}
+
+int bundle__rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)st;
 	(void)ftw;
-	if (flag == FTW_DP ? rmdir(path) : unlink(path))
+	/* a sweep and a remover may both walk a .gone- directory: what the
+	 * other one removed first is done, not an error */
+	if ((flag == FTW_DP ? rmdir(path) : unlink(path)) < 0 && errno != ENOENT)
 		return errno ? errno : EIO;
 	return 0;
 }
@@ -690,9 +702,10 @@ int bundle_remove(const char *id, struct err *e)
 	}
 	else if (errno == ENOENT)
 		return err_set(e, -ENOENT, "no such container: %s", id);
-	rc = nftw(buf_str(&dir), rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-	if (rc < 0 && errno == ENOENT)
-		return err_set(e, -ENOENT, "no such container: %s", id);
+	rc = nftw(buf_str(&dir), bundle__rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	if (rc < 0 && errno == ENOENT)   /* a sweep took the .gone- directory: done */
+		return strncmp(path_base(buf_str(&dir)), GONE_PREFIX, strlen(GONE_PREFIX)) == 0
+			       ? 0 : err_set(e, -ENOENT, "no such container: %s", id);
 	if (rc != 0) {
 		errno = rc > 0 ? rc : errno;
 		return err_sys(e, "remove %s", buf_str(&dir));
@@ -723,7 +736,7 @@ int bundle_sweep(struct err *e)
 			continue;
 		buf_reset(&p);
 		buf_printf(&p, "%s/%s", buf_str(&root), d->d_name);
-		if (nftw(buf_str(&p), rm_entry, 16, FTW_DEPTH | FTW_PHYS) == 0)
+		if (nftw(buf_str(&p), bundle__rm_entry, 16, FTW_DEPTH | FTW_PHYS) == 0)
 			n++;
 	}
 	closedir(dir);

@@ -131,8 +131,9 @@ int bundle_config_load(const char *id, struct bundle_config *out, struct err *e)
 int bundle_config_save(const struct bundle_config *c, struct err *e);
 void bundle_config_free(struct bundle_config *c);
 /* Give the container another name, unique as at create (-EEXIST naming
- * the holder; its own name again is a no-op): the Docker API's rename. */
-int bundle_rename(const char *id, const char *name, struct err *e);
+ * the holder; its own name again is a no-op): the Docker API's rename.
+ * out (may be NULL) receives the config as saved, on success only. */
+int bundle_rename(const char *id, const char *name, struct bundle_config *out, struct err *e);
 int bundle_state_load(const char *id, struct bundle_state *out, struct err *e);
 int bundle_state_save(const char *id, const struct bundle_state *s, struct err *e);
 
@@ -147,6 +148,11 @@ int bundle_remove(const char *id, struct err *e);
  * and .gone- directories); the number removed.  The API server's
  * reconcile pass calls it at start. */
 int bundle_sweep(struct err *e);
+/* nftw's callback of both: an entry already gone (ENOENT) counts as
+ * removed (a sweep may race a live bundle_remove).  For tests. */
+struct stat;
+struct FTW;
+int bundle__rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw);
 
 /* RFC 3339 with nanoseconds, UTC, of now (out >= 40 bytes). */
 void bundle_now(char *out, size_t n);

@@ -7,6 +7,7 @@
 #include "applets/cliapi.h"
 #include "lib/err.h"
 #include "lib/jsonx.h"
+#include "lib/mem.h"
 
 #define ERROR_BODY_MAX 65536
 
@@ -94,6 +95,29 @@ int cliapi_call(struct cliapi *a, const char *method, const char *path, const js
 	return rc;
 }
 
+int cliapi_once(const char *method, const char *path, const json_t *body, json_t **out,
+		struct err *e)
+{
+	struct cliapi a;
+	int rc = cliapi_connect(&a, e);
+
+	if (rc == 0)
+		rc = cliapi_call(&a, method, path, body, out, e);
+	cliapi_free(&a);
+	return rc;
+}
+
+int cliapi_request(const char *group, const char *cmd, const char *method, const char *path,
+		   const json_t *body, json_t **out)
+{
+	struct err e = ERR_INIT;
+	int rc = cliapi_once(method, path, body, out, &e);
+
+	if (rc < 0)
+		fprintf(stderr, "container %s %s: %s\n", group, cmd, e.msg);
+	return rc;
+}
+
 int cliapi_open(struct cliapi *a, const char *method, const char *path, const json_t *body,
 		unsigned flags, struct api_stream *s, struct err *e)
 {
@@ -126,4 +150,22 @@ void cliapi_escape(struct buf *out, const char *s)
 		else
 			buf_printf(out, "%%%02X", c);
 	}
+}
+
+int cliapi_kv_object(const char *what, const char *const *v, json_t **out, struct err *e)
+{
+	json_t *o = json_object();
+
+	*out = NULL;
+	for (; v && *v; v++) {
+		const char *eq = strchr(*v, '=');
+		size_t klen = eq ? (size_t)(eq - *v) : strlen(*v);
+		_cleanup_free_ char *k = xstrndup(*v, klen);
+		if (!*k || json_object_set_new(o, k, json_string(eq ? eq + 1 : "")) < 0) {
+			json_decref(o);
+			return err_set(e, -EINVAL, "invalid %s '%s'", what, *v);
+		}
+	}
+	*out = o;
+	return 0;
 }

@@ -39,6 +39,15 @@ void cliapi_free(struct cliapi *a);
 int cliapi_call(struct cliapi *a, const char *method, const char *path, const json_t *body,
 		json_t **out, struct err *e);
 
+/* cliapi_connect, one cliapi_call, cliapi_free: a command's one request. */
+int cliapi_once(const char *method, const char *path, const json_t *body, json_t **out,
+		struct err *e);
+
+/* cliapi_once for a command of a group (`volume create`, …): a failure
+ * is printed as "container GROUP CMD: message"; returns as cliapi_once. */
+int cliapi_request(const char *group, const char *cmd, const char *method, const char *path,
+		   const json_t *body, json_t **out);
+
 /* The same, keeping the connection: a streamed answer (flags 0) or a
  * hijacked one (API_CLIENT_HIJACK).  Errors as cliapi_call. */
 int cliapi_open(struct cliapi *a, const char *method, const char *path, const json_t *body,
@@ -47,6 +56,11 @@ int cliapi_open(struct cliapi *a, const char *method, const char *path, const js
 /* A path component (container name or id as the user typed it)
  * percent-encoded onto out. */
 void cliapi_escape(struct buf *out, const char *s);
+
+/* "KEY=VALUE" (or "KEY") flag values into a new object of strings, for
+ * a request's Labels, Options or DriverOpts: an empty key is -EINVAL
+ * "invalid WHAT 'ITEM'". */
+int cliapi_kv_object(const char *what, const char *const *v, json_t **out, struct err *e);
 
 /* The message of a Docker error answer ({"message": …}) into e. */
 int cliapi_error(int status, const char *body, size_t n, struct err *e);

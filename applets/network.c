@@ -1,7 +1,9 @@
-/* `container network create|list|inspect|delete|prune`: the networks on
- * this machine (net/network.h), their bridges (net/link.h) and their
- * helpers (applets/network_helper.c).  Like ls/rm, these read and write
- * the state directly until the API server (#6) serves /networks. */
+/* `container network create|list|inspect|delete|prune`: clients of the
+ * API server's /networks endpoints (applets/api_network.c, through
+ * applets/cliapi.h, auto-starting it), showing networks in net/network.h's
+ * shape as they always did.  Also the server's side of a network's end
+ * (network_delete: the state, the helper, the bridge, NAT) and the
+ * pending-address marks of creates under way. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -14,6 +16,7 @@
 
 #include "applets/applets.h"
 #include "applets/bundle.h"
+#include "applets/cliapi.h"
 #include "applets/network.h"
 #include "lib/buf.h"
 #include "lib/err.h"
@@ -101,33 +104,28 @@ static const struct opt create_optv[] = {
 	OPT_END,
 };
 
+/* POST /networks/create: Docker's request; --mtu is the bridge driver's
+ * option (the server checks its range, as for docker's -o). */
 static int create_cmd(const struct cmd *c, void *o, int argc, char **argv)
 {
 	const struct create_cli *a = o;
-	struct net_create_opts co = { a->subnet, a->internal, json_object(),
-				      a->mtu > 0 && a->mtu < 100000 ? (unsigned)a->mtu : 0 };
-	struct net_network n;
+	_cleanup_json_ json_t *body = NULL, *labels = NULL;
 	struct err e = ERR_INIT;
-	int rc;
 
 	(void)argc;
-	if (a->mtu && (a->mtu < 576 || a->mtu > 9000))
-		return fail(c, "--mtu: want 576..9000");
-	for (const char **l = a->label.v; l && *l; l++) {
-		const char *eq = strchr(*l, '=');
-		_cleanup_free_ char *k = xstrndup(*l, eq ? (size_t)(eq - *l) : strlen(*l));
-		if (!*k) {
-			json_decref(co.labels);
-			return fail(c, "invalid label");
-		}
-		json_object_set_new(co.labels, k, json_string(eq ? eq + 1 : ""));
-	}
-	rc = net_create(argv[0], &co, &n, &e);
-	json_decref(co.labels);
-	if (rc < 0)
+	if (cliapi_kv_object("label", a->label.v, &labels, &e) < 0)
 		return fail(c, e.msg);
-	printf("%s\n", n.name);
-	net_network_free(&n);
+	body = json_pack("{s:s, s:s, s:b, s:O, s:{}}", "Name", argv[0], "Driver", "bridge",
+			 "Internal", a->internal, "Labels", labels, "Options");
+	if (a->subnet)
+		json_object_set_new(body, "IPAM", json_pack("{s:[{s:s}]}", "Config", "Subnet",
+							     a->subnet));
+	if (a->mtu)
+		json_object_set_new(json_object_get(body, "Options"), NETWORK_OPT_MTU,
+				    json_sprintf("%ld", a->mtu));
+	if (cliapi_request("network", c->name, "POST", "/networks/create", body, NULL) < 0)
+		return EXIT_FAIL;
+	printf("%s\n", argv[0]);
 	return EXIT_OK;
 }
 
@@ -155,28 +153,57 @@ static const struct opt list_optv[] = {
 	OPT_END,
 };
 
-/* The GC of members whose containers are gone happens under the lock on
- * the next change; for display, filter the same way now. */
-static json_t *shown_json(const struct net_network *n)
+static const char *str(const json_t *o, const char *k)
 {
-	json_t *j = net_to_json(n), *m = json_object_get(j, "containers");
-	const char *k;
-	json_t *v;
-	void *tmp;
+	const char *s = jsonx_str(o, k);
 
-	json_object_foreach_safe(m, tmp, k, v)
-		if (!network_ctr_alive(k, NULL))
-			json_object_del(m, k);
-	return j;
+	return s ? s : "";
 }
 
+/* Docker's NetworkResource (plus our "ContainerNetwork") as this CLI has
+ * always shown a network: net/network.h's file shape, live members only
+ * (the server leaves out containers that are gone). */
+static json_t *shown_json(const json_t *r)
+{
+	const json_t *cfg = json_array_get(json_object_get(json_object_get(r, "IPAM"), "Config"), 0);
+	const json_t *ext = json_object_get(r, "ContainerNetwork"), *x;
+	const json_t *labels = json_object_get(r, "Labels"), *opts = json_object_get(r, "Options");
+	json_t *m = json_object();
+	const char *k;
+
+	json_object_foreach((json_t *)json_object_get(r, "Containers"), k, x) {
+		const char *ip = str(x, "IPv4Address"), *slash = strchr(ip, '/');
+		json_t *ips = json_stringn(ip, slash ? (size_t)(slash - ip) : strlen(ip));
+		json_object_set_new(m, k, json_pack("{s:s, s:o, s:s}", "name", str(x, "Name"), "ip",
+						    ips, "mac", str(x, "MacAddress")));
+	}
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:i, s:s, s:o, s:o, s:o}", "name",
+			 str(r, "Name"), "id", str(r, "Id"), "created", str(r, "Created"), "subnet",
+			 str(cfg, "Subnet"), "gateway", str(cfg, "Gateway"), "internal",
+			 json_is_true(json_object_get(r, "Internal")), "mtu",
+			 (int)jsonx_int(ext, "Mtu", NET_MTU), "bridge", str(ext, "Bridge"), "labels",
+			 json_is_object(labels) ? json_incref((json_t *)labels) : json_object(),
+			 "options", json_is_object(opts) ? json_incref((json_t *)opts) : json_object(),
+			 "containers", m);
+}
+
+static void print_json(json_t *arr)
+{
+	_cleanup_buf_ struct buf out = BUF_INIT;
+
+	if (jsonx_dump_buf(arr, JSON_INDENT(2), &out, NULL) == 0)
+		printf("%s\n", buf_str(&out));
+}
+
+/* GET /networks (the server makes "default" first: it always shows, as
+ * Apple's does). */
 static int list_cmd(const struct cmd *c, void *o, int argc, char **argv)
 {
 	const struct list_cli *a = o;
-	struct net_network *v;
-	size_t n;
-	struct err e = ERR_INIT;
+	_cleanup_json_ json_t *v = NULL, *arr = json_array();
 	bool json = a->format && !strcmp(a->format, "json");
+	size_t i;
+	json_t *r;
 
 	(void)argc;
 	(void)argv;
@@ -184,41 +211,26 @@ static int list_cmd(const struct cmd *c, void *o, int argc, char **argv)
 		fprintf(stderr, "container network %s: --format must be table or json\n", c->name);
 		return EXIT_USAGE;
 	}
-	/* the default network always shows, as Apple's does */
-	if (net_create(NET_DEFAULT_NAME, &(struct net_create_opts){ 0 }, NULL, &e) < 0 &&
-	    e.code != -EEXIST)
-		return fail(c, e.msg);
-	err_clear(&e);
-	if (net_load_all(&v, &n, &e) < 0)
-		return fail(c, e.msg);
-	if (json) {
-		json_t *arr = json_array();
-		_cleanup_buf_ struct buf out = BUF_INIT;
-		for (size_t i = 0; i < n; i++)
-			json_array_append_new(arr, shown_json(&v[i]));
-		if (jsonx_dump_buf(arr, JSON_INDENT(2), &out, &e) == 0)
-			printf("%s\n", buf_str(&out));
-		json_decref(arr);
-	} else {
-		if (!a->quiet)
-			printf("%-20s %-14s %-18s %-15s %-9s %s\n", "NETWORK", "ID", "SUBNET",
-			       "GATEWAY", "INTERNAL", "CONTAINERS");
-		for (size_t i = 0; i < n; i++) {
-			char sub[NET_IP_STRLEN + 3], gw[NET_IP_STRLEN];
-			size_t live = 0;
-			if (a->quiet) {
-				printf("%s\n", v[i].name);
-				continue;
-			}
-			for (size_t k = 0; k < v[i].n_members; k++)
-				live += network_ctr_alive(v[i].members[k].id, NULL);
-			net_cidr_format(&v[i].subnet, sub);
-			net_ip_format(v[i].gateway, gw);
-			printf("%-20s %-14.12s %-18s %-15s %-9s %zu\n", v[i].name, v[i].id, sub, gw,
-			       v[i].internal ? "true" : "false", live);
-		}
+	if (cliapi_request("network", c->name, "GET", "/networks", NULL, &v) < 0)
+		return EXIT_FAIL;
+	if (!json && !a->quiet)
+		printf("%-20s %-14s %-18s %-15s %-9s %s\n", "NETWORK", "ID", "SUBNET", "GATEWAY",
+		       "INTERNAL", "CONTAINERS");
+	json_array_foreach(v, i, r) {
+		json_t *n = shown_json(r);
+		if (json)
+			json_array_append(arr, n);
+		else if (a->quiet)
+			printf("%s\n", str(n, "name"));
+		else
+			printf("%-20s %-14.12s %-18s %-15s %-9s %zu\n", str(n, "name"), str(n, "id"),
+			       str(n, "subnet"), str(n, "gateway"),
+			       json_is_true(json_object_get(n, "internal")) ? "true" : "false",
+			       json_object_size(json_object_get(n, "containers")));
+		json_decref(n);
 	}
-	net_free_all(v, n);
+	if (json)
+		print_json(arr);
 	return EXIT_OK;
 }
 
@@ -235,27 +247,32 @@ const struct cmd cmd_network_list = {
 
 /* ---- inspect ---- */
 
+static void path_of(struct buf *p, const char *what, const char *name, const char *rest)
+{
+	buf_printf(p, "/%s/", what);
+	cliapi_escape(p, name);
+	if (rest)
+		buf_puts(p, rest);
+}
+
 static int inspect_cmd(const struct cmd *c, void *o, int argc, char **argv)
 {
-	json_t *arr = json_array();
-	_cleanup_buf_ struct buf out = BUF_INIT;
-	struct err e = ERR_INIT;
+	_cleanup_json_ json_t *arr = json_array();
 	int status = EXIT_OK;
 
 	(void)o;
 	for (int i = 0; i < argc; i++) {
-		struct net_network n;
-		if (net_load(argv[i], &n, &e) < 0) {
-			fprintf(stderr, "container network %s: %s\n", c->name, e.msg);
+		_cleanup_buf_ struct buf p = BUF_INIT;
+		json_t *r = NULL;
+		path_of(&p, "networks", argv[i], NULL);
+		if (cliapi_request("network", c->name, "GET", buf_str(&p), NULL, &r) < 0) {
 			status = EXIT_FAIL;
 			continue;
 		}
-		json_array_append_new(arr, shown_json(&n));
-		net_network_free(&n);
+		json_array_append_new(arr, shown_json(r));
+		json_decref(r);
 	}
-	if (jsonx_dump_buf(arr, JSON_INDENT(2), &out, &e) == 0)
-		printf("%s\n", buf_str(&out));
-	json_decref(arr);
+	print_json(arr);
 	return status;
 }
 
@@ -297,13 +314,12 @@ static int delete_cmd(const struct cmd *c, void *o, int argc, char **argv)
 
 	(void)o;
 	for (int i = 0; i < argc; i++) {
-		struct err e = ERR_INIT;
-		if (network_delete(argv[i], &e) < 0) {
-			fprintf(stderr, "container network %s: %s\n", c->name, e.msg);
+		_cleanup_buf_ struct buf p = BUF_INIT;
+		path_of(&p, "networks", argv[i], NULL);
+		if (cliapi_request("network", c->name, "DELETE", buf_str(&p), NULL, NULL) < 0)
 			status = EXIT_FAIL;
-		} else {
+		else
 			printf("%s\n", argv[i]);
-		}
 	}
 	return status;
 }
@@ -320,25 +336,17 @@ const struct cmd cmd_network_delete = {
 
 static int prune_cmd(const struct cmd *c, void *o, int argc, char **argv)
 {
-	struct net_network *v;
-	size_t n;
-	struct err e = ERR_INIT;
+	_cleanup_json_ json_t *r = NULL;
+	size_t i;
+	json_t *x;
 
 	(void)o;
 	(void)argc;
 	(void)argv;
-	if (net_load_all(&v, &n, &e) < 0)
-		return fail(c, e.msg);
-	for (size_t i = 0; i < n; i++) {
-		struct err le = ERR_INIT;
-		if (!strcmp(v[i].name, NET_DEFAULT_NAME))
-			continue;
-		if (network_delete(v[i].name, &le) == 0)
-			printf("%s\n", v[i].name);
-		else if (le.code != -EBUSY)
-			fprintf(stderr, "container network %s: %s\n", c->name, le.msg);
-	}
-	net_free_all(v, n);
+	if (cliapi_request("network", c->name, "POST", "/networks/prune", NULL, &r) < 0)
+		return EXIT_FAIL;
+	json_array_foreach(json_object_get(r, "NetworksDeleted"), i, x)
+		printf("%s\n", json_string_value(x) ? json_string_value(x) : "");
 	return EXIT_OK;
 }
 

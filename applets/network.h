@@ -17,6 +17,7 @@
 #define APPLETS_NETWORK_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include <jansson.h>
 
@@ -24,7 +25,15 @@ struct err;
 struct rt;
 struct vm_nic;
 
+/* Docker's bridge option for the MTU: POST /networks/create's Options
+ * (what `container network create --mtu` sends). */
+#define NETWORK_OPT_MTU "com.docker.network.driver.mtu"
+
 #define NETWORK_NICS_MAX 8   /* networks per container: one NIC each */
+
+/* The one check of that limit: n networks for one container, -E2BIG
+ * "at most 8 networks per container" beyond it. */
+int network_nics_check(size_t n, struct err *e);
 
 /* `network rm NAME`: the state (refused while in use), the helper, the
  * bridge, then the NAT rules without it. */
@@ -50,6 +59,8 @@ struct network_run_opts {
 	bool publish_all;        /* -P: every port in exposed, ephemeral */
 	const json_t *exposed;   /* the image's ExposedPorts ({"80/tcp": {}}) */
 	const char *hostname;    /* for the container's own /etc/hosts line */
+	const json_t *had;       /* the bundle's "network" before (a connect):
+				    on failure its networks stay attached */
 };
 
 /* Reserve an address for container (id, name) on each network, and fill

@@ -118,6 +118,21 @@ static json_t *dns_json(const struct network_run_opts *o, uint32_t gw)
 	return d;
 }
 
+int network_nics_check(size_t n, struct err *e)
+{
+	return n > NETWORK_NICS_MAX
+		       ? err_set(e, -E2BIG, "at most %d networks per container", NETWORK_NICS_MAX)
+		       : 0;
+}
+
+/* Undo an attach this call made; one the container had before (o->had,
+ * a connect) is not this call's to undo. */
+static void undo_attach(const struct network_run_opts *o, const char *network, const char *id)
+{
+	if (!network_endpoint(o->had, network))
+		net_detach(network, id, NULL);
+}
+
 /* The networks after the first: an address on each, an interface eth1…
  * (found by its MAC in the guest, no gateway: the default route is the
  * first network's) and an entry of the bundle's "more".  All or none. */
@@ -133,10 +148,6 @@ static int attach_more(const struct network_run_opts *o, const char *id, const c
 		struct net_member m;
 		char ip[NET_IP_STRLEN], ifname[16];
 		_cleanup_buf_ struct buf addr = BUF_INIT;
-		if (i + 1 >= NETWORK_NICS_MAX) {
-			rc = err_set(e, -E2BIG, "at most %d networks per container", NETWORK_NICS_MAX);
-			break;
-		}
 		if ((rc = net_attach(*x, id, name, network_ctr_alive, NULL, &m, &n, e)) < 0) {
 			rc = err_wrap(e, "network %s", *x);
 			break;
@@ -154,7 +165,7 @@ static int attach_more(const struct network_run_opts *o, const char *id, const c
 	}
 	if (rc < 0) {
 		for (const char **x = o->networks_more; x && *x && i-- > 0; x++)
-			net_detach(*x, id, NULL);
+			undo_attach(o, *x, id);
 		json_decref(*more);
 		*more = NULL;
 	}
@@ -172,9 +183,14 @@ int network_run_prepare(const struct network_run_opts *o, const char *id, const 
 	struct net_member m;
 	char ip[NET_IP_STRLEN], gw[NET_IP_STRLEN];
 	_cleanup_buf_ struct buf addr = BUF_INIT, self = BUF_INIT;
+	size_t n_more = 0;
 	int rc;
 
 	*net_out = NULL;
+	for (const char **x = o->networks_more; x && *x; x++)
+		n_more++;
+	if ((rc = network_nics_check(n_more + 1, e)) < 0)
+		return rc;
 	for (const char **x = o->networks_more; x && *x; x++)
 		if (!strcmp(*x, "none") || !strcmp(*x, "host") || !strcmp(*x, netname))
 			return err_set(e, -EINVAL, "--network %s: a container joins each network once, "
@@ -212,7 +228,7 @@ int network_run_prepare(const struct network_run_opts *o, const char *id, const 
 	net_ip_format(m.ip, ip);
 	net_ip_format(n.gateway, gw);
 	if ((rc = add_hosts(hosts, o->add_host, n.gateway, e)) < 0) {
-		net_detach(netname, id, NULL);
+		undo_attach(o, netname, id);
 		goto out;
 	}
 	/* docker's own line: the container's address under its host name */
@@ -227,7 +243,7 @@ int network_run_prepare(const struct network_run_opts *o, const char *id, const 
 	ifaces = json_pack("[{s:s, s:s, s:s, s:s, s:i}]", "name", "eth0", "mac", m.mac,
 			   "address", buf_str(&addr), "gateway", gw, "mtu", (int)n.mtu);
 	if ((rc = attach_more(o, id, name, ifaces, &more, e)) < 0) {
-		net_detach(netname, id, NULL);
+		undo_attach(o, netname, id);
 		goto out;
 	}
 	json_object_set(guest, "interfaces", ifaces);
@@ -389,8 +405,8 @@ int network_runtime_nics(const json_t *net, const char *id, struct vm_nic *nics,
 	/* no name: disconnected, only the published ports remembered */
 	if (!jsonx_str(net, "name"))
 		return 0;
-	if (json_array_size(more) + 1 > NETWORK_NICS_MAX)
-		return err_set(e, -EINVAL, "config.json: more than %d networks", NETWORK_NICS_MAX);
+	if ((rc = network_nics_check(json_array_size(more) + 1, e)) < 0)
+		return err_wrap(e, "config.json");
 	if ((rc = endpoint_nic(net, id, n, &nics[n], &tap_fds[n], e)) < 0)
 		return rc;
 	n++;

@@ -1,49 +1,41 @@
-/* `container volume create|list|inspect|delete|prune`: named volumes
- * (applets/volume_store.h), apple/container's names with docker's
- * spellings as aliases.  Like `ls`/`rm`, they read the store directly
- * until the API server (#6) serves /volumes. */
+/* `container volume create|list|inspect|delete|prune`: named volumes,
+ * apple/container's names with docker's spellings as aliases.  Clients of
+ * the API server's /volumes endpoints (applets/api_volumes.c, through
+ * applets/cliapi.h, auto-starting it); the store itself is
+ * applets/volume_store.h, the server's. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "applets/applets.h"
-#include "applets/mounts.h"
-#include "applets/volume_store.h"
+#include "applets/cliapi.h"
 #include "lib/buf.h"
 #include "lib/err.h"
 #include "lib/exit.h"
 #include "lib/jsonx.h"
 #include "lib/mem.h"
 
-static int fail(const struct cmd *c, const struct err *e)
+static int fail(const struct cmd *c, const char *msg)
 {
-	fprintf(stderr, "container volume %s: %s\n", c->name, e->msg);
+	fprintf(stderr, "container volume %s: %s\n", c->name, msg);
 	return EXIT_FAIL;
 }
 
-static void free_names(char **v)
+static void volume_path_of(struct buf *p, const char *name, const char *query)
 {
-	for (size_t i = 0; v && v[i]; i++)
-		free(v[i]);
-	free(v);
+	buf_puts(p, "/volumes/");
+	cliapi_escape(p, name);
+	if (query)
+		buf_puts(p, query);
 }
 
-/* "k=v" (or "k") items into an object; empty keys refused. */
-static int kv_object(const char *what, const char **v, json_t **out, struct err *e)
+static void print_json(const json_t *v)
 {
-	json_t *o = json_object();
+	_cleanup_buf_ struct buf out = BUF_INIT;
 
-	for (; v && *v; v++) {
-		const char *eq = strchr(*v, '=');
-		_cleanup_free_ char *k = xstrndup(*v, eq ? (size_t)(eq - *v) : strlen(*v));
-		if (!*k || json_object_set_new(o, k, json_string(eq ? eq + 1 : "")) < 0) {
-			json_decref(o);
-			return err_set(e, -EINVAL, "invalid %s '%s'", what, *v);
-		}
-	}
-	*out = o;
-	return 0;
+	if (jsonx_dump_buf(v, JSON_INDENT(2), &out, NULL) == 0)
+		printf("%s\n", buf_str(&out));
 }
 
 /* ---- create ---- */
@@ -61,35 +53,36 @@ static const struct opt create_optv[] = {
 	OPT_END,
 };
 
+/* POST /volumes/create; -s is the driver option size (the server checks
+ * options and sizes).  Docker answers an existing name with that volume;
+ * this command, as Apple's, says it exists. */
 static int create_cmd(const struct cmd *c, void *o, int argc, char **argv)
 {
 	const struct create_cli *a = o;
-	_cleanup_json_ json_t *labels = NULL, *opts = NULL;
+	_cleanup_json_ json_t *labels = NULL, *opts = NULL, *body = NULL, *r = NULL;
 	struct err e = ERR_INIT;
-	uint64_t size = 0;
-	char *made = NULL;
-	const char *k;
-	json_t *v;
 
-	if (kv_object("label", a->label.v, &labels, &e) < 0 ||
-	    kv_object("option", a->opt.v, &opts, &e) < 0)
-		return fail(c, &e);
-	json_object_foreach(opts, k, v) {
-		/* the local driver's mount options (type, device, o) have no
-		 * meaning for a disk image; refuse rather than ignore them */
-		if (strcmp(k, "size") != 0) {
-			err_set(&e, -EINVAL, "unsupported volume option '%s' (supported: size)", k);
-			return fail(c, &e);
+	if (cliapi_kv_object("label", (const char *const *)a->label.v, &labels, &e) < 0 ||
+	    cliapi_kv_object("option", (const char *const *)a->opt.v, &opts, &e) < 0)
+		return fail(c, e.msg);
+	if (a->size)
+		json_object_set_new(opts, "size", json_string(a->size));
+	if (argc) {
+		_cleanup_buf_ struct buf p = BUF_INIT;
+		int rc;
+		volume_path_of(&p, argv[0], NULL);
+		if ((rc = cliapi_once("GET", buf_str(&p), NULL, NULL, &e)) == 0) {
+			err_set(&e, -EEXIST, "volume %s already exists", argv[0]);
+			return fail(c, e.msg);
 		}
-		if (mounts_parse_size(json_string_value(v), &size, &e) < 0)
-			return fail(c, &e);
+		if (rc != -ENOENT)
+			return fail(c, e.msg);
 	}
-	if (a->size && mounts_parse_size(a->size, &size, &e) < 0)
-		return fail(c, &e);
-	if (volume_create(argc ? argv[0] : NULL, size, labels, opts, false, &made, &e) < 0)
-		return fail(c, &e);
-	printf("%s\n", made);
-	free(made);
+	body = json_pack("{s:s, s:s, s:O, s:O}", "Name", argc ? argv[0] : "", "Driver", "local",
+			 "Labels", labels, "DriverOpts", opts);
+	if (cliapi_request("volume", c->name, "POST", "/volumes/create", body, &r) < 0)
+		return EXIT_FAIL;
+	printf("%s\n", jsonx_str(r, "Name") ? jsonx_str(r, "Name") : "");
 	return EXIT_OK;
 }
 
@@ -120,11 +113,10 @@ static const struct opt list_optv[] = {
 static int list_cmd(const struct cmd *c, void *o, int argc, char **argv)
 {
 	const struct list_cli *a = o;
-	struct err e = ERR_INIT;
-	char **names;
-	size_t n;
-	json_t *arr;
+	_cleanup_json_ json_t *r = NULL;
 	bool json = a->format && !strcmp(a->format, "json");
+	json_t *vols, *v;
+	size_t i;
 
 	(void)argc;
 	(void)argv;
@@ -132,35 +124,24 @@ static int list_cmd(const struct cmd *c, void *o, int argc, char **argv)
 		fprintf(stderr, "container volume list: --format must be table or json\n");
 		return EXIT_USAGE;
 	}
-	if (volume_names(&names, &n, &e) < 0)
-		return fail(c, &e);
-	arr = json_array();
-	if (!json && !a->quiet)
-		printf("%-8s %-64s %10s  %s\n", "DRIVER", "VOLUME NAME", "SIZE", "CREATED");
-	for (size_t i = 0; i < n; i++) {
-		struct volume v;
-		struct err le = ERR_INIT;
-		if (a->quiet) {
-			printf("%s\n", names[i]);
-			continue;
-		}
-		if (volume_load(names[i], &v, &le) < 0) {
-			fprintf(stderr, "container volume list: skipping %s: %s\n", names[i], le.msg);
-			continue;
-		}
-		if (json)
-			json_array_append_new(arr, volume_json(&v));
-		else
-			printf("%-8s %-64s %9lluG  %s\n", v.driver, v.name,
-			       (unsigned long long)(v.size >> 30), v.created);
-		volume_free(&v);
-	}
+	if (cliapi_request("volume", c->name, "GET", "/volumes", NULL, &r) < 0)
+		return EXIT_FAIL;
+	vols = json_object_get(r, "Volumes");
 	if (json) {
-		json_dumpf(arr, stdout, JSON_INDENT(2));
-		putchar('\n');
+		print_json(json_is_array(vols) ? vols : json_array());
+		return EXIT_OK;
 	}
-	json_decref(arr);
-	free_names(names);
+	if (!a->quiet)
+		printf("%-8s %-64s %10s  %s\n", "DRIVER", "VOLUME NAME", "SIZE", "CREATED");
+	json_array_foreach(vols, i, v) {
+		const char *name = jsonx_str(v, "Name"), *drv = jsonx_str(v, "Driver"),
+			   *made = jsonx_str(v, "CreatedAt");
+		if (a->quiet)
+			printf("%s\n", name ? name : "");
+		else
+			printf("%-8s %-64s %9lluG  %s\n", drv ? drv : "", name ? name : "",
+			       (unsigned long long)jsonx_int(v, "Size", 0) >> 30, made ? made : "");
+	}
 	return EXIT_OK;
 }
 
@@ -179,23 +160,21 @@ static const struct cmd cmd_volume_list = {
 
 static int inspect_cmd(const struct cmd *c, void *o, int argc, char **argv)
 {
-	json_t *arr = json_array();
+	_cleanup_json_ json_t *arr = json_array();
 	int status = EXIT_OK;
 
 	(void)o;
 	for (int i = 0; i < argc; i++) {
-		struct volume v;
-		struct err e = ERR_INIT;
-		if (volume_load(argv[i], &v, &e) < 0) {
-			status = fail(c, &e);
+		_cleanup_buf_ struct buf p = BUF_INIT;
+		json_t *v = NULL;
+		volume_path_of(&p, argv[i], NULL);
+		if (cliapi_request("volume", c->name, "GET", buf_str(&p), NULL, &v) < 0) {
+			status = EXIT_FAIL;
 			continue;
 		}
-		json_array_append_new(arr, volume_json(&v));
-		volume_free(&v);
+		json_array_append_new(arr, v);
 	}
-	json_dumpf(arr, stdout, JSON_INDENT(2));
-	putchar('\n');
-	json_decref(arr);
+	print_json(arr);
 	return status;
 }
 
@@ -226,9 +205,10 @@ static int rm_cmd(const struct cmd *c, void *o, int argc, char **argv)
 	int status = EXIT_OK;
 
 	for (int i = 0; i < argc; i++) {
-		struct err e = ERR_INIT;
-		if (volume_remove(argv[i], a->force, &e) < 0)
-			status = fail(c, &e);
+		_cleanup_buf_ struct buf p = BUF_INIT;
+		volume_path_of(&p, argv[i], a->force ? "?force=1" : NULL);
+		if (cliapi_request("volume", c->name, "DELETE", buf_str(&p), NULL, NULL) < 0)
+			status = EXIT_FAIL;
 		else
 			printf("%s\n", argv[i]);
 	}
@@ -253,35 +233,25 @@ static const struct opt prune_optv[] = {
 	OPT_END,
 };
 
-/* docker (API >= 1.42): anonymous volumes no container uses; -a: every
- * volume no container uses. */
+#define PRUNE_ALL "/volumes/prune?filters=%7B%22all%22%3A%5B%22true%22%5D%7D" /* {"all":["true"]} */
+
+/* POST /volumes/prune: anonymous volumes no container uses; -a: every
+ * volume no container uses (docker, API >= 1.42). */
 static int prune_cmd(const struct cmd *c, void *o, int argc, char **argv)
 {
 	const struct rm_cli *a = o;
-	struct err e = ERR_INIT;
-	char **names;
-	size_t n;
-	int status = EXIT_OK;
+	_cleanup_json_ json_t *r = NULL;
+	size_t i;
+	json_t *x;
 
 	(void)argc;
 	(void)argv;
-	if (volume_names(&names, &n, &e) < 0)
-		return fail(c, &e);
-	for (size_t i = 0; i < n; i++) {
-		struct volume v;
-		struct err le = ERR_INIT;
-		if (volume_load(names[i], &v, &le) < 0)
-			continue;
-		if ((a->all || v.anonymous)) {
-			if (volume_remove(names[i], false, &le) == 0)
-				printf("%s\n", names[i]);
-			else if (le.code != -EBUSY)
-				status = fail(c, &le);
-		}
-		volume_free(&v);
-	}
-	free_names(names);
-	return status;
+	if (cliapi_request("volume", c->name, "POST", a->all ? PRUNE_ALL : "/volumes/prune", NULL,
+			   &r) < 0)
+		return EXIT_FAIL;
+	json_array_foreach(json_object_get(r, "VolumesDeleted"), i, x)
+		printf("%s\n", json_string_value(x) ? json_string_value(x) : "");
+	return EXIT_OK;
 }
 
 static const struct cmd cmd_volume_prune = {

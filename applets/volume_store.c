@@ -254,56 +254,86 @@ int volume_names(char ***out, size_t *n, struct err *e)
 	return 0;
 }
 
-static bool mounts_name(const json_t *mounts, const char *name)
+static bool ctr_running(const char *id)
 {
-	size_t i;
-	json_t *m;
+	struct bundle_state s;
+	struct err le = ERR_INIT;
 
-	json_array_foreach(mounts, i, m) {
-		const char *t = jsonx_str(m, "type"), *n = jsonx_str(m, "name");
-		if (t && n && !strcmp(t, "volume") && !strcmp(n, name))
-			return true;
-	}
-	return false;
+	return bundle_state_load(id, &s, &le) == 0 && s.status == BUNDLE_RUNNING &&
+	       s.runtime_pid > 0 && kill((pid_t)s.runtime_pid, 0) == 0;
 }
 
-int volume_users(const char *name, char ***ids, bool *running, struct err *e)
+int volume_users_map(json_t **out, struct err *e)
 {
 	_cleanup_buf_ struct buf root = BUF_INIT;
-	char **v = xcalloc(1, sizeof(*v));
-	size_t len = 0;
+	json_t *map = json_object();
 	struct dirent *de;
 	DIR *d;
 	int rc;
 
-	*running = false;
-	*ids = NULL;
+	*out = NULL;
 	if ((rc = bundle_root(&root, e)) < 0) {
-		free(v);
+		json_decref(map);
 		return rc;
 	}
 	d = opendir(buf_str(&root));
 	while (d && (de = readdir(d))) {
 		struct bundle_config c;
-		struct bundle_state s;
 		struct err le = ERR_INIT;
+		bool running = false, asked = false;
+		size_t i;
+		json_t *m;
 		if (strlen(de->d_name) != BUNDLE_ID_LEN)
 			continue;
 		if (bundle_config_load(de->d_name, &c, &le) < 0)
 			continue;
-		if (c.mounts && mounts_name(c.mounts, name)) {
-			v = xreallocarray(v, len + 2, sizeof(*v));
-			v[len++] = xstrdup(c.id);
-			v[len] = NULL;
-			if (bundle_state_load(c.id, &s, &le) == 0 && s.status == BUNDLE_RUNNING &&
-			    s.runtime_pid > 0 && kill((pid_t)s.runtime_pid, 0) == 0)
-				*running = true;
+		json_array_foreach(c.mounts, i, m) {
+			const char *t = jsonx_str(m, "type"), *n = jsonx_str(m, "name");
+			json_t *u;
+			if (!t || !n || strcmp(t, "volume") != 0)
+				continue;
+			if (!(u = json_object_get(map, n))) {
+				u = json_pack("{s:[], s:b}", "ids", "running", 0);
+				json_object_set_new(map, n, u);
+			}
+			if (!asked) {   /* the state once per container */
+				running = ctr_running(c.id);
+				asked = true;
+			}
+			json_array_append_new(json_object_get(u, "ids"), json_string(c.id));
+			if (running)
+				json_object_set_new(u, "running", json_true());
 		}
 		bundle_config_free(&c);
 	}
 	if (d)
 		closedir(d);
-	*ids = v;
+	*out = map;
+	return 0;
+}
+
+/* name's entry of a users map as an owned id vector. */
+static char **users_of(const json_t *map, const char *name, bool *running)
+{
+	const json_t *u = json_object_get(map, name), *ids = json_object_get(u, "ids");
+	char **v = xcalloc(json_array_size(ids) + 1, sizeof(*v));
+
+	for (size_t i = 0; i < json_array_size(ids); i++)
+		v[i] = xstrdup(json_string_value(json_array_get(ids, i)));
+	*running = json_is_true(json_object_get(u, "running"));
+	return v;
+}
+
+int volume_users(const char *name, char ***ids, bool *running, struct err *e)
+{
+	_cleanup_json_ json_t *map = NULL;
+	int rc;
+
+	*running = false;
+	*ids = NULL;
+	if ((rc = volume_users_map(&map, e)) < 0)
+		return rc;
+	*ids = users_of(map, name, running);
 	return 0;
 }
 
@@ -316,12 +346,9 @@ int volume_running_user(const char *name, const char *except_id, char out[65], s
 	if ((rc = volume_users(name, &ids, &running, e)) < 0)
 		return rc;
 	for (size_t i = 0; running && !found && ids[i]; i++) {
-		struct bundle_state s;
-		struct err le = ERR_INIT;
 		if (except_id && !strcmp(ids[i], except_id))
 			continue;
-		if (bundle_state_load(ids[i], &s, &le) == 0 && s.status == BUNDLE_RUNNING &&
-		    s.runtime_pid > 0 && kill((pid_t)s.runtime_pid, 0) == 0) {
+		if (ctr_running(ids[i])) {
 			snprintf(out, 65, "%s", ids[i]);
 			found = 1;
 		}
@@ -332,11 +359,33 @@ int volume_running_user(const char *name, const char *except_id, char out[65], s
 	return found;
 }
 
+/* Under the volumes lock, with the users as they are now. */
+static int remove_locked(const char *name, bool force, const json_t *map, struct err *e)
+{
+	_cleanup_buf_ struct buf dir = BUF_INIT;
+	char **users;
+	bool running;
+	int rc;
+
+	if ((rc = volume_path(name, NULL, &dir, e)) < 0)
+		return rc;
+	users = users_of(map, name, &running);
+	if (users[0] && (!force || running))
+		rc = err_set(e, -EBUSY, "volume %s is in use by container %.12s%s%s", name, users[0],
+			     users[1] ? " and others" : "",
+			     running ? " (running)" : ": remove the container first, or use -f");
+	else if ((rc = rm_tree(buf_str(&dir))) < 0)
+		err_set(e, rc, "remove %s: %s", buf_str(&dir), strerror(-rc));
+	for (size_t i = 0; users[i]; i++)
+		free(users[i]);
+	free(users);
+	return rc;
+}
+
 int volume_remove(const char *name, bool force, struct err *e)
 {
 	_cleanup_buf_ struct buf lock = BUF_INIT, dir = BUF_INIT;
-	char **users = NULL;
-	bool running = false;
+	_cleanup_json_ json_t *map = NULL;
 	struct stat st;
 	int fd = -1, rc;
 
@@ -348,22 +397,61 @@ int volume_remove(const char *name, bool force, struct err *e)
 		return err_set(e, -ENOENT, "no such volume: %s", name);
 	if ((rc = lock_volumes(&fd, &lock, e)) < 0)
 		return rc;
-	if ((rc = volume_users(name, &users, &running, e)) < 0)
-		goto out;
-	if (users[0] && (!force || running)) {
-		rc = err_set(e, -EBUSY, "volume %s is in use by container %.12s%s%s", name, users[0],
-			     users[1] ? " and others" : "",
-			     running ? " (running)" : ": remove the container first, or use -f");
-		goto out;
-	}
-	if ((rc = rm_tree(buf_str(&dir))) < 0)
-		err_set(e, rc, "remove %s: %s", buf_str(&dir), strerror(-rc));
-out:
-	for (size_t i = 0; users && users[i]; i++)
-		free(users[i]);
-	free(users);
+	if ((rc = volume_users_map(&map, e)) == 0)
+		rc = remove_locked(name, force, map, e);
 	fs_unlock_unlink(buf_str(&lock), fd);
 	return rc;
+}
+
+int volume_prune(volume_want_fn want, void *arg, json_t **gone, long long *space,
+		 struct err *e)
+{
+	_cleanup_buf_ struct buf lock = BUF_INIT;
+	_cleanup_json_ json_t *map = NULL;
+	char **names = NULL;
+	size_t n = 0;
+	int fd = -1, rc;
+
+	*gone = NULL;
+	*space = 0;
+	if ((rc = lock_volumes(&fd, &lock, e)) < 0)
+		return rc;
+	if ((rc = volume_users_map(&map, e)) < 0 || (rc = volume_names(&names, &n, e)) < 0)
+		goto out;
+	*gone = json_array();
+	for (size_t i = 0; i < n; i++) {
+		struct volume v;
+		struct err le = ERR_INIT;
+		long long size;
+		if (json_object_get(map, names[i]) || volume_load(names[i], &v, &le) < 0)
+			continue;   /* in use, or removed meanwhile, or half made */
+		if (want(&v, map, arg)) {
+			size = volume_allocated(names[i]);
+			if (remove_locked(names[i], false, map, &le) == 0) {
+				json_array_append_new(*gone, json_string(names[i]));
+				*space += size;
+			}
+		}
+		volume_free(&v);
+	}
+out:
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	fs_unlock_unlink(buf_str(&lock), fd);
+	return rc;
+}
+
+long long volume_allocated(const char *name)
+{
+	_cleanup_buf_ struct buf p = BUF_INIT;
+
+	return volume_path(name, "volume.ext4", &p, NULL) < 0 ? 0 : fs_allocated(buf_str(&p));
+}
+
+int volume_mountpoint(const char *name, struct buf *out, struct err *e)
+{
+	return volume_path(name, "volume.ext4", out, e);
 }
 
 json_t *volume_json(const struct volume *v)
@@ -371,7 +459,7 @@ json_t *volume_json(const struct volume *v)
 	_cleanup_buf_ struct buf mp = BUF_INIT;
 	struct err e = ERR_INIT;
 
-	volume_path(v->name, "volume.ext4", &mp, &e);
+	volume_mountpoint(v->name, &mp, &e);
 	return json_pack("{s:s, s:s, s:s, s:s, s:O, s:O, s:s, s:I, s:b}", "Name", v->name,
 			 "Driver", v->driver, "CreatedAt", v->created, "Mountpoint", buf_str(&mp),
 			 "Labels", v->labels, "Options", v->options, "Scope", "local", "Size",

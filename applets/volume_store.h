@@ -14,8 +14,9 @@
  * use, with the image's content copied in), so the workload never sees
  * lost+found: database initialisers refuse a non-empty directory.
  *
- * Used by the volume commands (applets/volume.c), by mounts_resolve and
- * mounts_plan (applets/mounts_host.c), and by container removal. */
+ * Used by the volume endpoints (applets/api_volumes.c), /system/df, by
+ * mounts_resolve and mounts_plan (applets/mounts_host.c), and by container
+ * removal; the `container volume` commands go through the API. */
 #ifndef APPLETS_VOLUME_STORE_H
 #define APPLETS_VOLUME_STORE_H
 
@@ -64,6 +65,12 @@ int volume_names(char ***out, size_t *n, struct err *e);
  * set to whether any of them is running.  Owned vector, NULL-terminated. */
 int volume_users(const char *name, char ***ids, bool *running, struct err *e);
 
+/* Every volume's users in one pass over the containers (what a request
+ * that looks at many volumes computes once):
+ *   { "<volume>": { "ids": [ "<ctr id>", … ], "running": bool } }
+ * a volume no container uses has no entry.  *out owned. */
+int volume_users_map(json_t **out, struct err *e);
+
 /* A running container other than except_id (may be NULL) that mounts the
  * volume: 1 with its id in out, 0 none.  A volume is a disk: QEMU would
  * refuse a second writer anyway, this says why in words. */
@@ -72,6 +79,22 @@ int volume_running_user(const char *name, const char *except_id, char out[65], s
 /* Remove a volume.  In use by a container: -EBUSY naming it, unless force
  * and none of its users is running. */
 int volume_remove(const char *name, bool force, struct err *e);
+
+/* Remove every volume no container uses for which want says yes (map:
+ * the users map, for filters such as dangling), under one lock and one
+ * scan of the containers; *gone (owned) gets their names, *space the
+ * bytes their images held.  The one prune loop (POST /volumes/prune). */
+typedef bool (*volume_want_fn)(const struct volume *v, const json_t *map, void *arg);
+int volume_prune(volume_want_fn want, void *arg, json_t **gone, long long *space,
+		 struct err *e);
+
+/* Bytes the volume's sparse image holds on disk (0 when unreadable). */
+long long volume_allocated(const char *name);
+
+/* Where the volume's data is, as inspect, Mounts and /system/df show it:
+ * its volume.ext4 (a disk image, not a directory: nothing to mount on the
+ * host). */
+int volume_mountpoint(const char *name, struct buf *out, struct err *e);
 
 /* The volume as `volume inspect` prints it (docker's shape plus Size). */
 json_t *volume_json(const struct volume *v);

@@ -270,3 +270,10 @@ void fs_unlock_unlink(const char *path, int fd)
 	unlink(path);
 	close(fd);
 }
+
+long long fs_allocated(const char *path)
+{
+	struct stat st;
+
+	return path && stat(path, &st) == 0 ? (long long)st.st_blocks * 512 : 0;
+}

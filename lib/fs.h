@@ -27,17 +27,22 @@ int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
 /* Create a directory and its parents (mode for each one created). */
 int fs_mkdir_p(const char *path, mode_t mode, struct err *e);
 
+/* Bytes a (sparse) file holds on disk, st_blocks * 512; 0 when path is
+ * NULL or cannot be stat'ed.  What df and prune count. */
+long long fs_allocated(const char *path);
+
 /* fsync the directory dir (a directory path, not a file in it). */
 int fs_fsync_dir(const char *dir, struct err *e);
+
+/* The lexical clean of an absolute path, as Go's filepath.Clean does
+ * ("/a/./b/../c" -> "/a/c", ".." above the root stays at the root),
+ * appended to out without the trailing "/": "/" itself appends nothing. */
+void fs_path_clean(const char *abs, struct buf *out);
 
 /* Append "a/b" to out, where b is a relative path that must stay inside a:
  * b must not be absolute, must not contain a ".." component or a NUL, and
  * empty and "." components are dropped.  -EINVAL otherwise.  This is
  * lexical only: it does not resolve symlinks. */
-/* The lexical clean of an absolute path, as Go's filepath.Clean does
- * ("/a/./b/../c" -> "/a/c", ".." above the root stays at the root),
- * appended to out without the trailing "/": "/" itself appends nothing. */
-void fs_path_clean(const char *abs, struct buf *out);
 int fs_path_join(struct buf *out, const char *a, const char *b, struct err *e);
 
 /* Read a whole file into out (appending), failing with -EFBIG past max

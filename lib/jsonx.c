@@ -126,6 +126,23 @@ int jsonx_write_file(const char *path, const json_t *v, mode_t mode, struct err 
 	return fs_write_atomic(path, b.data, b.len, mode, e);
 }
 
+int jsonx_opt_strmap(const json_t *obj, const char *key, json_t **out, struct err *e)
+{
+	json_t *v = json_object_get(obj, key), *x;
+	const char *k;
+
+	*out = NULL;
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_object(v))
+		return err_set(e, -EINVAL, "%s must be an object of strings", key);
+	json_object_foreach(v, k, x)
+		if (!json_is_string(x) || strlen(json_string_value(x)) != json_string_length(x))
+			return err_set(e, -EINVAL, "%s: '%s' must be a string", key, k);
+	*out = v;
+	return 0;
+}
+
 int jsonx_opt_strdup(const json_t *obj, const char *key, char **out, const char *what,
 		     struct err *e)
 {

@@ -37,6 +37,12 @@ int jsonx_req_arr(const json_t *obj, const char *key, json_t **out,
 int jsonx_opt_strdup(const json_t *obj, const char *key, char **out, const char *what,
 		     struct err *e);
 
+/* An optional object of strings (Labels, Options, DriverOpts): absent or
+ * null sets *out NULL; else *out is the object (borrowed from obj); any
+ * other shape, or a value that is not a string without NUL inside, is
+ * -EINVAL "KEY must be an object of strings" / "KEY: 'k' must be a string". */
+int jsonx_opt_strmap(const json_t *obj, const char *key, json_t **out, struct err *e);
+
 /* Optional fields: NULL / dflt when absent or of the wrong type. */
 const char *jsonx_str(const json_t *obj, const char *key);
 long long jsonx_int(const json_t *obj, const char *key, long long dflt);

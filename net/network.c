@@ -28,6 +28,7 @@ void net_network_free(struct net_network *n)
 	free(n->name);
 	free(n->created);
 	json_decref(n->labels);
+	json_decref(n->options);
 	for (size_t i = 0; i < n->n_members; i++)
 		free(n->members[i].name);
 	free(n->members);
@@ -71,11 +72,12 @@ json_t *net_to_json(const struct net_network *n)
 				    json_pack("{s:s, s:s, s:s}", "name", n->members[i].name, "ip",
 					      ip, "mac", n->members[i].mac));
 	}
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:i, s:s, s:O, s:o}", "name", n->name,
-			 "id", n->id, "created", n->created ? n->created : "", "subnet", sub,
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:i, s:s, s:o, s:o, s:o}", "name",
+			 n->name, "id", n->id, "created", n->created ? n->created : "", "subnet", sub,
 			 "gateway", gw, "internal", n->internal, "mtu", (int)n->mtu, "bridge",
-			 n->bridge, "labels", n->labels ? n->labels : json_object(), "containers",
-			 m);
+			 n->bridge, "labels", n->labels ? json_incref(n->labels) : json_object(),
+			 "options", n->options ? json_incref(n->options) : json_object(),
+			 "containers", m);
 }
 
 static int member_from_json(const char *id, json_t *o, struct net_member *m, const char *what,
@@ -132,6 +134,8 @@ static int from_json(json_t *j, const char *what, struct net_network *n, struct 
 	memcpy(n->bridge, s, strlen(s) + 1);
 	v = json_object_get(j, "labels");
 	n->labels = json_is_object(v) ? json_incref(v) : json_object();
+	v = json_object_get(j, "options");
+	n->options = json_is_object(v) ? json_incref(v) : json_object();
 	mem = json_object_get(j, "containers");
 	if (mem && !json_is_object(mem))
 		return err_set(e, -EINVAL, "%s: 'containers' is not an object", what);
@@ -352,6 +356,7 @@ static int create_locked(const char *name, const struct net_create_opts *o,
 	n.internal = o->internal;
 	n.mtu = o->mtu ? o->mtu : NET_MTU;
 	n.labels = o->labels ? json_incref(o->labels) : json_object();
+	n.options = o->options ? json_deep_copy(o->options) : json_object();
 	if ((rc = save(&n, e)) < 0)
 		goto out;
 	if (out) {
@@ -375,7 +380,7 @@ int net_create(const char *name, const struct net_create_opts *o, struct net_net
 	if (!strcmp(name, "none") || !strcmp(name, "host") || !strcmp(name, "bridge"))
 		return err_set(e, -EINVAL, "'%s' is a reserved network name", name);
 	if (o->mtu && (o->mtu < 576 || o->mtu > 9000))
-		return err_set(e, -EINVAL, "--mtu %u: want 576..9000", o->mtu);
+		return err_set(e, -EINVAL, "mtu %u: want 576..9000", o->mtu);
 	if ((rc = lock(&fd, e)) < 0)
 		return rc;
 	rc = create_locked(name, o, out, e);

@@ -5,7 +5,7 @@
  *   { "name": "default", "id": "<64 hex>", "created": "RFC3339",
  *     "subnet": "192.168.64.0/24", "gateway": "192.168.64.1",
  *     "internal": false, "mtu": 1500, "bridge": "ctrbr0",
- *     "labels": { "k": "v" },
+ *     "labels": { "k": "v" }, "options": { "k": "v" },
  *     "containers": { "<ctr id>": { "name": "db", "ip": "192.168.64.2",
  *                                   "mac": "02:…" } } }
  *
@@ -54,6 +54,7 @@ struct net_network {
 	unsigned mtu;
 	char bridge[16];
 	json_t *labels;       /* owned object */
+	json_t *options;      /* owned object: the driver options given at create */
 	struct net_member *members;
 	size_t n_members;
 };
@@ -79,6 +80,7 @@ struct net_create_opts {
 	bool internal;
 	json_t *labels;       /* borrowed; NULL = none */
 	unsigned mtu;         /* 0 = NET_MTU; else 576..9000 */
+	const json_t *options; /* borrowed; kept as given (Docker shows them back) */
 };
 
 /* Create a network: -EEXIST when the name is taken, -EINVAL for a bad

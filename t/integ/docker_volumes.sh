@@ -10,7 +10,7 @@
 # the client's error (no pull attempted); hostile raw requests to the
 # volume endpoints answered 400/404 without touching the store.
 set -u
-TOTAL=48 NAME=dockervol
+TOTAL=53 NAME=dockervol
 command -v docker >/dev/null 2>&1 || { echo "1..0 # SKIP docker CLI not installed"; exit 0; }
 . "$(dirname "$0")/vm_env.sh"
 IMG=test/bb:1
@@ -33,6 +33,14 @@ out=$(D volume create -o type=nfs bad1 2>&1); rc=$?
 [ $rc -ne 0 ] && like "$out" "unsupported volume option" "a local-driver mount option is refused" || nok "-o type: $rc $out"
 out=$(D volume create 'a/b' 2>&1); rc=$?
 [ $rc -ne 0 ] && like "$out" "invalid volume name" "an invalid volume name is refused" || nok "bad name: $rc $out"
+# label filters are ANDed, in the list and in prune (Docker's rule)
+D volume create --label a=1 --label b=2 fab >/dev/null 2>&1
+D volume create --label a=1 fa >/dev/null 2>&1
+is "$(vols --filter label=a=1 --filter label=b=2)" "fab " "docker volume ls with two label filters: only the volume with both"
+out=$(D volume prune -af --filter label=a=1 --filter label=b=2 2>&1)
+is "$(vols)" "fa v1 v2 " "docker volume prune -a with two label filters removes only the volume with both"
+like "$out" "fab" "the prune names what it removed"
+D volume rm fa >/dev/null 2>&1
 
 # --- hostile requests to the volume endpoints (raw HTTP) ----------------------
 H() { curl -s -o /dev/null -w '%{http_code}' --unix-socket "$SOCK" "$@"; }
@@ -112,6 +120,15 @@ D volume prune -f >/dev/null 2>&1
 is "$(vols)" "v2 v3 " "docker volume prune: the unused anonymous volume goes, named ones stay"
 D volume prune -af >/dev/null 2>&1
 is "$(vols)" "" "docker volume prune -a: every unused volume goes"
+out=$(D volume ls --filter bogus=x 2>&1); rc=$?
+[ $rc -ne 0 ] && like "$out" "invalid filter 'bogus'" "an unknown filter key is refused even with no volumes" || nok "unknown filter: $rc $out"
+if command -v curl >/dev/null; then
+	is "$(curl -s -o /dev/null -w '%{http_code}' --unix-socket "$SOCK" -X POST \
+		'http://d/v1.45/volumes/prune?filters=%7B%22dangling%22%3A%5B%22true%22%5D%7D')" 400 \
+		"POST /volumes/prune with a filter prune does not know: 400"
+else
+	n=$((n + 1)); echo "ok $n # SKIP curl not installed"
+fi
 
 sleep 1
 is "$(qemus)" 0 "no QEMU left running"

@@ -43,5 +43,32 @@ is "$(docker network rm x)" x "docker network rm x"
 docker network create y >/dev/null
 is "$(docker network prune -f | tr '\n' ' ')" "Deleted Networks: y  " "docker network prune -f removes unused networks, not default"
 is "$(docker network ls -q | wc -l)" 1 "only default is left"
+
+# Options given at create are kept and shown back (compose compares them);
+# Docker's bridge MTU option sets the network's MTU
+docker network create -o com.docker.network.driver.mtu=1400 -o custom.opt=x o1 >/dev/null
+is "$(docker network inspect o1 --format '{{index .Options "com.docker.network.driver.mtu"}} {{index .Options "custom.opt"}}')" \
+	"1400 x" "docker network inspect shows the Options given at create"
+is "$("$B" network inspect o1 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["mtu"])')" 1400 \
+	"the MTU option is the network's MTU"
+is "$(api -X POST -H 'Content-Type: application/json' -d '{"Name":"o2","Options":{"com.docker.network.driver.mtu":"9x"}}' http://d/networks/create)" \
+	400 "a malformed MTU option: 400"
+is "$(api -X POST -H 'Content-Type: application/json' -d '{"Name":"o2","Options":{"a":1}}' http://d/networks/create)" \
+	400 "an option that is not a string: 400"
+
+# our CLI's network commands are clients of the same endpoints
+is "$("$B" network create --subnet 10.77.5.0/24 --mtu 1400 --label team=b c1)" c1 "container network create c1"
+is "$(docker network inspect c1 --format '{{(index .IPAM.Config 0).Subnet}} {{.Labels.team}} {{index .Options "com.docker.network.driver.mtu"}}')" \
+	"10.77.5.0/24 b 1400" "docker sees what container network create asked for"
+out=$("$B" network create --mtu 100 c2 2>&1); rc=$?
+is "$rc:$out" "1:container network create: mtu 100: want 576..9000" "an MTU out of range is refused by the server"
+is "$("$B" network ls -q | tr '\n' ' ')" "c1 default o1 " "container network ls -q"
+is "$("$B" network rm o1 c1 | tr '\n' ' ')" "o1 c1 " "container network rm o1 c1"
+out=$("$B" network rm nosuch 2>&1); rc=$?
+is "$rc:$out" "1:container network delete: network nosuch not found" "container network rm of an unknown network"
+"$B" system stop >/dev/null 2>&1
+out=$(CONTAINER_NO_AUTOSTART=1 "$B" network ls 2>&1); rc=$?
+case "$rc:$out" in 1:*"API server is not running"*) ok "network ls goes through the API server (none running: refused)" ;;
+	*) nok "network ls without a server: $rc:$out" ;; esac
 echo "1..$n"
 [ $failed -eq 0 ]

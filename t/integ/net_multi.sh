@@ -8,7 +8,7 @@
 # networks, network connect/disconnect of a created container) and our
 # own `container run --network a --network b`.
 set -u
-TOTAL=29 NAME=netmulti
+TOTAL=31 NAME=netmulti
 command -v docker >/dev/null 2>&1 || { echo "1..0 # SKIP docker CLI not installed"; exit 0; }
 export CONTAINER_NETWORK_IDLE_MS=3000
 . "$(dirname "$0")/vm_env.sh"
@@ -83,6 +83,18 @@ is "$(D inspect -f '{{.HostConfig.NetworkMode}} {{len .NetworkSettings.Networks}
 	"disconnect of the last network: none"
 out=$(D network disconnect nb e 2>&1); rc=$?
 [ $rc -ne 0 ] && like "$out" "not connected" "disconnect from a network it is not on: refused" || nok "disconnect again: $rc $out"
+# a connect that fails (tiny, a /30, has one address, f holds it) leaves
+# the networks the container was already on as they were
+D network create --subnet 10.88.3.0/30 tiny >/dev/null 2>&1
+D create --name f --network tiny $IMG true >/dev/null 2>&1
+D create --name g --network na $IMG true >/dev/null 2>&1
+gip=$(D inspect -f '{{(index .NetworkSettings.Networks "na").IPAddress}}' g)
+out=$(D network connect tiny g 2>&1); rc=$?
+[ $rc -ne 0 ] && ok "connect to a full network: refused" || nok "connect to full tiny: $rc $out"
+is "$(D network inspect na -f '{{range .Containers}}{{if eq .Name "g"}}{{.IPv4Address}}{{end}}{{end}}')" "$gip/24" \
+	"... and g keeps its address on na (the failed connect undid only its own attachment)"
+D rm -f f g >/dev/null 2>&1
+D network rm tiny >/dev/null 2>&1
 
 # --- hostile or impossible requests -------------------------------------------------
 like "$(api /containers/create "{\"Image\":\"$IMG\",\"HostConfig\":{\"NetworkMode\":\"na\"},\"NetworkingConfig\":{\"EndpointsConfig\":{\"na\":{},\"host\":{}}}}")" \

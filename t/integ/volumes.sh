@@ -11,7 +11,7 @@
 # ownership checks follow the documented mapping of each: 9p keeps every
 # file the invoker's, virtio-fs (root only) chowns for real, as Docker.
 set -u
-TOTAL=44 NAME=volumes
+TOTAL=47 NAME=volumes
 . "$(dirname "$0")/vm_env.sh"
 "$C" system start >/dev/null 2>&1 || nok "system start"   # its notice in no output checked
 python3 "$SRCDIR/t/integ/mkimage.py" "$W/vol.tar" test/vol:1 amd64 "$BUSYBOX" \
@@ -109,6 +109,12 @@ like "$out" "in use by running container" "a volume attached to a running contai
 "$C" rm w1 >/dev/null
 is "$(R -v pgdata:/d test/bb:1 cat /d/f 2>&1)" kept "the data survives rm; a new container sees it"
 is "$("$C" volume rm pgdata 2>&1)" pgdata "volume rm succeeds once no container uses it"
+"$C" volume create pg2 >/dev/null
+out=$("$C" volume create pg2 2>&1); rc=$?
+is "$rc:$out" "1:container volume create: volume pg2 already exists" "volume create of an existing name is refused (Apple's rule; Docker's API answers it)"
+out=$(CONTAINER_NO_AUTOSTART=1 CONTAINER_RUN_DIR="$W/norun" "$C" volume ls 2>&1); rc=$?
+like "$rc:$out" "1:container volume list: the API server is not running" "volume ls is a client of the API server (none there: refused)"
+is "$("$C" volume rm pg2 2>&1)" pg2 "volume rm pg2"
 R -v auto1:/etc test/bb:1 true >/dev/null 2>&1
 is "$("$C" volume ls -q | grep -cx auto1)" 1 "-v NAME:/path creates the volume on first use"
 out=$(R -v auto1:/x test/bb:1 sh -c 'grep -c nobody /x/passwd; ls -a /x | grep -c lost+found' 2>&1)

@@ -5,6 +5,7 @@
  * ':' in a tmpfs target, relative paths, too many) are refused with a
  * message; and config.json's "mounts" shown in Docker's inspect shape. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +15,12 @@
 #include "lib/err.h"
 #include "lib/jsonx.h"
 #include "t/tap.h"
+
+/* strcmp that a missing (NULL) field fails instead of crashing */
+static bool eq(const char *a, const char *b)
+{
+	return a && !strcmp(a, b);
+}
 
 /* body: a create request; its HostConfig is looked up as the server does. */
 static int parse(const char *body, struct mount_list *l, struct err *e)
@@ -70,10 +77,10 @@ static void docker_run_shape(void)
 	is_int(parse(body, &l, &e), 0, "docker run's mounts parse (%s)", e.msg);
 	is_int((int)l.n, 7, "seven mounts (the bind target /w in Volumes is not doubled)");
 	m = at(&l, "/var/lib/db");
-	ok(m && m->type == MOUNT_VOLUME && !strcmp(m->source, "data") && !m->readonly,
+	ok(m && m->type == MOUNT_VOLUME && eq(m->source, "data") && !m->readonly,
 	   "Binds data:/var/lib/db: the named volume");
 	m = at(&l, "/w");
-	ok(m && m->type == MOUNT_BIND && !strcmp(m->source, "/srv") && m->readonly && m->create_src,
+	ok(m && m->type == MOUNT_BIND && eq(m->source, "/srv") && m->readonly && m->create_src,
 	   "Binds /srv:/w:ro: a read-only bind, made when missing as docker's -v");
 	m = at(&l, "/anon");
 	ok(m && m->type == MOUNT_VOLUME && !m->source, "Volumes /anon: an anonymous volume");
@@ -84,7 +91,7 @@ static void docker_run_shape(void)
 	ok(m && m->type == MOUNT_TMPFS && m->size == 4194304 && m->mode == 0700,
 	   "Mounts tmpfs: SizeBytes and Mode (decimal os.FileMode) kept");
 	m = at(&l, "/d");
-	ok(m && m->type == MOUNT_VOLUME && m->nocopy && !strcmp(m->source, "v3"),
+	ok(m && m->type == MOUNT_VOLUME && m->nocopy && eq(m->source, "v3"),
 	   "Mounts volume NoCopy");
 	m = at(&l, "/t");
 	ok(m && m->type == MOUNT_TMPFS && m->size == 8 << 20 && m->exec, "Tmpfs /t:size=8m,exec");
@@ -96,7 +103,7 @@ static void docker_run_shape(void)
 	is_int(parse("{\"HostConfig\":{\"Mounts\":[{\"Type\":\"bind\",\"Source\":\"/a,b\\\"c\","
 		     "\"Target\":\"/x\"}]}}", &l, &e), 0,
 	       "a source with a comma and a quote (%s)", e.msg);
-	ok(l.n == 1 && !strcmp(l.v[0].source, "/a,b\"c") && l.v[0].type == MOUNT_BIND,
+	ok(l.n == 1 && eq(l.v[0].source, "/a,b\"c") && l.v[0].type == MOUNT_BIND,
 	   "... survives the --mount re-encoding intact");
 	mount_list_free(&l);
 }
@@ -155,17 +162,17 @@ static void docker_shape(void)
 
 	is_int((int)json_array_size(d), 3, "three mounts shown (one without a target skipped)");
 	x = json_array_get(d, 0);
-	ok(!strcmp(jsonx_str(x, "Type"), "bind") && !strcmp(jsonx_str(x, "Source"), "/srv") &&
-	   !strcmp(jsonx_str(x, "Destination"), "/w") && json_is_false(json_object_get(x, "RW")) &&
-	   !strcmp(jsonx_str(x, "Mode"), "ro") && !strcmp(jsonx_str(x, "Propagation"), "rprivate"),
+	ok(eq(jsonx_str(x, "Type"), "bind") && eq(jsonx_str(x, "Source"), "/srv") &&
+	   eq(jsonx_str(x, "Destination"), "/w") && json_is_false(json_object_get(x, "RW")) &&
+	   eq(jsonx_str(x, "Mode"), "ro") && eq(jsonx_str(x, "Propagation"), "rprivate"),
 	   "bind: Source, Destination, RW false, Mode ro, rprivate");
 	x = json_array_get(d, 1);
-	ok(!strcmp(jsonx_str(x, "Name"), "data") && !strcmp(jsonx_str(x, "Driver"), "local") &&
+	ok(eq(jsonx_str(x, "Name"), "data") && eq(jsonx_str(x, "Driver"), "local") &&
 	   json_is_true(json_object_get(x, "RW")) &&
-	   !strcmp(jsonx_str(x, "Source"), "/scratch/data/volumes/data/volume.ext4"),
+	   eq(jsonx_str(x, "Source"), "/scratch/data/volumes/data/volume.ext4"),
 	   "volume: Name, Driver local, RW, Source the volume's image (%s)", jsonx_str(x, "Source"));
 	x = json_array_get(d, 2);
-	ok(!strcmp(jsonx_str(x, "Type"), "tmpfs") && !strcmp(jsonx_str(x, "Source"), ""),
+	ok(eq(jsonx_str(x, "Type"), "tmpfs") && eq(jsonx_str(x, "Source"), ""),
 	   "tmpfs: no Source");
 	json_decref(d);
 	json_decref(m);

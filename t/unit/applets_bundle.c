@@ -1,6 +1,7 @@
 /* Unit tests for applets/bundle.c: create, load, resolve, names, state
  * round trip, corrupt files.  Runs in a temporary CONTAINER_DATA_DIR. */
 #include <errno.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -260,6 +261,22 @@ static void test_sweep(void)
 	ok(stat(path, &sb) < 0 && errno == ENOENT, "a finished remove leaves no .gone- directory");
 }
 
+/* A sweep and a live bundle_remove walk the same .gone- directory: an
+ * entry the other one removed first is done, not a failure. */
+static void test_rm_race(void)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/containers/.gone-vanished", root);
+	is_int(bundle__rm_entry(path, NULL, FTW_F, NULL), 0, "rm_entry: a file already gone is done");
+	is_int(bundle__rm_entry(path, NULL, FTW_NS, NULL), 0,
+	       "rm_entry: an entry that vanished before its stat is done");
+	is_int(bundle__rm_entry(path, NULL, FTW_DP, NULL), 0, "rm_entry: a directory already gone is done");
+	snprintf(path, sizeof(path), "%s/containers", root);
+	ok(bundle__rm_entry(path, NULL, FTW_DP, NULL) == ENOTEMPTY,
+	   "rm_entry: a real failure (a non-empty directory) is still one");
+}
+
 static int rm_rf(const char *dir)
 {
 	const char *argv[] = { "rm", "-rf", dir, NULL };
@@ -282,6 +299,7 @@ int main(void)
 	test_names();
 	test_create_load();
 	test_sweep();
+	test_rm_race();
 	rm_rf(root);
 	return done_testing();
 }

@@ -143,6 +143,23 @@ int main(void)
 	join("/root", "/etc/passwd", -EINVAL, NULL);
 	join("/root", "..a/b..", 0, "/root/..a/b..");
 
+	/* fs_allocated: what a sparse file holds, not its length */
+	is_int((int)fs_allocated(NULL), 0, "fs_allocated(NULL): 0");
+	buf_reset(&p);
+	buf_printf(&p, "%s/sparse", dir);
+	is_int((int)fs_allocated(buf_str(&p)), 0, "fs_allocated of a missing file: 0");
+	{
+		int fd = open(buf_str(&p), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		ok(fd >= 0 && ftruncate(fd, 64 << 20) == 0 && pwrite(fd, "x", 1, 0) == 1,
+		   "a 64 MiB sparse file with one byte written");
+		ok(fs_allocated(buf_str(&p)) > 0 && fs_allocated(buf_str(&p)) < (1 << 20),
+		   "fs_allocated counts its blocks (%lld), not its length",
+		   fs_allocated(buf_str(&p)));
+		if (fd >= 0)
+			close(fd);
+		unlink(buf_str(&p));
+	}
+
 	buf_free(&p);
 	buf_free(&got);
 	return done_testing();

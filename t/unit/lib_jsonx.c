@@ -77,5 +77,21 @@ int main(void)
 		buf_free(&path);
 		buf_free(&out);
 	}
+	/* jsonx_opt_strmap: Labels/Options-shaped fields */
+	{
+		json_t *b = json_loads("{\"L\":{\"a\":\"1\"},\"N\":null,\"I\":{\"a\":1},"
+				       "\"A\":[\"a\"],\"Z\":{\"a\":\"x\\u0000y\"}}", JSON_ALLOW_NUL, NULL), *m = NULL;
+		ok(b != NULL, "strmap: the test body parses");
+		is_int(jsonx_opt_strmap(b, "L", &m, &e), 0, "strmap: an object of strings");
+		ok(m == json_object_get(b, "L"), "... borrowed from the body");
+		is_int(jsonx_opt_strmap(b, "missing", &m, &e), 0, "strmap: absent is none");
+		ok(m == NULL, "... NULL");
+		is_int(jsonx_opt_strmap(b, "N", &m, &e), 0, "strmap: null is none");
+		is_int(jsonx_opt_strmap(b, "I", &m, &e), -EINVAL, "strmap: a number value refused");
+		ok(strstr(e.msg, "I: 'a' must be a string") != NULL, "... naming it (%s)", e.msg);
+		is_int(jsonx_opt_strmap(b, "A", &m, &e), -EINVAL, "strmap: a list refused");
+		is_int(jsonx_opt_strmap(b, "Z", &m, &e), -EINVAL, "strmap: a NUL inside a value refused");
+		json_decref(b);
+	}
 	return done_testing();
 }

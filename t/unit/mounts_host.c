@@ -167,6 +167,49 @@ static void test_volumes(void)
 	is_int(volume_load("../etc", &vol, &e), -EINVAL, "a name with a slash is refused");
 }
 
+static bool want_anon(const struct volume *v, const json_t *users, void *arg)
+{
+	(void)users;
+	++*(int *)arg;
+	return v->anonymous;
+}
+
+static bool want_all(const struct volume *v, const json_t *users, void *arg)
+{
+	(void)v;
+	(void)users;
+	(void)arg;
+	return true;
+}
+
+/* The one prune loop: only what want selects, names and space returned. */
+static void test_prune(void)
+{
+	struct err e = ERR_INIT;
+	json_t *gone = NULL, *users = NULL;
+	long long space = -1;
+	char *anon = NULL;
+	int asked = 0;
+	struct volume kept;
+
+	volume_create("keepme", 32 << 20, NULL, NULL, false, NULL, &e);
+	volume_create(NULL, 32 << 20, NULL, NULL, true, &anon, &e);
+	is_int(volume_users_map(&users, &e), 0, "users map");
+	ok(json_is_object(users) && json_object_size(users) == 0, "... empty: no container uses a volume");
+	json_decref(users);
+	is_int(volume_prune(want_anon, &asked, &gone, &space, &e), 0, "prune the anonymous ones");
+	ok(anon && json_array_size(gone) == 1 && !strcmp(json_string_value(json_array_get(gone, 0)), anon),
+	   "... only the anonymous volume went");
+	ok(asked >= 2 && space >= 0, "... want asked for each volume (%d), space %lld", asked, space);
+	json_decref(gone);
+	is_int(volume_load("keepme", &kept, &e), 0, "the named one stays");
+	volume_free(&kept);
+	is_int(volume_prune(want_all, NULL, &gone, &space, &e), 0, "prune every unused one");
+	ok(json_array_size(gone) >= 1 && count_volumes() == 0, "... none left");
+	json_decref(gone);
+	free(anon);
+}
+
 int main(void)
 {
 	if (!mkdtemp(dir))
@@ -174,6 +217,7 @@ int main(void)
 	setenv("CONTAINER_DATA_DIR", P("data"), 1);
 	test_bind();
 	test_volumes();
+	test_prune();
 	{
 		char cmd[600];
 		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
