@@ -490,6 +490,30 @@ static int check_name(const char *id, void *arg, struct err *e)
 	return 0;
 }
 
+char *bundle_unused_name(void)
+{
+	struct err e = ERR_INIT;
+	char *name = NULL;
+
+	for (int i = 0; i < 16; i++) {
+		struct name_check nc = { NULL, "" };
+		free(name);
+		name = bundle_random_name();
+		if (i >= 8) { /* a crowded store: Docker's digit suffix */
+			unsigned char r;
+			char *d = xmalloc(strlen(name) + 4);
+			random_bytes(&r, 1);
+			sprintf(d, "%s%d", name, r % 100);
+			free(name);
+			name = d;
+		}
+		nc.name = name;
+		if (each_id(check_name, &nc, &e) == 0)
+			break;
+	}
+	return name;
+}
+
 int bundle_create(const struct bundle_config *c, struct err *e)
 {
 	_cleanup_buf_ struct buf root = BUF_INIT, lock = BUF_INIT, dir = BUF_INIT, p = BUF_INIT,

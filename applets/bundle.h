@@ -119,6 +119,10 @@ void bundle_new_id(char out[BUNDLE_ID_LEN + 1]);
 bool bundle_name_valid(const char *name);
 /* A Docker-style random name ("adjective_surname"), owned. */
 char *bundle_random_name(void);
+/* bundle_random_name, retried while an existing container holds it (the
+ * 52x48 names collide after a few dozen containers); bundle_create still
+ * refuses the rare name a parallel create took meanwhile. */
+char *bundle_unused_name(void);
 
 /* Create <DATA>/containers/<id>/ with config.json and a "created"
  * state.json.  The name must be unique among existing bundles (checked

@@ -385,7 +385,7 @@ int ctrspec_build(const struct ctrspec *s, const char *data_dir, struct bundle_c
 	if ((rc = image_local(data_dir, s->image, &plat, ref, &manifest, &snap, &config, e)) < 0)
 		return rc;
 	bundle_new_id(bc->id);
-	bc->name = s->name ? xstrdup(s->name) : bundle_random_name();
+	bc->name = s->name ? xstrdup(s->name) : bundle_unused_name();
 	bc->created = xmalloc(40);
 	bundle_now(bc->created, 40);
 	bc->image_ref = xstrdup(ref);
