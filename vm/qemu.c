@@ -339,6 +339,8 @@ static void stderr_tail(struct vm *vm, struct buf *out)
 /* Reap the child; 0 when reaped, -ETIMEDOUT if it still runs.  A
  * virtiofsd that ended under a running VM would leave the guest's file
  * accesses hanging for ever: QEMU is killed then, and the exit says why. */
+#define QEMU_SHUTDOWN_GRACE_MS 5000
+
 static int reap(struct vm *vm, int timeout_ms, int *status, struct err *e)
 {
 	struct pollfd p[1 + QEMU_MAX_CHILD_FDS] = {{.fd = vm->exit_fd, .events = POLLIN}};
@@ -360,11 +362,17 @@ static int reap(struct vm *vm, int timeout_ms, int *status, struct err *e)
 			;
 		if (r == 0 && vm->qmp)
 			qmp_drain(vm->qmp, 0, NULL);
-		if (r == 0 && !(vm->qmp && qmp_shutdown_reason(vm->qmp))) {
+		/* one that said it is shutting down gets a few seconds more;
+		 * then it is killed like any other, so this wait is bounded */
+		while (r == 0 && vm->qmp && qmp_shutdown_reason(vm->qmp) &&
+		       (r = poll(p, 1, QEMU_SHUTDOWN_GRACE_MS)) < 0 && errno == EINTR)
+			r = 0;
+		if (r == 0) {
 			vm->fs_died = (int)i;
 			kill(-vm->pid, SIGKILL);
 			kill(vm->pid, SIGKILL);
 		}
+		/* SIGKILL: the exit pipe closes as the kernel tears QEMU down */
 		while (r == 0 && (r = poll(p, 1, -1)) < 0 && errno == EINTR)
 			r = 0;
 		break;
