@@ -12,7 +12,7 @@ B=$CONTAINER_BIN
 n=0 failed=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 nok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
-is() { if [ "$1" = "$2" ]; then ok "$3"; else nok "$3"; echo "#   got:  '$1'"; echo "#   want: '$2'"; fi; }
+is() { if [ "$1" = "$2" ]; then ok "$3"; else nok "$3"; echo "#   got:  '$1'"; echo "#   want: '$2'"; return 1; fi; }
 command -v python3 >/dev/null || { echo "1..0 # SKIP python3 not installed"; exit 0; }
 T=$(mktemp -d "${TMPDIR:-/tmp}/apihostile.XXXXXX")
 export CONTAINER_DATA_DIR=$T/data CONTAINER_RUN_DIR=$T/run

@@ -12,8 +12,8 @@ C=$CONTAINER_BIN
 n=0 failed=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 nok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
-is() { if [ "$1" = "$2" ]; then ok "$3"; else nok "$3"; echo "#   got:  '$1'"; echo "#   want: '$2'"; fi; }
-like() { case "$1" in *"$2"*) ok "$3" ;; *) nok "$3"; echo "#   got:  '$1'"; echo "#   want: *$2*" ;; esac; }
+is() { if [ "$1" = "$2" ]; then ok "$3"; else nok "$3"; echo "#   got:  '$1'"; echo "#   want: '$2'"; return 1; fi; }
+like() { case "$1" in *"$2"*) ok "$3" ;; *) nok "$3"; echo "#   got:  '$1'"; echo "#   want: *$2*"; return 1 ;; esac; }
 W=$(mktemp -d "${TMPDIR:-/tmp}/login.XXXXXX")
 SPID=
 cleanup() { [ -n "$SPID" ] && kill "$SPID" 2>/dev/null; wait 2>/dev/null; rm -rf "$W"; }

@@ -13,7 +13,7 @@ B=${CONTAINER_BIN:?}
 n=0 failed=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 nok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
-is() { if [ "$1" = "$2" ]; then ok "$3"; else nok "$3"; echo "#   got:  '$1'"; echo "#   want: '$2'"; fi; }
+is() { if [ "$1" = "$2" ]; then ok "$3"; else nok "$3"; echo "#   got:  '$1'"; echo "#   want: '$2'"; return 1; fi; }
 command -v docker >/dev/null && command -v curl >/dev/null || { echo "1..1"; echo "ok 1 # SKIP docker CLI or curl missing"; exit 0; }
 T=$(mktemp -d "${TMPDIR:-/tmp}/net_api.XXXXXX")
 export CONTAINER_DATA_DIR=$T/data CONTAINER_RUN_DIR=$T/run
