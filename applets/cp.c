@@ -304,7 +304,7 @@ static int copy_out(const struct cp_cli *a, const char *ctr, const char *src, co
 {
 	_cleanup_buf_ struct buf u = BUF_INIT, ddir = BUF_INIT, dbase = BUF_INIT,
 			       sdir = BUF_INIT, sbase = BUF_INIT, link = BUF_INIT, want = BUF_INIT;
-	struct tarx_opts o = { a->archive ? TARX_X_OWNERS : 0, NULL, NULL, 0 };
+	struct tarx_opts o = { .flags = a->archive ? TARX_X_OWNERS : 0 };
 	_cleanup_close_ int fd = -1, dirfd_ = -1;
 	const char *path = src;
 	struct resp r;

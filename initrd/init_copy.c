@@ -165,7 +165,7 @@ static __attribute__((noreturn)) void do_extract(const char *path, unsigned flag
 	struct err e = ERR_INIT;
 	struct stat st;
 	struct fd_reader fr;
-	struct tarx_opts o = { TARX_X_DEVICES, NULL, NULL, 0 };
+	struct tarx_opts o = { .flags = TARX_X_DEVICES };
 	int dir;
 
 	if (stat(path, &st) < 0)
