@@ -7,6 +7,7 @@
 #ifndef LIB_FS_H
 #define LIB_FS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -38,6 +39,8 @@ int fs_fsync_dir(const char *dir, struct err *e);
  * ("/a/./b/../c" -> "/a/c", ".." above the root stays at the root),
  * appended to out without the trailing "/": "/" itself appends nothing. */
 void fs_path_clean(const char *abs, struct buf *out);
+/* docker cp's "the contents of": the last component is "." ("." or ".../."). */
+bool fs_path_ends_dot(const char *p);
 int fs_path_join(struct buf *out, const char *a, const char *b, struct err *e);
 
 /* Read a whole file into out (appending), failing with -EFBIG past max
