@@ -18,8 +18,10 @@
  * kept up to ERR_MAX bytes for the error message.  Only running containers:
  * a stopped one answers 409 (Docker can copy from stopped containers). */
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <mbedtls/base64.h>
 
@@ -39,14 +41,16 @@
 #define ERR_MAX 2048u
 #define RAW_MAX ((size_t)1 << 20)
 
-enum phase { PH_STAT, PH_ARCHIVE, PH_EXTRACT, PH_EXPORT };
+/* STAT: the stat of a HEAD or GET; STREAM: a GET's or export's tar going
+ * out as a chunked body; EXTRACT: a PUT. */
+enum phase { PH_STAT, PH_STREAM, PH_EXTRACT };
 
 struct job {
 	struct api_sub sub;
 	struct api_conn *k;
 	struct api_ctr *r;
 	enum phase ph;
-	bool head, streaming, stat_only, chunked, body_done, answered;
+	bool head, stat_only, chunked, body_done, answered;
 	int keepalive;
 	unsigned flags;
 	char ctr[BUNDLE_ID_LEN + 1];
@@ -196,7 +200,7 @@ static void j_output(struct api_sub *s, int fd, const void *p, size_t n)
 		buf_append(&j->err, p, n < room ? n : room);
 		return;
 	}
-	if (j->streaming) {
+	if (j->ph == PH_STREAM) {
 		_cleanup_buf_ struct buf b = BUF_INIT;
 		if (!j->k)
 			return;
@@ -213,7 +217,7 @@ static void j_error(struct api_sub *s, int code, const char *msg)
 	struct job *j = s->ud;
 
 	(void)code;
-	if (j->streaming) {
+	if (j->ph == PH_STREAM) {
 		job_end(j, 0);
 		return;
 	}
@@ -244,14 +248,14 @@ static void stat_done(struct job *j)
 		job_end(j, j->keepalive);
 		return;
 	}
-	j->ph = PH_ARCHIVE;
+	j->ph = PH_STREAM;
 	if (job_send(j, AGENT_COPY_ARCHIVE, j->flags, &e) < 0) {
 		buf_reset(&j->err);
 		buf_puts(&j->err, e.msg);
 		reply_failed(j, AGENT_COPY_E_OTHER);
 		return;
 	}
-	j->answered = j->streaming = true;
+	j->answered = true;
 	api_write_head(&b, 200, "application/x-tar", buf_str(&hdr), -1, j->keepalive);
 	api_conn_write(j->k, b.data, b.len);
 }
@@ -260,7 +264,7 @@ static void j_exit(struct api_sub *s, int status)
 {
 	struct job *j = s->ud;
 
-	if (j->streaming) {
+	if (j->ph == PH_STREAM) {
 		/* a tar cut short must not look complete: no last chunk */
 		if (status == 0 && j->k)
 			api_conn_end_chunked(j->k, j->keepalive);
@@ -300,9 +304,9 @@ static void c_closed(void *ud)
 	_cleanup_buf_ struct buf b = BUF_INIT;
 	struct err e = ERR_INIT;
 
-	/* a PUT cut short: the extractor sees the archive end early */
-	if (j->ph == PH_EXTRACT && !j->body_done && j->sub.ctr &&
-	    agent_put_raw(&b, AGENT_STDIN, j->sub.stream, AGENT_FLAG_EOF, NULL, 0, &e) == 0)
+	/* nobody wants what the guest's COPY does any more (a tar nobody
+	 * reads, a PUT cut short): it is killed, not left to run on */
+	if (j->sub.ctr && agent_put_signal(&b, j->sub.stream, SIGKILL, &e) == 0)
 		api_ctr_send(j->sub.ctr, &b, &e);
 	j->k = NULL;
 	job_free(j);
@@ -420,14 +424,13 @@ static struct job *job_new(struct api_call *c, bool need_path)
 		/* lexical clean in the container's terms ("/a/../b" is "/b"), the
 		 * trailing "/." or "/" kept: they mean something to docker cp */
 		_cleanup_buf_ struct buf abs = BUF_INIT;
-		size_t n = q.len;
 		buf_printf(&abs, "%s%s", q.data[0] == '/' ? "" : "/", buf_str(&q));
 		fs_path_clean(buf_str(&abs), &j->path);
 		if (!j->path.len)
 			buf_puts(&j->path, "/");
-		if (n >= 2 && !strcmp(buf_str(&q) + n - 2, "/."))
+		if (fs_path_ends_dot(buf_str(&q)))
 			buf_puts(&j->path, j->path.len > 1 ? "/." : ".");
-		else if (q.data[n - 1] == '/' && j->path.len > 1)
+		else if (q.data[q.len - 1] == '/' && j->path.len > 1)
 			buf_puts(&j->path, "/");
 	}
 	return j;
@@ -461,6 +464,7 @@ void api_archive_get_h(struct api_call *c)
 void api_archive_put_h(struct api_call *c)
 {
 	struct job *j = job_new(c, true);
+	const char *expect;
 	size_t n;
 
 	if (!j)
@@ -474,7 +478,8 @@ void api_archive_put_h(struct api_call *c)
 	j->left = c->req->body == API_BODY_LENGTH ? c->req->content_length : 0;
 	if (start(c, j, AGENT_COPY_EXTRACT, 1) < 0)
 		return;
-	if (api_req_header(c->req, "Expect", &n) && n == 12)
+	if ((expect = api_req_header(c->req, "Expect", &n)) && n == 12 &&
+	    !strncasecmp(expect, "100-continue", 12))
 		api_conn_write(j->k, "HTTP/1.1 100 Continue\r\n\r\n", 25);   /* curl waits for it */
 	if (!j->chunked && !j->left)
 		to_guest(j, NULL, 0, true);   /* no body at all: an empty archive */
@@ -489,8 +494,8 @@ void api_export_h(struct api_call *c)
 	if (!j)
 		return;
 	buf_puts(&j->path, "/");
-	j->ph = PH_EXPORT;
-	j->answered = j->streaming = true;
+	j->ph = PH_STREAM;
+	j->answered = true;
 	api_write_head(&b, 200, "application/x-tar", NULL, -1, j->keepalive);
 	j->k = api_call_take(c, &conn_ops, j, 0);
 	api_conn_write(j->k, b.data, b.len);

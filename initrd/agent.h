@@ -154,7 +154,7 @@ struct agent_create {
 enum agent_copy_op { AGENT_COPY_STAT = 1, AGENT_COPY_ARCHIVE = 2, AGENT_COPY_EXTRACT = 3,
 		     AGENT_COPY_EXPORT = 4 };
 #define AGENT_COPY_NO_OVERWRITE_DIR 0x1u
-#define AGENT_COPY_FOLLOW 0x2u
+/* 0x2u was FOLLOW, never sent: -L is the client's (it asks for the target) */
 #define AGENT_COPY_KEEP_IDS 0x4u     /* extract: the archive's uid/gid, else root's */
 /* COPY's exit statuses (beside 0), what the API turns into 404/400/500. */
 enum { AGENT_COPY_E_OTHER = 1, AGENT_COPY_E_NOENT = 2, AGENT_COPY_E_NOTDIR = 3,
