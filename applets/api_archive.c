@@ -4,8 +4,9 @@
  * fresh stream of the container's runtime link, the way exec does:
  *
  *   HEAD  stat, answered with X-Docker-Container-Path-Stat;
- *   GET   stat first (404/400 before any byte of the body), then the tar
- *         streamed as a chunked body while the guest writes it;
+ *   GET   one guest process writes the stat's line, then the tar: the
+ *         answer's head waits for the line (404/400 before any byte of
+ *         the body), the tar is streamed as a chunked body;
  *   PUT   the request body streamed to the guest's extractor (the server
  *         route is marked as taking its body raw, api_router.h), 200 once
  *         it finished, else 404 / 400 (not a directory, a bad archive);
@@ -191,6 +192,18 @@ static int job_send(struct job *j, enum agent_copy_op op, unsigned flags, struct
 	return 0;
 }
 
+/* The guest's COPY is no longer wanted: killed, not left to run on. */
+static void kill_guest(struct job *j)
+{
+	_cleanup_buf_ struct buf b = BUF_INIT;
+	struct err e = ERR_INIT;
+
+	if (j->sub.ctr && agent_put_signal(&b, j->sub.stream, SIGKILL, &e) == 0)
+		api_ctr_send(j->sub.ctr, &b, &e);
+}
+
+static bool stat_done(struct job *j);
+
 static void j_output(struct api_sub *s, int fd, const void *p, size_t n)
 {
 	struct job *j = s->ud;
@@ -208,8 +221,30 @@ static void j_output(struct api_sub *s, int fd, const void *p, size_t n)
 		api_conn_write(j->k, b.data, b.len);
 		return;
 	}
-	if (j->ph == PH_STAT && j->out.len + n <= STAT_MAX)
-		buf_append(&j->out, p, n);
+	if (j->ph != PH_STAT)
+		return;
+	if (j->stat_only) {
+		if (j->out.len + n <= STAT_MAX)
+			buf_append(&j->out, p, n);
+		return;
+	}
+	/* GET: the stat's line, then the tar */
+	{
+		const char *nl = memchr(p, '\n', n);
+		size_t take = nl ? (size_t)(nl - (const char *)p) : n;
+		if (j->out.len + take > STAT_MAX) {
+			buf_reset(&j->err);
+			buf_puts(&j->err, "the guest's stat is too long");
+			kill_guest(j);
+			reply_failed(j, AGENT_COPY_E_OTHER);
+			return;
+		}
+		buf_append(&j->out, p, take);
+		if (!nl)
+			return;
+		if (stat_done(j) && n > take + 1)
+			j_output(s, fd, nl + 1, n - take - 1);
+	}
 }
 
 static void j_error(struct api_sub *s, int code, const char *msg)
@@ -226,7 +261,10 @@ static void j_error(struct api_sub *s, int code, const char *msg)
 	reply_failed(j, AGENT_COPY_E_OTHER);
 }
 
-static void stat_done(struct job *j)
+/* The stat in j->out is complete: the HEAD's answer, or the head of the
+ * GET's tar (which the guest writes right after the stat's line).  true:
+ * the tar goes on (j lives); false: answered and j is gone. */
+static bool stat_done(struct job *j)
 {
 	_cleanup_buf_ struct buf hdr = BUF_INIT, b = BUF_INIT;
 	struct err e = ERR_INIT;
@@ -236,28 +274,23 @@ static void stat_done(struct job *j)
 	if (api_archive_stat(j->out.data ? j->out.data : "", j->out.len, &hdr, &is_dir, &e) < 0) {
 		buf_reset(&j->err);
 		buf_puts(&j->err, e.msg);
+		kill_guest(j);
 		reply_failed(j, AGENT_COPY_E_OTHER);
-		return;
+		return false;
 	}
 	buf_puts(&hdr, "\r\n");
+	j->answered = true;
 	if (j->stat_only) {
-		j->answered = true;
 		api_write_body(&b, 200, "text/plain; charset=utf-8", buf_str(&hdr), "", 0,
 			       j->keepalive, j->head);
 		api_conn_write(j->k, b.data, b.len);
 		job_end(j, j->keepalive);
-		return;
+		return false;
 	}
 	j->ph = PH_STREAM;
-	if (job_send(j, AGENT_COPY_ARCHIVE, j->flags, &e) < 0) {
-		buf_reset(&j->err);
-		buf_puts(&j->err, e.msg);
-		reply_failed(j, AGENT_COPY_E_OTHER);
-		return;
-	}
-	j->answered = true;
 	api_write_head(&b, 200, "application/x-tar", buf_str(&hdr), -1, j->keepalive);
 	api_conn_write(j->k, b.data, b.len);
+	return true;
 }
 
 static void j_exit(struct api_sub *s, int status)
@@ -278,10 +311,15 @@ static void j_exit(struct api_sub *s, int status)
 		reply_failed(j, status);
 		return;
 	}
-	if (j->ph == PH_STAT)
-		stat_done(j);
-	else
+	if (j->ph == PH_STAT && j->stat_only) {
+		(void)stat_done(j);
+	} else if (j->ph == PH_STAT) {
+		buf_reset(&j->err);
+		buf_puts(&j->err, "the guest sent no stat before the archive");
+		reply_failed(j, AGENT_COPY_E_OTHER);
+	} else {
 		reply(j, 200, NULL);
+	}
 }
 
 static void j_writable(struct api_sub *s)
@@ -301,13 +339,10 @@ static const struct api_sub_ops job_ops = {
 static void c_closed(void *ud)
 {
 	struct job *j = ud;
-	_cleanup_buf_ struct buf b = BUF_INIT;
-	struct err e = ERR_INIT;
 
 	/* nobody wants what the guest's COPY does any more (a tar nobody
-	 * reads, a PUT cut short): it is killed, not left to run on */
-	if (j->sub.ctr && agent_put_signal(&b, j->sub.stream, SIGKILL, &e) == 0)
-		api_ctr_send(j->sub.ctr, &b, &e);
+	 * reads, a PUT cut short) */
+	kill_guest(j);
 	j->k = NULL;
 	job_free(j);
 }
@@ -458,7 +493,9 @@ void api_archive_get_h(struct api_call *c)
 		return;
 	j->ph = PH_STAT;
 	j->stat_only = c->head;
-	start(c, j, AGENT_COPY_STAT, 0);
+	if (!c->head)
+		j->flags |= AGENT_COPY_STAT_FIRST;   /* one guest process for both */
+	start(c, j, c->head ? AGENT_COPY_STAT : AGENT_COPY_ARCHIVE, 0);
 }
 
 void api_archive_put_h(struct api_call *c)

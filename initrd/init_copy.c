@@ -117,37 +117,43 @@ static int split(const char *path, bool *follow, int *dir, struct buf *name, str
 	return *dir < 0 ? -errno : 0;
 }
 
-static __attribute__((noreturn)) void do_stat(const char *path)
+/* The stat object of path (split already), one line on stdout. */
+static void put_stat(const char *path, const char *name, const struct stat *st)
 {
-	_cleanup_buf_ struct buf name = BUF_INIT;
-	struct stat st;
 	char when[64], target[PATH_MAX] = "";
 	struct tm tm;
-	bool follow;
-	int dir, rc = split(path, &follow, &dir, &name, &st);
 	json_t *j;
 	char *s;
 
-	if (rc < 0)
-		fail(code_of(-rc), "%s: %s", path, strerror(-rc));
-	if (S_ISLNK(st.st_mode) && !realpath(path, target)) {
+	if (S_ISLNK(st->st_mode) && !realpath(path, target)) {
 		ssize_t n = readlink(path, target, sizeof(target) - 1);
 		target[n < 0 ? 0 : n] = '\0';
 	}
-	gmtime_r(&st.st_mtime, &tm);
+	gmtime_r(&st->st_mtime, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	j = json_pack("{s:s, s:I, s:I, s:s, s:s}", "name",
-		      !strcmp(buf_str(&name), ".") ? "." : buf_str(&name), "size",
-		      (json_int_t)st.st_size, "mode", (json_int_t)go_mode(st.st_mode), "mtime", when,
-		      "linkTarget", target);
+	j = json_pack("{s:s, s:I, s:I, s:s, s:s}", "name", name, "size", (json_int_t)st->st_size,
+		      "mode", (json_int_t)go_mode(st->st_mode), "mtime", when, "linkTarget", target);
 	s = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	if (!s)
 		fail(AGENT_COPY_E_OTHER, "%s: cannot describe it", path);
 	dprintf(1, "%s\n", s);
+}
+
+static __attribute__((noreturn)) void do_stat(const char *path)
+{
+	_cleanup_buf_ struct buf name = BUF_INIT;
+	struct stat st;
+	bool follow;
+	int dir, rc = split(path, &follow, &dir, &name, &st);
+
+	if (rc < 0)
+		fail(code_of(-rc), "%s: %s", path, strerror(-rc));
+	put_stat(path, buf_str(&name), &st);
 	_exit(0);
 }
 
-static __attribute__((noreturn)) void do_archive(const char *path, bool export)
+/* stat_first: the stat's line, then the tar (GET archive, one process). */
+static __attribute__((noreturn)) void do_archive(const char *path, bool export, bool stat_first)
 {
 	_cleanup_buf_ struct buf name = BUF_INIT;
 	struct err e = ERR_INIT;
@@ -158,6 +164,8 @@ static __attribute__((noreturn)) void do_archive(const char *path, bool export)
 
 	if (rc < 0)
 		fail(code_of(-rc), "%s: %s", path, strerror(-rc));
+	if (stat_first)
+		put_stat(path, buf_str(&name), &st);
 	if (tarx_write(dir, buf_str(&name), export ? "" : buf_str(&name),
 		       (export ? TARX_ONE_FS : 0) | (follow ? TARX_FOLLOW : 0), &s, &e) < 0)
 		fail(AGENT_COPY_E_OTHER, "%s", e.msg);
@@ -190,14 +198,19 @@ static __attribute__((noreturn)) void do_extract(const char *path, unsigned flag
 }
 
 /* The "copyraw" test mode: a hostile guest's archive, the file's bytes. */
-static __attribute__((noreturn)) void lie_raw(const char *path)
+static __attribute__((noreturn)) void lie_raw(const char *path, bool stat_first)
 {
 	char b[65536];
 	ssize_t n;
+	struct stat st;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
 		fail(code_of(errno), "%s: %s", path, strerror(errno));
+	if (stat_first && fstat(fd, &st) == 0) {
+		const char *slash = strrchr(path, '/');
+		put_stat(path, slash ? slash + 1 : path, &st);
+	}
 	while ((n = read(fd, b, sizeof(b))) > 0)
 		if (write(1, b, (size_t)n) != n)
 			_exit(AGENT_COPY_E_OTHER);
@@ -213,10 +226,10 @@ void init__copy_run(const struct init_spec *s, bool lie)
 		do_stat(s->copy_path);
 	case AGENT_COPY_ARCHIVE:
 		if (lie)
-			lie_raw(s->copy_path);
-		do_archive(s->copy_path, false);
+			lie_raw(s->copy_path, s->copy_flags & AGENT_COPY_STAT_FIRST);
+		do_archive(s->copy_path, false, s->copy_flags & AGENT_COPY_STAT_FIRST);
 	case AGENT_COPY_EXPORT:
-		do_archive("/", true);
+		do_archive("/", true, false);
 	case AGENT_COPY_EXTRACT:
 		do_extract(s->copy_path, s->copy_flags);
 	}
