@@ -9,7 +9,7 @@
 # then a file through it, hard links out) — the host's extractor refuses
 # each with a clear error and writes nothing outside the destination.
 set -u
-TOTAL=55 NAME=cp
+TOTAL=56 NAME=cp
 . "$(dirname "$0")/vm_env.sh"
 IMG=test/bb:1
 api_server_start
@@ -138,6 +138,20 @@ fi
 is "$(tar -tf "$W/exp.tar" 2>/dev/null | grep -cx -e 'bin/busybox' -e 'tmp/tree/hello.txt')" 2 \
 	"container export -o: the image's and the container's files"
 is "$(tar -tf "$W/exp.tar" 2>/dev/null | grep -c '^proc/.')" 0 "... without /proc's contents (one file system)"
+
+# a client that stops reading mid-archive, then goes away: the guest's COPY
+# is killed and the container's link, stopped while that client's queue
+# was full, runs again (an exec answers; it used to hang for good)
+"$C" exec c1 busybox truncate -s 100G /tmp/sparse >/dev/null 2>&1
+mkfifo "$W/slow"
+curl -s --unix-socket "$SOCK" -o "$W/slow" "http://d/v1.45/containers/c1/archive?path=/tmp/sparse" 2>/dev/null &
+cpid=$!
+exec 3<"$W/slow"
+head -c 1000000 <&3 >/dev/null   # then nobody reads: curl, the server, the guest wait
+kill $cpid; wait $cpid 2>/dev/null; exec 3<&-
+is "$(timeout 60 "$C" exec c1 echo alive 2>&1)" alive \
+	"after a GET archive's client went away mid-stream, the container answers an exec"
+"$C" exec c1 rm -f /tmp/sparse >/dev/null 2>&1
 
 # --- hostile requests to the archive endpoints ---------------------------------
 echo marker >"$W/host-marker"
