@@ -4,8 +4,9 @@
  * fresh stream of the container's runtime link, the way exec does:
  *
  *   HEAD  stat, answered with X-Docker-Container-Path-Stat;
- *   GET   stat first (404/400 before any byte of the body), then the tar
- *         streamed as a chunked body while the guest writes it;
+ *   GET   one guest process writes the stat's line, then the tar: the
+ *         answer's head waits for the line (404/400 before any byte of
+ *         the body), the tar is streamed as a chunked body;
  *   PUT   the request body streamed to the guest's extractor (the server
  *         route is marked as taking its body raw, api_router.h), 200 once
  *         it finished, else 404 / 400 (not a directory, a bad archive);
@@ -18,8 +19,10 @@
  * kept up to ERR_MAX bytes for the error message.  Only running containers:
  * a stopped one answers 409 (Docker can copy from stopped containers). */
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <mbedtls/base64.h>
 
@@ -39,14 +42,16 @@
 #define ERR_MAX 2048u
 #define RAW_MAX ((size_t)1 << 20)
 
-enum phase { PH_STAT, PH_ARCHIVE, PH_EXTRACT, PH_EXPORT };
+/* STAT: the stat of a HEAD or GET; STREAM: a GET's or export's tar going
+ * out as a chunked body; EXTRACT: a PUT. */
+enum phase { PH_STAT, PH_STREAM, PH_EXTRACT };
 
 struct job {
 	struct api_sub sub;
 	struct api_conn *k;
 	struct api_ctr *r;
 	enum phase ph;
-	bool head, streaming, stat_only, chunked, body_done, answered;
+	bool head, stat_only, chunked, body_done, answered;
 	int keepalive;
 	unsigned flags;
 	char ctr[BUNDLE_ID_LEN + 1];
@@ -187,6 +192,18 @@ static int job_send(struct job *j, enum agent_copy_op op, unsigned flags, struct
 	return 0;
 }
 
+/* The guest's COPY is no longer wanted: killed, not left to run on. */
+static void kill_guest(struct job *j)
+{
+	_cleanup_buf_ struct buf b = BUF_INIT;
+	struct err e = ERR_INIT;
+
+	if (j->sub.ctr && agent_put_signal(&b, j->sub.stream, SIGKILL, &e) == 0)
+		api_ctr_send(j->sub.ctr, &b, &e);
+}
+
+static bool stat_done(struct job *j);
+
 static void j_output(struct api_sub *s, int fd, const void *p, size_t n)
 {
 	struct job *j = s->ud;
@@ -196,7 +213,7 @@ static void j_output(struct api_sub *s, int fd, const void *p, size_t n)
 		buf_append(&j->err, p, n < room ? n : room);
 		return;
 	}
-	if (j->streaming) {
+	if (j->ph == PH_STREAM) {
 		_cleanup_buf_ struct buf b = BUF_INIT;
 		if (!j->k)
 			return;
@@ -204,8 +221,30 @@ static void j_output(struct api_sub *s, int fd, const void *p, size_t n)
 		api_conn_write(j->k, b.data, b.len);
 		return;
 	}
-	if (j->ph == PH_STAT && j->out.len + n <= STAT_MAX)
-		buf_append(&j->out, p, n);
+	if (j->ph != PH_STAT)
+		return;
+	if (j->stat_only) {
+		if (j->out.len + n <= STAT_MAX)
+			buf_append(&j->out, p, n);
+		return;
+	}
+	/* GET: the stat's line, then the tar */
+	{
+		const char *nl = memchr(p, '\n', n);
+		size_t take = nl ? (size_t)(nl - (const char *)p) : n;
+		if (j->out.len + take > STAT_MAX) {
+			buf_reset(&j->err);
+			buf_puts(&j->err, "the guest's stat is too long");
+			kill_guest(j);
+			reply_failed(j, AGENT_COPY_E_OTHER);
+			return;
+		}
+		buf_append(&j->out, p, take);
+		if (!nl)
+			return;
+		if (stat_done(j) && n > take + 1)
+			j_output(s, fd, nl + 1, n - take - 1);
+	}
 }
 
 static void j_error(struct api_sub *s, int code, const char *msg)
@@ -213,7 +252,7 @@ static void j_error(struct api_sub *s, int code, const char *msg)
 	struct job *j = s->ud;
 
 	(void)code;
-	if (j->streaming) {
+	if (j->ph == PH_STREAM) {
 		job_end(j, 0);
 		return;
 	}
@@ -222,7 +261,10 @@ static void j_error(struct api_sub *s, int code, const char *msg)
 	reply_failed(j, AGENT_COPY_E_OTHER);
 }
 
-static void stat_done(struct job *j)
+/* The stat in j->out is complete: the HEAD's answer, or the head of the
+ * GET's tar (which the guest writes right after the stat's line).  true:
+ * the tar goes on (j lives); false: answered and j is gone. */
+static bool stat_done(struct job *j)
 {
 	_cleanup_buf_ struct buf hdr = BUF_INIT, b = BUF_INIT;
 	struct err e = ERR_INIT;
@@ -232,35 +274,30 @@ static void stat_done(struct job *j)
 	if (api_archive_stat(j->out.data ? j->out.data : "", j->out.len, &hdr, &is_dir, &e) < 0) {
 		buf_reset(&j->err);
 		buf_puts(&j->err, e.msg);
+		kill_guest(j);
 		reply_failed(j, AGENT_COPY_E_OTHER);
-		return;
+		return false;
 	}
 	buf_puts(&hdr, "\r\n");
+	j->answered = true;
 	if (j->stat_only) {
-		j->answered = true;
 		api_write_body(&b, 200, "text/plain; charset=utf-8", buf_str(&hdr), "", 0,
 			       j->keepalive, j->head);
 		api_conn_write(j->k, b.data, b.len);
 		job_end(j, j->keepalive);
-		return;
+		return false;
 	}
-	j->ph = PH_ARCHIVE;
-	if (job_send(j, AGENT_COPY_ARCHIVE, j->flags, &e) < 0) {
-		buf_reset(&j->err);
-		buf_puts(&j->err, e.msg);
-		reply_failed(j, AGENT_COPY_E_OTHER);
-		return;
-	}
-	j->answered = j->streaming = true;
+	j->ph = PH_STREAM;
 	api_write_head(&b, 200, "application/x-tar", buf_str(&hdr), -1, j->keepalive);
 	api_conn_write(j->k, b.data, b.len);
+	return true;
 }
 
 static void j_exit(struct api_sub *s, int status)
 {
 	struct job *j = s->ud;
 
-	if (j->streaming) {
+	if (j->ph == PH_STREAM) {
 		/* a tar cut short must not look complete: no last chunk */
 		if (status == 0 && j->k)
 			api_conn_end_chunked(j->k, j->keepalive);
@@ -274,10 +311,15 @@ static void j_exit(struct api_sub *s, int status)
 		reply_failed(j, status);
 		return;
 	}
-	if (j->ph == PH_STAT)
-		stat_done(j);
-	else
+	if (j->ph == PH_STAT && j->stat_only) {
+		(void)stat_done(j);
+	} else if (j->ph == PH_STAT) {
+		buf_reset(&j->err);
+		buf_puts(&j->err, "the guest sent no stat before the archive");
+		reply_failed(j, AGENT_COPY_E_OTHER);
+	} else {
 		reply(j, 200, NULL);
+	}
 }
 
 static void j_writable(struct api_sub *s)
@@ -297,13 +339,10 @@ static const struct api_sub_ops job_ops = {
 static void c_closed(void *ud)
 {
 	struct job *j = ud;
-	_cleanup_buf_ struct buf b = BUF_INIT;
-	struct err e = ERR_INIT;
 
-	/* a PUT cut short: the extractor sees the archive end early */
-	if (j->ph == PH_EXTRACT && !j->body_done && j->sub.ctr &&
-	    agent_put_raw(&b, AGENT_STDIN, j->sub.stream, AGENT_FLAG_EOF, NULL, 0, &e) == 0)
-		api_ctr_send(j->sub.ctr, &b, &e);
+	/* nobody wants what the guest's COPY does any more (a tar nobody
+	 * reads, a PUT cut short) */
+	kill_guest(j);
 	j->k = NULL;
 	job_free(j);
 }
@@ -420,14 +459,13 @@ static struct job *job_new(struct api_call *c, bool need_path)
 		/* lexical clean in the container's terms ("/a/../b" is "/b"), the
 		 * trailing "/." or "/" kept: they mean something to docker cp */
 		_cleanup_buf_ struct buf abs = BUF_INIT;
-		size_t n = q.len;
 		buf_printf(&abs, "%s%s", q.data[0] == '/' ? "" : "/", buf_str(&q));
 		fs_path_clean(buf_str(&abs), &j->path);
 		if (!j->path.len)
 			buf_puts(&j->path, "/");
-		if (n >= 2 && !strcmp(buf_str(&q) + n - 2, "/."))
+		if (fs_path_ends_dot(buf_str(&q)))
 			buf_puts(&j->path, j->path.len > 1 ? "/." : ".");
-		else if (q.data[n - 1] == '/' && j->path.len > 1)
+		else if (q.data[q.len - 1] == '/' && j->path.len > 1)
 			buf_puts(&j->path, "/");
 	}
 	return j;
@@ -455,12 +493,15 @@ void api_archive_get_h(struct api_call *c)
 		return;
 	j->ph = PH_STAT;
 	j->stat_only = c->head;
-	start(c, j, AGENT_COPY_STAT, 0);
+	if (!c->head)
+		j->flags |= AGENT_COPY_STAT_FIRST;   /* one guest process for both */
+	start(c, j, c->head ? AGENT_COPY_STAT : AGENT_COPY_ARCHIVE, 0);
 }
 
 void api_archive_put_h(struct api_call *c)
 {
 	struct job *j = job_new(c, true);
+	const char *expect;
 	size_t n;
 
 	if (!j)
@@ -474,7 +515,8 @@ void api_archive_put_h(struct api_call *c)
 	j->left = c->req->body == API_BODY_LENGTH ? c->req->content_length : 0;
 	if (start(c, j, AGENT_COPY_EXTRACT, 1) < 0)
 		return;
-	if (api_req_header(c->req, "Expect", &n) && n == 12)
+	if ((expect = api_req_header(c->req, "Expect", &n)) && n == 12 &&
+	    !strncasecmp(expect, "100-continue", 12))
 		api_conn_write(j->k, "HTTP/1.1 100 Continue\r\n\r\n", 25);   /* curl waits for it */
 	if (!j->chunked && !j->left)
 		to_guest(j, NULL, 0, true);   /* no body at all: an empty archive */
@@ -489,8 +531,8 @@ void api_export_h(struct api_call *c)
 	if (!j)
 		return;
 	buf_puts(&j->path, "/");
-	j->ph = PH_EXPORT;
-	j->answered = j->streaming = true;
+	j->ph = PH_STREAM;
+	j->answered = true;
 	api_write_head(&b, 200, "application/x-tar", NULL, -1, j->keepalive);
 	j->k = api_call_take(c, &conn_ops, j, 0);
 	api_conn_write(j->k, b.data, b.len);

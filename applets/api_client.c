@@ -97,6 +97,8 @@ static int read_head(int fd, const char *method, struct api_stream *s, struct er
 	/* h points into the bytes read: framing first, then drop the head */
 	if ((rc = http_head_framing(h, strcmp(method, "HEAD") == 0, &fr, &length, e)) < 0)
 		return rc;
+	buf_reset(&s->head);
+	buf_append(&s->head, s->in.data, head);
 	buf_consume(&s->in, head);
 	s->status = h->status;
 	s->framing = (int)fr;
@@ -164,6 +166,7 @@ int api_client_open(const char *socket_path, const char *method, const char *pat
 	memset(s, 0, sizeof(*s));
 	s->fd = -1;
 	buf_init(&s->in, HTTP_HEAD_MAX + 2 * 65536);
+	buf_init(&s->head, HTTP_HEAD_MAX + 1);
 	s->ch = xcalloc(1, sizeof(*s->ch));
 	if ((rc = connect_unix(socket_path, timeout_ms, &s->fd, e)) < 0)
 		return rc;
@@ -173,11 +176,15 @@ int api_client_open(const char *socket_path, const char *method, const char *pat
 						  : "Connection: close\r\n");
 	if (body)
 		buf_printf(&req, "Content-Type: application/json\r\nContent-Length: %zu\r\n", n);
+	else if (flags & API_CLIENT_SEND_TAR)
+		buf_puts(&req, "Content-Type: application/x-tar\r\nTransfer-Encoding: chunked\r\n");
 	buf_puts(&req, "\r\n");
 	if (body)
 		buf_append(&req, body, n);
 	if ((rc = fs_write_full(s->fd, req.data, req.len, e)) < 0)
 		return err_wrap(e, "send to the API server");
+	if (flags & API_CLIENT_SEND_TAR)
+		return 0;
 	return read_head(s->fd, method, s, e);
 }
 
@@ -187,8 +194,44 @@ void api_stream_close(struct api_stream *s)
 		close(s->fd);
 	s->fd = -1;
 	buf_free(&s->in);
+	buf_free(&s->head);
 	free(s->ch);
 	s->ch = NULL;
+}
+
+int api_stream_send(struct api_stream *s, const void *p, size_t n, struct err *e)
+{
+	char h[32];
+	int len;
+
+	if (!n)
+		return 0;   /* an empty chunk would end the body */
+	len = snprintf(h, sizeof(h), "%zx\r\n", n);
+	if (fs_write_full(s->fd, h, (size_t)len, e) < 0 || fs_write_full(s->fd, p, n, e) < 0 ||
+	    fs_write_full(s->fd, "\r\n", 2, e) < 0)
+		return err_wrap(e, "send to the API server");
+	return 0;
+}
+
+int api_stream_finish(struct api_stream *s, bool complete, struct err *e)
+{
+	if (complete && fs_write_full(s->fd, "0\r\n\r\n", 5, e) < 0)
+		return err_wrap(e, "send to the API server");
+	shutdown(s->fd, SHUT_WR);
+	return read_head(s->fd, "PUT", s, e);
+}
+
+int api_stream_header(const struct api_stream *s, const char *name, struct buf *out)
+{
+	_cleanup_free_ struct http_head *h = xmalloc(sizeof(*h));
+	struct err e = ERR_INIT;
+	const char *v;
+	size_t vn;
+
+	if (!s->head.len || http_parse_response(s->head.data, s->head.len, h, &e) < 0 ||
+	    !(v = http_head_get(h, name, &vn)))
+		return -ENOENT;
+	return buf_append(out, v, vn) < 0 ? -ENAMETOOLONG : 0;
 }
 
 int api_client_call(const char *socket_path, const char *method, const char *path,

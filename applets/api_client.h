@@ -46,9 +46,14 @@ struct api_stream {
 	bool done;
 	struct buf in;       /* raw bytes read past what was handed out */
 	struct api_chunked *ch;
+	struct buf head;     /* the response head as read (api_stream_header) */
 };
 
 #define API_CLIENT_HIJACK 1u   /* ask for the connection (Upgrade: tcp) */
+/* The request body is a tar streamed after api_client_open returns (a
+ * chunked body, api_stream_send), which then has not read the response
+ * yet: api_stream_finish does. */
+#define API_CLIENT_SEND_TAR 2u
 
 /* Send one request and read the response head.  timeout_ms 0: reads wait
  * for ever (streams).  The stream is the caller's: api_stream_close. */
@@ -59,6 +64,14 @@ int api_client_open(const char *socket_path, const char *method, const char *pat
  * number of bytes added, 0 at the end of the body, or an error. */
 ssize_t api_stream_read(struct api_stream *s, struct buf *out, struct err *e);
 void api_stream_close(struct api_stream *s);
+/* API_CLIENT_SEND_TAR: one chunk of the body. */
+int api_stream_send(struct api_stream *s, const void *p, size_t n, struct err *e);
+/* API_CLIENT_SEND_TAR: end the body (complete: with its last chunk, else
+ * cut short, which the server takes for a truncated archive), half-close
+ * (the server never waits on us again) and read the response head. */
+int api_stream_finish(struct api_stream *s, bool complete, struct err *e);
+/* The value of a response header appended to out; -ENOENT when absent. */
+int api_stream_header(const struct api_stream *s, const char *name, struct buf *out);
 
 /* Start container-apiserver in the background as `container system start`
  * does (the role daemonizes itself once it listens) and wait up to

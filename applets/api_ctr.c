@@ -215,16 +215,20 @@ void api_ctr_subscribe(struct api_ctr *c, struct api_sub *s)
 void api_ctr_unsubscribe(struct api_sub *s)
 {
 	struct api_sub **pp;
+	struct api_ctr *c = s->ctr;
 
-	if (!s->ctr)
+	if (!c)
 		return;
-	for (pp = &s->ctr->subs; *pp; pp = &(*pp)->next)
+	for (pp = &c->subs; *pp; pp = &(*pp)->next)
 		if (*pp == s) {
 			*pp = s->next;
 			break;
 		}
 	s->ctr = NULL;
 	s->next = NULL;
+	/* a client gone while its queue was full must not keep the link
+	 * stopped for every other stream (and for the SIGNAL that ends it) */
+	api_ctr_flow(c);
 }
 
 /* Callbacks may unsubscribe anyone: walk a snapshot, and call only those

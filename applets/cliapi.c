@@ -118,16 +118,11 @@ int cliapi_request(const char *group, const char *cmd, const char *method, const
 	return rc;
 }
 
-int cliapi_open(struct cliapi *a, const char *method, const char *path, const json_t *body,
-		unsigned flags, struct api_stream *s, struct err *e)
+/* The head was read: a status of 400 and up becomes the error. */
+static int stream_status(struct cliapi *a, struct api_stream *s, int rc, struct err *e)
 {
-	_cleanup_buf_ struct buf req = BUF_INIT, eb = BUF_INIT;
-	int rc;
+	_cleanup_buf_ struct buf eb = BUF_INIT;
 
-	if ((rc = body_text(body, &req, e)) < 0)
-		return rc;
-	rc = api_client_open(buf_str(&a->sock), method, path, body ? req.data : NULL, req.len, flags,
-			     0, s, e);
 	a->status = s->status;
 	if (rc == 0 && s->status >= 400) {
 		buf_init(&eb, ERROR_BODY_MAX);
@@ -138,6 +133,26 @@ int cliapi_open(struct cliapi *a, const char *method, const char *path, const js
 	if (rc < 0)
 		api_stream_close(s);
 	return rc;
+}
+
+int cliapi_open(struct cliapi *a, const char *method, const char *path, const json_t *body,
+		unsigned flags, struct api_stream *s, struct err *e)
+{
+	_cleanup_buf_ struct buf req = BUF_INIT;
+	int rc;
+
+	if ((rc = body_text(body, &req, e)) < 0)
+		return rc;
+	rc = api_client_open(buf_str(&a->sock), method, path, body ? req.data : NULL, req.len, flags,
+			     0, s, e);
+	if (rc == 0 && (flags & API_CLIENT_SEND_TAR))
+		return 0;   /* no answer yet: cliapi_finish */
+	return stream_status(a, s, rc, e);
+}
+
+int cliapi_finish(struct cliapi *a, struct api_stream *s, bool complete, struct err *e)
+{
+	return stream_status(a, s, api_stream_finish(s, complete, e), e);
 }
 
 void cliapi_escape(struct buf *out, const char *s)

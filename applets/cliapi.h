@@ -53,6 +53,11 @@ int cliapi_request(const char *group, const char *cmd, const char *method, const
 int cliapi_open(struct cliapi *a, const char *method, const char *path, const json_t *body,
 		unsigned flags, struct api_stream *s, struct err *e);
 
+/* API_CLIENT_SEND_TAR after cliapi_open: end the body (complete or cut
+ * short, api_stream_finish) and read the answer; errors as cliapi_call.
+ * The stream is closed on error. */
+int cliapi_finish(struct cliapi *a, struct api_stream *s, bool complete, struct err *e);
+
 /* A path component (container name or id as the user typed it)
  * percent-encoded onto out. */
 void cliapi_escape(struct buf *out, const char *s);

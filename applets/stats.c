@@ -19,8 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "applets/api_client.h"
 #include "applets/applets.h"
+#include "applets/cliapi.h"
 #include "lib/buf.h"
 #include "lib/err.h"
 #include "lib/exit.h"
@@ -29,7 +29,6 @@
 
 #define STATS_GAP_MS 500
 #define STATS_EVERY_MS 1000
-#define STATS_TIMEOUT_MS 10000
 #define STATS_CTRS_MAX 1024
 
 struct stats_cli {
@@ -63,35 +62,13 @@ static void sleep_ms(long ms)
 		;
 }
 
-/* A path segment, percent-encoded. */
-static void put_seg(struct buf *out, const char *s)
+/* GET path as JSON (the server's message on a refusal). */
+static int get_json(struct cliapi *api, const char *path, json_t **out, struct err *e)
 {
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-		    ch == '-' || ch == '_' || ch == '.')
-			buf_putc(out, (char)ch);
-		else
-			buf_printf(out, "%%%02X", ch);
-	}
-}
+	int rc = cliapi_call(api, "GET", path, NULL, out, e);
 
-static int get_json(const char *sock, const char *path, json_t **out, struct err *e)
-{
-	struct api_response r = { 0, BUF_INIT };
-	int rc = api_client_call(sock, "GET", path, NULL, 0, STATS_TIMEOUT_MS, &r, e);
-
-	*out = NULL;
-	if (rc == 0 && r.status != 200) {
-		json_t *m = jsonx_parse(r.body.data, r.body.len, r.body.len + 1, "answer", NULL);
-		rc = err_set(e, r.status == 404 ? -ENOENT : -EIO, "%s",
-			     m && jsonx_str(m, "message") ? jsonx_str(m, "message") : "the API server refused");
-		json_decref(m);
-	} else if (rc == 0 && !(*out = jsonx_parse(r.body.data, r.body.len, API_CLIENT_BODY_MAX,
-						   "the API server's answer", e))) {
-		rc = e->code;
-	}
-	api_response_free(&r);
+	if (rc == 0 && !*out)
+		rc = err_set(e, -EBADMSG, "%s: an empty answer", path);
 	return rc;
 }
 
@@ -107,7 +84,7 @@ static void add_row(struct row **v, size_t *n, const char *id, const char *name)
 }
 
 /* The containers named (resolved through inspect), or the list. */
-static int list_rows(const char *sock, char **names, int n_names, bool all, struct row **v,
+static int list_rows(struct cliapi *api, char **names, int n_names, bool all, struct row **v,
 		     size_t *n, struct err *e)
 {
 	_cleanup_buf_ struct buf path = BUF_INIT;
@@ -118,16 +95,16 @@ static int list_rows(const char *sock, char **names, int n_names, bool all, stru
 		for (int k = 0; k < n_names; k++) {
 			buf_reset(&path);
 			buf_puts(&path, "/containers/");
-			put_seg(&path, names[k]);
+			cliapi_escape(&path, names[k]);
 			buf_puts(&path, "/json");
-			if (get_json(sock, buf_str(&path), &j, e) < 0)
+			if (get_json(api, buf_str(&path), &j, e) < 0)
 				return err_wrap(e, "%s", names[k]);
 			add_row(v, n, jsonx_str(j, "Id"), jsonx_str(j, "Name"));
 			json_decref(j);
 		}
 		return 0;
 	}
-	if (get_json(sock, all ? "/containers/json?all=1" : "/containers/json", &j, e) < 0)
+	if (get_json(api, all ? "/containers/json?all=1" : "/containers/json", &j, e) < 0)
 		return e->code;
 	json_array_foreach(j, i, x) {
 		json_t *names_j = json_object_get(x, "Names");
@@ -150,7 +127,7 @@ static double num(json_t *o, const char *path)
 	return json_number_value(json_object_get(o, path));
 }
 
-static void sample(const char *sock, struct row *r)
+static void sample(struct cliapi *api, struct row *r)
 {
 	_cleanup_buf_ struct buf path = BUF_INIT;
 	struct err e = ERR_INIT;
@@ -161,7 +138,7 @@ static void sample(const char *sock, struct row *r)
 	r->prev = r->cur;
 	memset(&r->cur, 0, sizeof(r->cur));
 	buf_printf(&path, "/containers/%s/stats?stream=false&one-shot=true", r->id);
-	if (get_json(sock, buf_str(&path), &j, &e) < 0)
+	if (get_json(api, buf_str(&path), &j, &e) < 0)
 		return;
 	r->cur.ok = true;
 	r->cur.busy = num(j, "cpu_stats.cpu_usage.total_usage");
@@ -252,33 +229,32 @@ static void carry(struct row *old, size_t n_old, struct row *v, size_t n)
 static int stats_cmd(const struct cmd *c, void *o, int argc, char **argv)
 {
 	const struct stats_cli *a = o;
-	_cleanup_buf_ struct buf sock = BUF_INIT;
+	struct cliapi api;
 	struct err e = ERR_INIT;
 	struct row *v = NULL;
 	size_t n = 0;
 	bool tty = isatty(STDOUT_FILENO);
+	int rc = EXIT_OK;
 
 	(void)c;
-	if (api_client_socket_path(&sock, &e) < 0 ||
-	    list_rows(buf_str(&sock), argv, argc, a->all, &v, &n, &e) < 0) {
-		if (e.code == -ECONNREFUSED)
-			err_wrap(&e, "is the API server running? (container system start)");
+	if (cliapi_connect(&api, &e) < 0 || list_rows(&api, argv, argc, a->all, &v, &n, &e) < 0) {
 		fprintf(stderr, "container stats: %s\n", e.msg);
 		free_rows(v, n);
+		cliapi_free(&api);
 		return EXIT_FAIL;
 	}
 	for (size_t i = 0; i < n; i++)
-		sample(buf_str(&sock), &v[i]);
+		sample(&api, &v[i]);
 	for (;;) {
 		sleep_ms(a->no_stream ? STATS_GAP_MS : STATS_EVERY_MS);
 		if (!argc && !a->no_stream) {
 			struct row *fresh = NULL;
 			size_t nf = 0;
-			if (list_rows(buf_str(&sock), NULL, 0, a->all, &fresh, &nf, &e) < 0) {
+			if (list_rows(&api, NULL, 0, a->all, &fresh, &nf, &e) < 0) {
 				fprintf(stderr, "container stats: %s\n", e.msg);
 				free_rows(fresh, nf);
-				free_rows(v, n);
-				return EXIT_FAIL;
+				rc = EXIT_FAIL;
+				break;
 			}
 			carry(v, n, fresh, nf);
 			free_rows(v, n);
@@ -286,7 +262,7 @@ static int stats_cmd(const struct cmd *c, void *o, int argc, char **argv)
 			n = nf;
 		}
 		for (size_t i = 0; i < n; i++)
-			sample(buf_str(&sock), &v[i]);
+			sample(&api, &v[i]);
 		if (tty && !a->no_stream)
 			fputs("\033[2J\033[H", stdout);
 		print_table(v, n);
@@ -294,7 +270,8 @@ static int stats_cmd(const struct cmd *c, void *o, int argc, char **argv)
 			break;
 	}
 	free_rows(v, n);
-	return EXIT_OK;
+	cliapi_free(&api);
+	return rc;
 }
 
 const struct cmd cmd_stats = {

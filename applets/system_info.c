@@ -25,6 +25,7 @@
 #include "applets/api_http.h"
 #include "applets/apiserver.h"
 #include "applets/applets.h"
+#include "applets/cliapi.h"
 #include "applets/system.h"
 #include "lib/buf.h"
 #include "lib/err.h"
@@ -42,22 +43,22 @@ static int fail(const char *what, const struct err *e)
 	return EXIT_FAIL;
 }
 
-/* GET path from the server as JSON; -ECONNREFUSED when none runs. */
-static int get_json(const char *path, json_t **out, struct err *e)
+/* GET path from the server as JSON.  start: start the server when none
+ * runs (df), as every command does; else -ECONNREFUSED (version shows the
+ * client's half without one). */
+static int get_json(const char *path, bool start, json_t **out, struct err *e)
 {
-	_cleanup_buf_ struct buf sock = BUF_INIT;
-	struct api_response r = { 0, BUF_INIT };
+	struct cliapi api = { BUF_INIT, 0 };
 	int rc;
 
 	*out = NULL;
-	if ((rc = api_client_socket_path(&sock, e)) < 0 ||
-	    (rc = api_client_call(buf_str(&sock), "GET", path, NULL, 0, 30000, &r, e)) < 0)
-		return rc;
-	if (r.status != 200)
-		rc = err_set(e, -EIO, "%s: HTTP %d", path, r.status);
-	else if (!(*out = jsonx_parse(r.body.data, r.body.len, API_CLIENT_BODY_MAX, path, e)))
-		rc = e->code;
-	api_response_free(&r);
+	if (start)
+		rc = cliapi_connect(&api, e);
+	else
+		rc = api_client_socket_path(&api.sock, e);
+	if (rc == 0 && (rc = cliapi_call(&api, "GET", path, NULL, out, e)) == 0 && !*out)
+		rc = err_set(e, -EBADMSG, "%s: an empty answer", path);
+	cliapi_free(&api);
 	return rc;
 }
 
@@ -97,7 +98,7 @@ static int version_cmd(const struct cmd *c, void *o, int argc, char **argv)
 	(void)argv;
 	if (bad)
 		return EXIT_USAGE;
-	rc = get_json("/version", &srv, &e);
+	rc = get_json("/version", false, &srv, &e);
 	if (json) {
 		json_t *j = json_pack("{s:{s:s,s:s,s:s,s:s,s:s},s:o}", "Client", "Version",
 				      container_version, "ApiVersion", API_VERSION, "GitCommit",
@@ -187,11 +188,8 @@ static int df_cmd(const struct cmd *c, void *o, int argc, char **argv)
 	(void)argv;
 	if (bad)
 		return EXIT_USAGE;
-	if (get_json("/system/df", &j, &e) < 0) {
-		if (e.code == -ECONNREFUSED)
-			err_wrap(&e, "is the API server running? (container system start)");
+	if (get_json("/system/df", true, &j, &e) < 0)
 		return fail("df", &e);
-	}
 	if (json) {
 		json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		putchar('\n');

@@ -57,7 +57,7 @@ static const struct field_spec f_stats[] = {
 	U(AGENT_T_BLK_READ_BYTES, 0, INT64_MAX), U(AGENT_T_BLK_WRITE_BYTES, 0, INT64_MAX), END,
 };
 static const struct field_spec f_copy[] = {
-	U(AGENT_T_OP, 1, AGENT_COPY_EXPORT), S(AGENT_T_PATH, 1), U(AGENT_T_FLAGS, 0, 7), END,
+	U(AGENT_T_OP, 1, AGENT_COPY_EXPORT), S(AGENT_T_PATH, 1), U(AGENT_T_FLAGS, 0, 15), END,
 };
 static const struct field_spec f_none[] = { END };
 
@@ -645,7 +645,7 @@ int agent_put_copy(struct buf *out, uint32_t stream, const struct agent_copy *c,
 	struct enc w;
 
 	if (stream < 2 || c->op < AGENT_COPY_STAT || c->op > AGENT_COPY_EXPORT || !c->path ||
-	    c->flags > 7)
+	    c->flags > 15)
 		return err_set(e, -EINVAL, "agent: COPY op %u on stream %u", c->op, stream);
 	enc_begin(&w, out, AGENT_COPY, stream, 0);
 	enc_u64(&w, AGENT_T_OP, c->op);

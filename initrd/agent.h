@@ -51,9 +51,10 @@
  *   COPY         h->g  N>=2    op (1 stat, 2 archive, 3 extract, 4 export),
  *                              path, flags
  *                              (bit 0: refuse to replace a directory by a
- *                              non-directory or back; bit 1: follow a
- *                              final symlink; bit 2: keep the archive's
- *                              uid/gid, else root's).  A CREATE whose process is
+ *                              non-directory or back; bit 1: unused;
+ *                              bit 2: keep the archive's uid/gid, else
+ *                              root's; bit 3: archive writes the stat's
+ *                              line before the tar).  A CREATE whose process is
  *                              the guest init itself (docker cp, export):
  *                              answered with OK, run by START; stat writes
  *                              a JSON object and archive a tar on STDOUT,
@@ -154,8 +155,9 @@ struct agent_create {
 enum agent_copy_op { AGENT_COPY_STAT = 1, AGENT_COPY_ARCHIVE = 2, AGENT_COPY_EXTRACT = 3,
 		     AGENT_COPY_EXPORT = 4 };
 #define AGENT_COPY_NO_OVERWRITE_DIR 0x1u
-#define AGENT_COPY_FOLLOW 0x2u
+/* 0x2u was FOLLOW, never sent: -L is the client's (it asks for the target) */
 #define AGENT_COPY_KEEP_IDS 0x4u     /* extract: the archive's uid/gid, else root's */
+#define AGENT_COPY_STAT_FIRST 0x8u   /* archive: stat's line on stdout before the tar */
 /* COPY's exit statuses (beside 0), what the API turns into 404/400/500. */
 enum { AGENT_COPY_E_OTHER = 1, AGENT_COPY_E_NOENT = 2, AGENT_COPY_E_NOTDIR = 3,
        AGENT_COPY_E_BADTAR = 4 };

@@ -699,7 +699,9 @@ static void boot(struct init *in, int argc, char **argv)
 		fatal(in, &e);
 	}
 	init__debug(in, "configured");
-	if (in->cfg.test && strcmp(in->cfg.test, "copyraw") != 0) {
+	/* "copyraw" only changes what COPY does; every other mode takes over */
+	in->copy_lie = in->cfg.test && !strcmp(in->cfg.test, "copyraw");
+	if (in->cfg.test && !in->copy_lie) {
 		init__misbehave(in, in->cfg.test);
 		init__poweroff(in);
 	}

@@ -69,6 +69,7 @@ struct init {
 	struct guest_config cfg;
 	bool have_cfg;
 	bool debug;
+	bool copy_lie;                /* test mode "copyraw": COPY archives lie */
 	int console;                  /* fd for init's messages */
 	int agent;                    /* the agent channel, -1 = none */
 	struct buf rx;                /* unparsed bytes from the agent */

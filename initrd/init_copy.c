@@ -8,8 +8,10 @@
  *
  * Paths follow Docker's rules: the final component is not followed when
  * it is a symlink (the link itself is copied) unless the path ends in "/"
- * or "/.", or FOLLOW is asked; "/." names a directory's contents
- * (entries "./x"), otherwise entries are named after the last component. */
+ * or "/."; "/." names a directory's contents (entries "./x"), "/" the
+ * directory itself (an error for anything else), otherwise entries are
+ * named after the last component.  (`cp -L` is the client's: it asks for
+ * the link's target.) */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -28,6 +30,7 @@
 #include "initrd/init.h"
 #include "lib/buf.h"
 #include "lib/err.h"
+#include "lib/fs.h"
 #include "lib/stream.h"
 #include "oci/tarx.h"
 
@@ -75,23 +78,20 @@ static unsigned long go_mode(mode_t m)
 	return g;
 }
 
-static bool ends_dot(const char *p)
-{
-	size_t n = strlen(p);
-	return (n >= 2 && !strcmp(p + n - 2, "/.")) || (n >= 1 && p[n - 1] == '/');
-}
-
-/* Split path into its directory (opened) and last name; "." for "/.". */
-static int split(const char *path, bool follow, int *dir, struct buf *name, struct stat *st)
+/* Split path into its directory (opened) and last name; "." for "/.".
+ * *follow: the last component is followed ("/." or "/" at the end). */
+static int split(const char *path, bool *follow, int *dir, struct buf *name, struct stat *st)
 {
 	_cleanup_buf_ struct buf d = BUF_INIT;
 	const char *slash;
 	size_t n = strlen(path);
+	bool contents = fs_path_ends_dot(path), dir_only = !contents && n > 1 && path[n - 1] == '/';
 
+	*follow = contents || dir_only;
 	while (n > 1 && path[n - 1] == '/')
 		n--;
 	buf_append(&d, path, n);
-	if (ends_dot(path)) {
+	if (contents) {
 		/* the directory itself, followed */
 		if (stat(path, st) < 0)
 			return -errno;
@@ -101,8 +101,10 @@ static int split(const char *path, bool follow, int *dir, struct buf *name, stru
 		buf_puts(name, ".");
 		return *dir < 0 ? -errno : 0;
 	}
-	if ((follow ? stat(buf_str(&d), st) : lstat(buf_str(&d), st)) < 0)
+	if ((*follow ? stat(buf_str(&d), st) : lstat(buf_str(&d), st)) < 0)
 		return -errno;
+	if (dir_only && !S_ISDIR(st->st_mode))
+		return -ENOTDIR;
 	if (!strcmp(buf_str(&d), "/")) {
 		*dir = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		buf_puts(name, ".");
@@ -115,45 +117,55 @@ static int split(const char *path, bool follow, int *dir, struct buf *name, stru
 	return *dir < 0 ? -errno : 0;
 }
 
-static __attribute__((noreturn)) void do_stat(const char *path, bool follow)
+/* The stat object of path (split already), one line on stdout. */
+static void put_stat(const char *path, const char *name, const struct stat *st)
 {
-	_cleanup_buf_ struct buf name = BUF_INIT;
-	struct stat st;
 	char when[64], target[PATH_MAX] = "";
 	struct tm tm;
-	int dir, rc = split(path, follow, &dir, &name, &st);
 	json_t *j;
 	char *s;
 
-	if (rc < 0)
-		fail(code_of(-rc), "%s: %s", path, strerror(-rc));
-	if (S_ISLNK(st.st_mode) && !realpath(path, target)) {
+	if (S_ISLNK(st->st_mode) && !realpath(path, target)) {
 		ssize_t n = readlink(path, target, sizeof(target) - 1);
 		target[n < 0 ? 0 : n] = '\0';
 	}
-	gmtime_r(&st.st_mtime, &tm);
+	gmtime_r(&st->st_mtime, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	j = json_pack("{s:s, s:I, s:I, s:s, s:s}", "name",
-		      !strcmp(buf_str(&name), ".") ? "." : buf_str(&name), "size",
-		      (json_int_t)st.st_size, "mode", (json_int_t)go_mode(st.st_mode), "mtime", when,
-		      "linkTarget", target);
+	j = json_pack("{s:s, s:I, s:I, s:s, s:s}", "name", name, "size", (json_int_t)st->st_size,
+		      "mode", (json_int_t)go_mode(st->st_mode), "mtime", when, "linkTarget", target);
 	s = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	if (!s)
 		fail(AGENT_COPY_E_OTHER, "%s: cannot describe it", path);
 	dprintf(1, "%s\n", s);
+}
+
+static __attribute__((noreturn)) void do_stat(const char *path)
+{
+	_cleanup_buf_ struct buf name = BUF_INIT;
+	struct stat st;
+	bool follow;
+	int dir, rc = split(path, &follow, &dir, &name, &st);
+
+	if (rc < 0)
+		fail(code_of(-rc), "%s: %s", path, strerror(-rc));
+	put_stat(path, buf_str(&name), &st);
 	_exit(0);
 }
 
-static __attribute__((noreturn)) void do_archive(const char *path, bool follow, bool export)
+/* stat_first: the stat's line, then the tar (GET archive, one process). */
+static __attribute__((noreturn)) void do_archive(const char *path, bool export, bool stat_first)
 {
 	_cleanup_buf_ struct buf name = BUF_INIT;
 	struct err e = ERR_INIT;
 	struct stat st;
-	int out = 1, dir, rc = split(export ? "/" : path, follow, &dir, &name, &st);
+	bool follow;
+	int out = 1, dir, rc = split(export ? "/" : path, &follow, &dir, &name, &st);
 	struct tarx_sink s = { tarx_fd_write, &out };
 
 	if (rc < 0)
 		fail(code_of(-rc), "%s: %s", path, strerror(-rc));
+	if (stat_first)
+		put_stat(path, buf_str(&name), &st);
 	if (tarx_write(dir, buf_str(&name), export ? "" : buf_str(&name),
 		       (export ? TARX_ONE_FS : 0) | (follow ? TARX_FOLLOW : 0), &s, &e) < 0)
 		fail(AGENT_COPY_E_OTHER, "%s", e.msg);
@@ -165,7 +177,7 @@ static __attribute__((noreturn)) void do_extract(const char *path, unsigned flag
 	struct err e = ERR_INIT;
 	struct stat st;
 	struct fd_reader fr;
-	struct tarx_opts o = { TARX_X_DEVICES, NULL, NULL, 0 };
+	struct tarx_opts o = { .flags = TARX_X_DEVICES };
 	int dir;
 
 	if (stat(path, &st) < 0)
@@ -186,14 +198,19 @@ static __attribute__((noreturn)) void do_extract(const char *path, unsigned flag
 }
 
 /* The "copyraw" test mode: a hostile guest's archive, the file's bytes. */
-static __attribute__((noreturn)) void lie_raw(const char *path)
+static __attribute__((noreturn)) void lie_raw(const char *path, bool stat_first)
 {
 	char b[65536];
 	ssize_t n;
+	struct stat st;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
 		fail(code_of(errno), "%s: %s", path, strerror(errno));
+	if (stat_first && fstat(fd, &st) == 0) {
+		const char *slash = strrchr(path, '/');
+		put_stat(path, slash ? slash + 1 : path, &st);
+	}
 	while ((n = read(fd, b, sizeof(b))) > 0)
 		if (write(1, b, (size_t)n) != n)
 			_exit(AGENT_COPY_E_OTHER);
@@ -202,19 +219,17 @@ static __attribute__((noreturn)) void lie_raw(const char *path)
 
 void init__copy_run(const struct init_spec *s, bool lie)
 {
-	bool follow = s->copy_flags & AGENT_COPY_FOLLOW;
-
 	if (!s->copy_path || s->copy_path[0] != '/')
 		fail(AGENT_COPY_E_OTHER, "the path must be absolute");
 	switch (s->copy_op) {
 	case AGENT_COPY_STAT:
-		do_stat(s->copy_path, follow);
+		do_stat(s->copy_path);
 	case AGENT_COPY_ARCHIVE:
 		if (lie)
-			lie_raw(s->copy_path);
-		do_archive(s->copy_path, follow, false);
+			lie_raw(s->copy_path, s->copy_flags & AGENT_COPY_STAT_FIRST);
+		do_archive(s->copy_path, false, s->copy_flags & AGENT_COPY_STAT_FIRST);
 	case AGENT_COPY_EXPORT:
-		do_archive("/", false, true);
+		do_archive("/", true, false);
 	case AGENT_COPY_EXTRACT:
 		do_extract(s->copy_path, s->copy_flags);
 	}

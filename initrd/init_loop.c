@@ -455,6 +455,26 @@ static bool stream_free(struct init *in, const struct agent_frame *f)
 	return true;
 }
 
+/* A new process on f's stream, not started; proc_add lists it. */
+static struct init_proc *proc_new(const struct agent_frame *f)
+{
+	struct init_proc *p = xcalloc(1, sizeof(*p));
+
+	p->id = f->stream;
+	p->in_fd = p->out_fd = p->err_fd = -1;
+	return p;
+}
+
+/* Created: listed, START runs it; OK to the host. */
+static void proc_add(struct init *in, struct init_proc *p)
+{
+	p->created = true;
+	p->next = in->procs;
+	in->procs = p;
+	in->n_procs++;
+	send_ok(in, p->id);
+}
+
 static void do_create(struct init *in, const struct agent_frame *f)
 {
 	const struct agent_create *c = &f->u.create;
@@ -467,9 +487,7 @@ static void do_create(struct init *in, const struct agent_frame *f)
 		return;
 	argv = strv_of(&c->argv);
 	env = strv_of(&c->env);
-	p = xcalloc(1, sizeof(*p));
-	p->id = f->stream;
-	p->in_fd = p->out_fd = p->err_fd = -1;
+	p = proc_new(f);
 	rc = init__resolve(in, *c->user ? c->user : in->user_spec, argv, env,
 			   *c->cwd ? c->cwd : in->workdir, c->tty, &p->spec, &e);
 	guest_strv_free(argv);
@@ -483,11 +501,7 @@ static void do_create(struct init *in, const struct agent_frame *f)
 	p->spec.open_stdin = c->open_stdin;
 	p->spec.rows = c->rows;
 	p->spec.cols = c->cols;
-	p->created = true;
-	p->next = in->procs;
-	in->procs = p;
-	in->n_procs++;
-	send_ok(in, f->stream);
+	proc_add(in, p);
 }
 
 /* COPY: a process whose body is init_copy.c, run by START like any other. */
@@ -497,18 +511,12 @@ static void do_copy(struct init *in, const struct agent_frame *f)
 
 	if (!stream_free(in, f))
 		return;
-	p = xcalloc(1, sizeof(*p));
-	p->id = f->stream;
-	p->in_fd = p->out_fd = p->err_fd = -1;
+	p = proc_new(f);
 	p->spec.copy_op = f->u.copy.op;
 	p->spec.copy_flags = f->u.copy.flags;
 	p->spec.copy_path = xstrdup(f->u.copy.path);
 	p->spec.open_stdin = f->u.copy.op == AGENT_COPY_EXTRACT;
-	p->created = true;
-	p->next = in->procs;
-	in->procs = p;
-	in->n_procs++;
-	send_ok(in, f->stream);
+	proc_add(in, p);
 }
 
 static void send_exit(struct init *in, struct init_proc *p)

@@ -301,7 +301,7 @@ static __attribute__((noreturn)) void run_child(struct init *in, struct init_pro
 		ioctl(0, TIOCSCTTY, 0);
 	close_from(3);
 	if (s->copy_op)
-		init__copy_run(s, in->cfg.test && !strcmp(in->cfg.test, "copyraw"));
+		init__copy_run(s, in->copy_lie);
 	if (main_proc)
 		enter_root(in);
 	set_limits(s);

@@ -150,6 +150,13 @@ int fs_mkdir_p(const char *path, mode_t mode, struct err *e)
 	return 0;
 }
 
+bool fs_path_ends_dot(const char *p)
+{
+	size_t n = strlen(p);
+
+	return (n == 1 && p[0] == '.') || (n >= 2 && p[n - 2] == '/' && p[n - 1] == '.');
+}
+
 void fs_path_clean(const char *abs, struct buf *out)
 {
 	size_t base = out->len;

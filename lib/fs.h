@@ -7,6 +7,7 @@
 #ifndef LIB_FS_H
 #define LIB_FS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -38,6 +39,8 @@ int fs_fsync_dir(const char *dir, struct err *e);
  * ("/a/./b/../c" -> "/a/c", ".." above the root stays at the root),
  * appended to out without the trailing "/": "/" itself appends nothing. */
 void fs_path_clean(const char *abs, struct buf *out);
+/* docker cp's "the contents of": the last component is "." ("." or ".../."). */
+bool fs_path_ends_dot(const char *p);
 
 /* Append "a/b" to out, where b is a relative path that must stay inside a:
  * b must not be absolute, must not contain a ".." component or a NUL, and

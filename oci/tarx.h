@@ -51,6 +51,7 @@ enum {
 	TARX_X_NO_OVERWRITE_DIR = 0x2,  /* a dir never replaces a non-dir, nor back */
 	TARX_X_DEVICES = 0x4,     /* make device nodes (else skipped) */
 	TARX_X_ROOT = 0x8,        /* chown everything to 0:0 (docker cp's default) */
+	TARX_X_ONLY_FROM = 0x10,  /* with from: refuse entries not under it (-EPERM) */
 };
 
 struct tarx_opts {
@@ -58,8 +59,6 @@ struct tarx_opts {
 	/* Rebase: an entry whose first component is `from` gets `to` instead
 	 * (NULL: none).  Used for `cp` to a new name. */
 	const char *from, *to;
-	/* Entries extracted, for the caller's report. */
-	unsigned long long entries;
 };
 
 /* Extract the archive read from in below dirfd (borrowed). */

@@ -4,4 +4,3 @@
 SRCS += oci/tarx_write.c oci/tarx_extract.c
 UNIT_TESTS += t/unit/oci_tarx.c
 FUZZ_TARGETS += t/fuzz/tarx_extract.c
-TEST_TOOLS += t/tools/tarx.c

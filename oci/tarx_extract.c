@@ -9,8 +9,10 @@
  *             removed, never followed; a directory only when empty) and
  *             creates the entry with O_CREAT | O_EXCL | O_NOFOLLOW,
  *             mkdirat, symlinkat, linkat(..., 0) or mknod;
- *   metadata  fchmod / fchownat / utimensat with AT_SYMLINK_NOFOLLOW on
- *             the parent's fd and the last name.
+ *   metadata  fchown / fchmod / futimens on the fd of the file made or of
+ *             the directory opened O_NOFOLLOW; for symlinks and device
+ *             nodes fchownat / utimensat with AT_SYMLINK_NOFOLLOW (a node's
+ *             mode is mknod's own, never a chmod by name).
  * Directories' modes are set when made (with owner rwx added while we
  * fill them) and fixed once the archive ended, at most DIR_FIXUPS_MAX of
  * them (past that a directory keeps owner rwx). */
@@ -184,21 +186,41 @@ static int write_data(struct xt *x, struct reader *in, int fd, const char *path,
 	return (int)n;
 }
 
-static int meta(struct xt *x, int dir, const char *name, const struct tar_entry *te,
+/* Owner, mode and times of the entry just made: through fd when we hold
+ * one (a file we created, a directory opened O_NOFOLLOW), else by name
+ * without following (a symlink, a device). */
+static int meta(struct xt *x, int fd, int dir, const char *name, const struct tar_entry *te,
 		bool set_mode, const char *path, struct err *e)
 {
 	struct timespec ts[2] = { { (time_t)te->mtime, 0 }, { (time_t)te->mtime, 0 } };
-
 	bool root = x->o->flags & TARX_X_ROOT;
+	uid_t uid = root ? 0 : (uid_t)te->uid;
+	gid_t gid = root ? 0 : (gid_t)te->gid;
 
 	if ((x->o->flags & (TARX_X_OWNERS | TARX_X_ROOT)) &&
-	    fchownat(dir, name, root ? 0 : te->uid, root ? 0 : te->gid, AT_SYMLINK_NOFOLLOW) < 0)
+	    (fd >= 0 ? fchown(fd, uid, gid) : fchownat(dir, name, uid, gid, AT_SYMLINK_NOFOLLOW)) < 0)
 		return err_sys(e, "%.200s: chown", path);
-	if (set_mode && fchmodat(dir, name, te->mode & 07777, 0) < 0)
+	/* after chown, which clears set-id bits */
+	if (set_mode && fd >= 0 && fchmod(fd, te->mode & 07777) < 0)
 		return err_sys(e, "%.200s: chmod", path);
-	if (utimensat(dir, name, ts, AT_SYMLINK_NOFOLLOW) < 0 && errno != ENOTSUP)
+	if ((fd >= 0 ? futimens(fd, ts) : utimensat(dir, name, ts, AT_SYMLINK_NOFOLLOW)) < 0 &&
+	    errno != ENOTSUP)
 		return err_sys(e, "%.200s: setting times", path);
 	return 0;
+}
+
+/* The entry's first component must be o->from (TARX_X_ONLY_FROM). */
+static int only_from(const struct tarx_opts *o, const char *clean, struct err *e)
+{
+	size_t fl;
+
+	if (!(o->flags & TARX_X_ONLY_FROM) || !o->from || !strcmp(o->from, ".") || !*o->from)
+		return 0;
+	fl = strlen(o->from);
+	if (!strncmp(clean, o->from, fl) && (clean[fl] == '\0' || clean[fl] == '/'))
+		return 0;
+	return err_set(e, -EPERM, "%.200s: not below %.200s, what was asked for, in the archive",
+		       clean, o->from);
 }
 
 static int one(struct xt *x, struct tar *t, const struct tar_entry *te, struct buf *path,
@@ -208,7 +230,8 @@ static int one(struct xt *x, struct tar *t, const struct tar_entry *te, struct b
 	const char *name;
 	int rc, fd;
 
-	if ((rc = tarx_clean(te->path, path, e)) < 0 || (rc = rebase(x->o, path, e)) < 0)
+	if ((rc = tarx_clean(te->path, path, e)) < 0 || (rc = only_from(x->o, buf_str(path), e)) < 0 ||
+	    (rc = rebase(x->o, path, e)) < 0)
 		return rc;
 	if (!path->len)
 		return 0;   /* the destination itself ("./"): it stays as it is */
@@ -220,9 +243,14 @@ static int one(struct xt *x, struct tar *t, const struct tar_entry *te, struct b
 	case TAR_DIR:
 		if (rc == 0 && mkdirat(dir, name, 0700) < 0)
 			return err_sys(e, "%.200s: mkdir", buf_str(path));
-		if (fchmodat(dir, name, (te->mode & 07777) | 0700, 0) < 0)
-			return err_sys(e, "%.200s: chmod", buf_str(path));
-		if ((rc = meta(x, dir, name, te, false, buf_str(path), e)) < 0)
+		fd = openat(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			return err_sys(e, "%.200s: opening the directory made", buf_str(path));
+		rc = fchmod(fd, (te->mode & 07777) | 0700) < 0 ? err_sys(e, "%.200s: chmod", buf_str(path))
+							      : meta(x, fd, dir, name, te, false,
+								     buf_str(path), e);
+		close(fd);
+		if (rc < 0)
 			return rc;
 		if (x->nfix < DIR_FIXUPS_MAX) {
 			if (x->nfix % 256 == 0)
@@ -236,19 +264,20 @@ static int one(struct xt *x, struct tar *t, const struct tar_entry *te, struct b
 		if (fd < 0)
 			return err_sys(e, "%.200s: creating", buf_str(path));
 		rc = write_data(x, tar_data(t), fd, buf_str(path), e);
+		if (rc == 0)
+			rc = meta(x, fd, dir, name, te, true, buf_str(path), e);
 		close(fd);
-		if (rc < 0)
-			return rc;
-		return meta(x, dir, name, te, true, buf_str(path), e);
+		return rc;
 	case TAR_SYMLINK:
 		if (symlinkat(te->linkname, dir, name) < 0)
 			return err_sys(e, "%.200s: symlink", buf_str(path));
-		return meta(x, dir, name, te, false, buf_str(path), e);
+		return meta(x, -1, dir, name, te, false, buf_str(path), e);
 	case TAR_HARDLINK: {
 		_cleanup_buf_ struct buf target = BUF_INIT;
 		_cleanup_close_ int tdir = -1;
 		const char *tname;
 		if ((rc = tarx_clean(te->linkname, &target, e)) < 0 ||
+		    (rc = only_from(x->o, buf_str(&target), e)) < 0 ||
 		    (rc = rebase(x->o, &target, e)) < 0)
 			return rc;
 		if (!target.len)
@@ -266,20 +295,24 @@ static int one(struct xt *x, struct tar *t, const struct tar_entry *te, struct b
 	case TAR_FIFO: {
 		mode_t kind = te->type == TAR_CHR ? S_IFCHR : te->type == TAR_BLK ? S_IFBLK : S_IFIFO;
 		_cleanup_close_ int here = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		mode_t mask;
 		if (te->type != TAR_FIFO && !(x->o->flags & TARX_X_DEVICES))
 			return 0;
-		/* mknodat is not everywhere: mknod in the parent, then back */
+		/* mknodat is not everywhere: mknod in the parent, then back; the
+		 * mode is set by mknod itself (no chmod by name afterwards, which
+		 * would follow a symlink put there meanwhile) */
 		if (here < 0 || fchdir(dir) < 0)
 			return err_sys(e, "%.200s: entering its directory", buf_str(path));
-		rc = mknod(name, kind | (te->mode & 07777),
-			   makedev(te->devmajor, te->devminor)) < 0
+		mask = umask(0);
+		rc = mknod(name, kind | (te->mode & 0777), makedev(te->devmajor, te->devminor)) < 0
 			     ? err_sys(e, "%.200s: mknod", buf_str(path))
 			     : 0;
+		umask(mask);
 		if (fchdir(here) < 0 && rc == 0)
 			rc = err_sys(e, "returning to the working directory");
 		if (rc < 0)
 			return rc;
-		return meta(x, dir, name, te, true, buf_str(path), e);
+		return meta(x, -1, dir, name, te, false, buf_str(path), e);
 	}
 	}
 	return 0;
@@ -296,8 +329,14 @@ static void fixups(struct xt *x, struct err *e)
 		struct err ignored = ERR_INIT;
 
 		if (walk(x, x->fix[i].path, false, &dir, &name, &ignored) == 0) {
-			fchmodat(dir, name, x->fix[i].mode, 0);
-			utimensat(dir, name, ts, AT_SYMLINK_NOFOLLOW);
+			/* it may have been replaced since (by a symlink): never
+			 * follow, fix only a directory still there */
+			int fd = openat(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (fd >= 0) {
+				(void)!fchmod(fd, x->fix[i].mode);
+				futimens(fd, ts);
+				close(fd);
+			}
 			close(dir);
 		}
 		free(x->fix[i].path);
@@ -323,7 +362,6 @@ int tarx_extract(struct reader *in, int root, struct tarx_opts *o, struct err *e
 	while ((rc = tar_next(t, &te, e)) > 0) {
 		if ((rc = one(&x, t, te, &path, e)) < 0)
 			break;
-		o->entries++;
 	}
 	fixups(&x, e);
 	tar_close(t);

@@ -90,7 +90,10 @@ static int header(struct tw *t, const char *name, char type, const struct stat *
 		struct stat ps = *st;
 		struct buf pname = BUF_INIT;
 		buf_printf(&pname, "PaxHeaders/%.80s", name);
+		/* the PAX header's own ids fit in ustar (else it would need one) */
 		ps.st_mode = 0644;
+		ps.st_uid = 0;
+		ps.st_gid = 0;
 		rc = header(t, buf_str(&pname), 'x', &ps, pax.len, "", e);
 		buf_free(&pname);
 		if (rc == 0)
@@ -157,10 +160,11 @@ static int file_data(struct tw *t, int fd, unsigned long long size, const char *
 static int entry(struct tw *t, int at, const char *name, struct buf *path, bool top,
 		 int depth, struct err *e);
 
+/* follow: the top entry, a symlink to a directory under TARX_FOLLOW */
 static int children(struct tw *t, int at, const char *name, struct buf *path, int depth,
-		    struct err *e)
+		    bool follow, struct err *e)
 {
-	int fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW));
 	size_t base = path->len;
 	DIR *d;
 	struct dirent *de;
@@ -217,7 +221,7 @@ static int entry(struct tw *t, int at, const char *name, struct buf *path, bool 
 		}
 		if ((t->flags & TARX_ONE_FS) && st.st_dev != t->root_dev)
 			return 0;
-		return children(t, at, name, path, depth, e);
+		return children(t, at, name, path, depth, top && (t->flags & TARX_FOLLOW), e);
 	}
 	if (S_ISLNK(st.st_mode)) {
 		char link[TAR_PATH_MAX];

@@ -5,7 +5,7 @@
 # data/run dir with one stored image, one container (its writable disk
 # written to) and one volume.  Boots the guest kernel under QEMU (TCG).
 set -u
-TOTAL=23 NAME=sysinfo
+TOTAL=27 NAME=sysinfo
 . "$(dirname "$0")/vm_env.sh"
 IMG=test/bb:1
 command -v curl >/dev/null || skip_rest "curl not installed"
@@ -15,6 +15,16 @@ jq_() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 out=$("$C" system version 2>&1); rc=$?
 [ $rc -eq 1 ] && like "$out" "not running" "system version without a server: client part, exit 1" || nok "version without server: $rc $out"
 like "$out" "API version:  1.45" "the client's API version"
+# stats, system df and cp reach the server as every command does: started
+# on first use, or (CONTAINER_NO_AUTOSTART=1) an error naming the command
+for cmd in "stats --no-stream" "system df" "cp c1:/x $W/x"; do
+	out=$(CONTAINER_NO_AUTOSTART=1 "$C" $cmd 2>&1); rc=$?
+	[ $rc -ne 0 ] && like "$out" "start it with: container system start" "$cmd without a server: the command to run" ||
+		nok "$cmd without a server: $rc $out"
+done
+out=$("$C" system df 2>&1); rc=$?
+[ $rc -eq 0 ] && like "$out" "started the API server" "system df starts the server on first use" || nok "df autostart: $rc $out"
+server_stop
 # a small log bound, so that a rotation happens in this test
 out=$(CONTAINER_API_LOG_MAX=4096 CONTAINER_LOG=debug "$C" system start 2>&1) || { nok "system start: $out"; skip_rest "no API server"; }
 ok "system start"

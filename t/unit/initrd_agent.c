@@ -452,8 +452,8 @@ static void test_copy(void)
 	buf_reset(&pl);
 	field_u64(&pl, AGENT_T_OP, 1);
 	field(&pl, AGENT_T_PATH, "/\0", 2);
-	field_u64(&pl, AGENT_T_FLAGS, 8);
-	is_int(decode_payload(AGENT_COPY, 2, &pl, &f, &used, &e), -EBADMSG, "COPY flag bit 3");
+	field_u64(&pl, AGENT_T_FLAGS, 16);
+	is_int(decode_payload(AGENT_COPY, 2, &pl, &f, &used, &e), -EBADMSG, "COPY flag bit 4");
 	buf_reset(&pl);
 	field_u64(&pl, AGENT_T_OP, 1);
 	field(&pl, AGENT_T_PATH, "/\0", 2);

@@ -189,6 +189,143 @@ static void hostile(void)
 	buf_free(&ar);
 }
 
+
+/* A directory entry, then a symlink of the same name to a file beside the
+ * destination: the directory's mode fixed at the end must not reach the
+ * symlink's target (fixups used to chmod through it). */
+static void fixup_through_symlink(void)
+{
+	struct buf ar = BUF_INIT, victim = BUF_INIT;
+	struct err e = ERR_INIT;
+	struct tarx_opts o = { 0 };
+	struct stat st;
+	int fd;
+
+	buf_printf(&victim, "%s/dst-victim", top);
+	fd = open(buf_str(&victim), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	close(fd);
+	chmod(buf_str(&victim), 0600);
+	put(&ar, "d/", '5', NULL, NULL);
+	put(&ar, "d", '2', "../dst-victim", NULL);
+	end(&ar);
+	run(&ar, "dstf", &o, &e);
+	ok(stat(buf_str(&victim), &st) == 0 && (st.st_mode & 07777) == 0600,
+	   "a directory's late chmod does not follow a symlink put in its place (mode %o)",
+	   st.st_mode & 07777);
+	buf_free(&victim);
+	buf_free(&ar);
+}
+
+/* TARX_X_ONLY_FROM: with a rebase, an entry outside `from` is refused
+ * (a guest answering `cp CTR:a DST` with "a" and a sibling "b"). */
+static void only_from(void)
+{
+	struct buf ar = BUF_INIT;
+	struct err e = ERR_INIT;
+	struct tarx_opts o = { .flags = TARX_X_ONLY_FROM, .from = "a", .to = "x" };
+
+	put(&ar, "a/", '5', NULL, NULL);
+	put(&ar, "a/f", '0', NULL, "fine");
+	put(&ar, "b", '0', NULL, "pwned");
+	end(&ar);
+	is_int(run(&ar, "dsto", &o, &e), -EPERM, "an entry beside the requested name refused: %s",
+	       e.msg);
+	ok(exists("dsto/x/f") && !exists("dsto/b"), "what was asked for landed, the sibling did not");
+	buf_reset(&ar);
+	put(&ar, "./a/g", '0', NULL, "fine");
+	put(&ar, "ab", '0', NULL, "pwned");
+	end(&ar);
+	is_int(run(&ar, "dsto2", &o, &e), -EPERM, "a name sharing the prefix (ab) refused");
+	ok(exists("dsto2/x/g") && !exists("dsto2/ab"), "./a/g rebased, ab not written");
+	buf_free(&ar);
+}
+
+struct mem_sink {
+	struct buf b;
+};
+
+static int mem_write(void *ud, const void *p, size_t n, struct err *e)
+{
+	(void)e;
+	return buf_append(&((struct mem_sink *)ud)->b, p, n) < 0 ? -ENOMEM : 0;
+}
+
+/* ids past ustar's 7 octal digits go in a PAX header (whose own header
+ * used to carry the same ids again: endless recursion) */
+static void big_ids(void)
+{
+	struct buf p = BUF_INIT;
+	struct err e = ERR_INIT;
+	struct mem_sink ms = { BUF_INIT };
+	struct tarx_sink s = { mem_write, &ms };
+	struct tarx_opts o = { .flags = TARX_X_OWNERS };
+	struct mem_reader m;
+	struct stat st;
+	int fd, dir;
+
+	if (geteuid() != 0) {
+		skip(3, "not root: cannot chown to uid 1<<30");
+		return;
+	}
+	buf_printf(&p, "%s/src/bigid", top);
+	fd = open(buf_str(&p), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	close(fd);
+	ok(chown(buf_str(&p), 1u << 30, (1u << 30) + 1) == 0, "a file owned by uid 1<<30");
+	buf_reset(&p);
+	buf_printf(&p, "%s/src", top);
+	dir = open(buf_str(&p), O_RDONLY | O_DIRECTORY);
+	is_int(tarx_write(dir, "bigid", "bigid", 0, &s, &e), 0, "written: %s", e.msg);
+	close(dir);
+	buf_reset(&p);
+	buf_printf(&p, "%s/dstb", top);
+	mkdir(buf_str(&p), 0755);
+	dir = open(buf_str(&p), O_RDONLY | O_DIRECTORY);
+	mem_reader_init(&m, ms.b.data, ms.b.len);
+	tarx_extract(&m.r, dir, &o, &e);
+	ok(fstatat(dir, "bigid", &st, 0) == 0 && st.st_uid == 1u << 30 && st.st_gid == (1u << 30) + 1,
+	   "uid/gid 1<<30 came back through PAX (%u:%u)", (unsigned)st.st_uid, (unsigned)st.st_gid);
+	close(dir);
+	buf_free(&ms.b);
+	buf_free(&p);
+}
+
+/* TARX_FOLLOW on a symlink to a directory: the directory's tree, under the
+ * link's name (children() used to open the top with O_NOFOLLOW). */
+static void follow_dir(void)
+{
+	struct buf p = BUF_INIT;
+	struct err e = ERR_INIT;
+	struct mem_sink ms = { BUF_INIT };
+	struct tarx_sink s = { mem_write, &ms };
+	struct tarx_opts o = { 0 };
+	struct mem_reader m;
+	int dir;
+
+	buf_printf(&p, "%s/src/ldir", top);
+	mkdir(buf_str(&p), 0755);
+	buf_puts(&p, "/inner");
+	close(open(buf_str(&p), O_WRONLY | O_CREAT, 0644));
+	buf_reset(&p);
+	buf_printf(&p, "%s/src/dlink", top);
+	symlink("ldir", buf_str(&p));
+	buf_reset(&p);
+	buf_printf(&p, "%s/src", top);
+	dir = open(buf_str(&p), O_RDONLY | O_DIRECTORY);
+	is_int(tarx_write(dir, "dlink", "dlink", TARX_FOLLOW, &s, &e), 0,
+	       "a followed symlink to a directory is written: %s", e.msg);
+	close(dir);
+	buf_reset(&p);
+	buf_printf(&p, "%s/dstl", top);
+	mkdir(buf_str(&p), 0755);
+	dir = open(buf_str(&p), O_RDONLY | O_DIRECTORY);
+	mem_reader_init(&m, ms.b.data ? ms.b.data : "", ms.b.len);
+	tarx_extract(&m.r, dir, &o, &e);
+	close(dir);
+	ok(exists("dstl/dlink/inner"), "as a directory with its contents");
+	buf_free(&ms.b);
+	buf_free(&p);
+}
+
 static void roundtrip(void)
 {
 	struct buf p = BUF_INIT;
@@ -239,7 +376,6 @@ static void roundtrip(void)
 	o.from = "tree";
 	o.to = "copy";
 	is_int(tarx_extract(&fr.r, src, &o, &e), 0, "extract it renamed: %s", e.msg);
-	ok(o.entries == 5, "five entries (%llu)", o.entries);
 	close(src);
 	close(fd);
 	unlink(tarf);
@@ -288,7 +424,11 @@ int main(void)
 		return 1;
 	clean();
 	hostile();
+	fixup_through_symlink();
+	only_from();
 	roundtrip();
+	big_ids();
+	follow_dir();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", top);
 	if (system(cmd) != 0)
 		diag("could not remove %s", top);
