@@ -354,8 +354,9 @@ static int parse_ifaces(const json_t *arr, struct guest_config *c, struct err *e
 
 	if (!arr || json_is_null(arr))
 		return 0;
-	if (!json_is_array(arr) || json_array_size(arr) > 16)
-		return err_set(e, -EINVAL, "config: 'interfaces' is not a list of at most 16");
+	if (!json_is_array(arr) || json_array_size(arr) > GUEST_IFACES_MAX)
+		return err_set(e, -EINVAL, "config: 'interfaces' is not a list of at most %d",
+			       GUEST_IFACES_MAX);
 	c->ifaces = xcalloc(json_array_size(arr) + 1, sizeof(*c->ifaces));
 	json_array_foreach(arr, i, x) {
 		struct guest_iface *f = &c->ifaces[c->n_ifaces++];

@@ -164,6 +164,8 @@ struct guest_mount {
 
 #define GUEST_MOUNTS_MAX 64
 
+#define GUEST_IFACES_MAX 16
+
 struct guest_config {
 	char *hostname;
 	bool has_clock;
@@ -173,7 +175,7 @@ struct guest_config {
 	char **hosts;
 	char **dns_servers, **dns_search, **dns_options;
 	struct guest_iface *ifaces;
-	size_t n_ifaces;
+	size_t n_ifaces;      /* <= GUEST_IFACES_MAX */
 	bool init;
 	char *test;
 	struct guest_process_config proc;

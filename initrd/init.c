@@ -257,6 +257,43 @@ static int iface_by_mac(int s, const struct guest_iface *f, char name[IFNAMSIZ])
 	return found;
 }
 
+/* Give each NIC its configured name (eth0 for the first network, eth1…,
+ * as Docker's containers see them): found by MAC, renamed through a
+ * temporary name so that two NICs probed the other way round can swap.
+ * While still down, as SIOCSIFNAME wants.  A failure leaves the kernel's
+ * name, which net_config still finds by MAC. */
+static void nic_names(struct init *in, int s)
+{
+	char cur[GUEST_IFACES_MAX][IFNAMSIZ];
+	bool moved[GUEST_IFACES_MAX] = { false };
+	size_t n = in->cfg.n_ifaces < GUEST_IFACES_MAX ? in->cfg.n_ifaces : GUEST_IFACES_MAX;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct guest_iface *f = &in->cfg.ifaces[i];
+		struct ifreq ifr;
+		if (!f->has_mac || !iface_by_mac(s, f, cur[i]) || !strcmp(cur[i], f->name))
+			continue;
+		memset(&ifr, 0, sizeof(ifr));
+		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", cur[i]);
+		snprintf(ifr.ifr_newname, sizeof(ifr.ifr_newname), "ctrnic%zu", i);
+		if (ioctl(s, SIOCSIFNAME, &ifr) < 0)
+			init__log(in, "%s: cannot rename it to %s: %s", cur[i], f->name, strerror(errno));
+		else
+			moved[i] = true;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct guest_iface *f = &in->cfg.ifaces[i];
+		struct ifreq ifr;
+		if (!moved[i])
+			continue;
+		memset(&ifr, 0, sizeof(ifr));
+		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "ctrnic%zu", i);
+		snprintf(ifr.ifr_newname, sizeof(ifr.ifr_newname), "%s", f->name);
+		if (ioctl(s, SIOCSIFNAME, &ifr) < 0)
+			init__log(in, "ctrnic%zu: cannot rename it to %s: %s", i, f->name, strerror(errno));
+	}
+}
+
 /* Static IPv4 from the boot configuration: address, mask, MTU, up, and a
  * default route through the gateway (the first network's only).  (ioctl
  * rather than netlink: this is all a container's NICs need.) */
@@ -266,6 +303,8 @@ static int net_config(struct init *in, struct err *e)
 
 	if (s < 0 && in->cfg.n_ifaces)
 		return err_sys(e, "socket");
+	if (s >= 0)
+		nic_names(in, s);
 	for (size_t i = 0; i < in->cfg.n_ifaces; i++) {
 		const struct guest_iface *f = &in->cfg.ifaces[i];
 		uint32_t m = f->prefix ? htonl(~0u << (32 - f->prefix)) : 0;

@@ -8,7 +8,7 @@
 # networks, network connect/disconnect of a created container) and our
 # own `container run --network a --network b`.
 set -u
-TOTAL=31 NAME=netmulti
+TOTAL=32 NAME=netmulti
 command -v docker >/dev/null 2>&1 || { echo "1..0 # SKIP docker CLI not installed"; exit 0; }
 export CONTAINER_NETWORK_IDLE_MS=3000
 . "$(dirname "$0")/vm_env.sh"
@@ -33,6 +33,10 @@ out=$(D run --rm --network na --network nb $IMG sh -c \
 	'ip -4 -o addr | grep -v " lo " | sed "s/.*inet \([0-9.]*\).*/\1/" | sort | tr "\n" " "; ip route | grep ^default' 2>&1)
 case "$out" in 10.88.1.*" "10.88.2.*" default via 10.88.1.1 "*) ok "two NICs: an address on each network, the default route via the first" ;;
 	*) nok "two NICs: '$out'" ;; esac
+out=$(D run --rm --network na --network nb $IMG sh -c \
+	'ip -4 -o addr | grep -v " lo " | awk "{print \$2, \$4}" | sort | tr "\n" " "' 2>&1)
+case "$out" in "eth0 10.88.1."*" eth1 10.88.2."*) ok "the NICs are named in network order: eth0 on na, eth1 on nb" ;;
+	*) nok "NIC names: '$out'" ;; esac
 
 # --- isolation ------------------------------------------------------------------
 out=$(D exec x sh -c "printf 'GET / HTTP/1.0\r\n\r\n' | nc -w 3 $yip 80 2>/dev/null | tail -1; nslookup y >/dev/null 2>&1 && echo resolved" 2>&1)
