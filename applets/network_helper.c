@@ -94,6 +94,7 @@ struct helper {
 	struct dns_name_entry *names;
 	size_t n_names;
 	json_t *aliases;          /* holds the alias strings names[] points at */
+	json_t *multi;            /* "<ip>": [its other networks], multi-homed members */
 	bool have_up;
 	struct sockaddr_in upstream;
 	struct pending pend[PENDING_MAX];
@@ -186,15 +187,17 @@ static int names_of_net(const struct net_network *n, struct dns_name_entry **nam
 static int member_names(struct helper *h)
 {
 	h->aliases = json_array();
+	json_decref(h->multi);
+	h->multi = json_object();
 	h->names = NULL;
 	h->n_names = 0;
-	return names_of_net(&h->net, &h->names, &h->n_names, h->aliases, NULL);
+	return names_of_net(&h->net, &h->names, &h->n_names, h->aliases, h->multi);
 }
 
 /* A client on this and other networks resolves the names of all of them
  * (Docker's embedded DNS answers for every network of the asking
- * container).  Read at the query, the other networks' files being
- * nobody's to watch here; *z is the zone to answer from, whose extra
+ * container).  The other networks' names are read at the query, their
+ * files being nobody's to watch here; *z is the zone to answer from, whose extra
  * names are freed by zone_done. */
 struct zone_extra {
 	struct dns_name_entry *names;
@@ -206,32 +209,17 @@ struct zone_extra {
 static void zone_for(struct helper *h, uint32_t client, struct dns_zone *z,
 		     struct zone_extra *x)
 {
-	_cleanup_json_ json_t *multi = json_object();
-	const json_t *others = NULL;
-	const struct net_member *m = NULL;
+	const json_t *others;
 	char ip[NET_IP_STRLEN];
 	json_t *o;
 	size_t i, n = h->n_names;
 
 	*x = (struct zone_extra){ 0 };
 	*z = (struct dns_zone){ h->names, h->n_names, h->net.gateway, "test", h->net.internal };
-	/* the asker's networks from its bundle now: a connect to another
-	 * network changes no file of this one */
-	for (i = 0; i < h->net.n_members && !m; i++)
-		if (h->net.members[i].ip == client)
-			m = &h->net.members[i];
-	if (m) {
-		struct net_network one = { .name = h->net.name, .members = (struct net_member *)m,
-					   .n_members = 1 };
-		struct dns_name_entry *tmp = NULL;
-		size_t k = 0;
-		json_t *keep = json_array();
-		names_of_net(&one, &tmp, &k, keep, multi);
-		free(tmp);
-		json_decref(keep);
-	}
+	/* the asker's other networks, read with the names (refresh sees a
+	 * connect, which rewrites the member's bundle) */
 	net_ip_format(client, ip);
-	if (!json_array_size(others = json_object_get(multi, ip)))
+	if (!json_array_size(others = json_object_get(h->multi, ip)))
 		return;
 	x->keep = json_array();
 	x->names = xcalloc(n ? n : 1, sizeof(*x->names));
@@ -735,6 +723,7 @@ out:
 	net_network_free(&h->net);
 	free(h->names);
 	json_decref(h->aliases);
+	json_decref(h->multi);
 	buf_free(&h->path);
 	free(h);
 	return rc;
