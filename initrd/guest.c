@@ -15,6 +15,7 @@
 #include "lib/err.h"
 #include "lib/fs.h"
 #include "lib/jsonx.h"
+#include "lib/mac.h"
 #include "lib/mem.h"
 
 /* --- string vectors ------------------------------------------------------ */
@@ -328,25 +329,6 @@ static int parse_ipv4(const char *s, uint8_t out[4])
 	return 0;
 }
 
-/* "02:42:c0:a8:40:02": six hex pairs, nothing else. */
-static int parse_mac(const char *s, uint8_t out[6])
-{
-	unsigned v[6];
-	char tail;
-
-	if (strlen(s) != 17 ||
-	    sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
-		   &tail) != 6)
-		return -EINVAL;
-	for (int i = 0; i < 6; i++) {
-		if (!strchr("0123456789abcdefABCDEF", s[i * 3]) || !s[i * 3] ||
-		    !strchr("0123456789abcdefABCDEF", s[i * 3 + 1]) || !s[i * 3 + 1])
-			return -EINVAL;
-		out[i] = (uint8_t)v[i];
-	}
-	return 0;
-}
-
 static int parse_ifaces(const json_t *arr, struct guest_config *c, struct err *e)
 {
 	json_t *x;
@@ -389,7 +371,7 @@ static int parse_ifaces(const json_t *arr, struct guest_config *c, struct err *e
 			goto done;
 		}
 		f->has_gateway = gw != NULL;
-		if (mac && parse_mac(mac, f->mac) < 0) {
+		if (mac && mac_parse(mac, f->mac) < 0) {
 			err_set(e, rc, "config: interface %s: bad mac '%.20s'", f->name, mac);
 			goto done;
 		}

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "lib/err.h"
+#include "lib/mac.h"
 #include "net/vswitch.h"
 
 static bool mac_multicast(const uint8_t *m)
@@ -159,23 +160,7 @@ uint64_t vswitch_input(struct vswitch *sw, unsigned in, const uint8_t *frame, si
 
 int vswitch_mac_parse(const char *s, uint8_t mac[6], struct err *e)
 {
-	for (int i = 0; i < 6; i++) {
-		unsigned v = 0;
-		for (int j = 0; j < 2; j++) {
-			char c = s[i * 3 + j];
-			unsigned d = c >= '0' && c <= '9'   ? (unsigned)(c - '0')
-				     : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10)
-				     : c >= 'A' && c <= 'F' ? (unsigned)(c - 'A' + 10)
-							    : 16;
-			if (d == 16)
-				return err_set(e, -EINVAL, "not a MAC address");
-			v = v << 4 | d;
-		}
-		if (s[i * 3 + 2] != (i == 5 ? '\0' : ':'))
-			return err_set(e, -EINVAL, "not a MAC address");
-		mac[i] = (uint8_t)v;
-	}
-	return 0;
+	return mac_parse(s, mac) < 0 ? err_set(e, -EINVAL, "not a MAC address") : 0;
 }
 
 void vswitch_mac_format(const uint8_t mac[6], char out[VSWITCH_MAC_STRLEN])
