@@ -22,6 +22,8 @@
 struct api_call;
 struct api_sup;
 struct buf;
+struct err;
+struct images;
 
 void api_ctr_create(struct api_call *c);
 void api_ctr_start_h(struct api_call *c);
@@ -49,6 +51,19 @@ void api_image_inspect_h(struct api_call *c);
 void api_image_create_h(struct api_call *c);
 void api_image_tag_h(struct api_call *c);
 void api_image_delete_h(struct api_call *c);
+/* applets/api_imgio.c: save, load, prune; api_images.c: push */
+void api_image_push_h(struct api_call *c);
+void api_image_get_h(struct api_call *c);
+void api_image_load_h(struct api_call *c);
+void api_image_prune_h(struct api_call *c);
+/* Delete the blobs and root file systems that no name and no container
+ * reaches (-EBUSY while a pull writes: nothing lost, next time). */
+struct api_gc_result {
+	size_t blobs, snapshots;
+	unsigned long long freed;
+};
+int api_image_gc(const char *root, const struct images *im, struct api_gc_result *out,
+		 struct err *e);
 /* The names of entry i of im (familiar form, as RepoTags), when i is the
  * first entry of its digest; NULL for the later ones (one row a digest). */
 struct images;

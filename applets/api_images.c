@@ -1,15 +1,19 @@
 /* Image endpoints of the Docker Engine API (issue #6), listed in
  * applets/api_router.c's table: GET /images/json, GET /images/{name}/json,
  * POST /images/create (pull), POST /images/{name}/tag, DELETE
- * /images/{name}.  Names may contain slashes ({name*} routes).
+ * /images/{name}, POST /images/{name}/push.  Names may contain slashes
+ * ({name*} routes).  Save, load and prune: applets/api_imgio.c.
  *
- * A pull runs on libuv's thread pool (oci/pull.h, the same code as
- * `container image pull`); its plain progress lines come back through a
- * pipe read by the loop and go to the client as Docker's JSON progress
- * messages ({"status": ...}), then the digest, or {"error": ...}.  The
- * registry credentials are ours (`container registry login`, DOCKER_CONFIG);
- * the client's X-Registry-Auth is not used.  Tag and delete change only
- * the names (images.json); blobs go with `container image prune`. */
+ * A pull or a push runs on libuv's thread pool (oci/pull.h, oci/push.h);
+ * its plain progress lines come back through a pipe read by the loop and
+ * go to the client as Docker's JSON progress messages ({"status": ...},
+ * with "id" for a blob's line), then the digest, or {"error": ...}.  The
+ * registry credentials are the client's X-Registry-Auth
+ * (applets/api_regauth.h) for that request only, else ours (`container
+ * registry login`, DOCKER_CONFIG of the server).  Extensions for our CLI:
+ * `scheme` (https, http, auto) and `verify` on both, `destination` on
+ * push.  Tag changes only names; delete drops names, then the blobs and
+ * root file systems nothing reaches (api_image_gc). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -23,6 +27,7 @@
 #include "applets/api_ctr.h"
 #include "applets/api_handlers.h"
 #include "applets/api_http.h"
+#include "applets/api_regauth.h"
 #include "applets/api_router.h"
 #include "applets/image.h"
 #include "lib/buf.h"
@@ -33,6 +38,7 @@
 #include "oci/images.h"
 #include "oci/manifest.h"
 #include "oci/pull.h"
+#include "oci/push.h"
 #include "oci/ref.h"
 #include "oci/store.h"
 
@@ -291,6 +297,11 @@ void api_image_delete_h(struct api_call *c)
 	}
 	if (rc == 0)
 		rc = images_save(im, &e);
+	if (rc == 0) {
+		struct api_gc_result g;
+		struct err ge = ERR_INIT;
+		api_image_gc(c->ctx->data_dir, im, &g, &ge);   /* -EBUSY: next time */
+	}
 	images_close(im);
 	if (rc < 0) {
 		json_decref(out);
@@ -306,7 +317,11 @@ struct pull_job {
 	uv_work_t w;
 	uv_pipe_t progress;        /* read end of the thread's progress lines */
 	int wfd;
-	char *ref, *platform;
+	bool push, have_creds, verify;
+	enum registry_scheme scheme;
+	struct creds creds;        /* X-Registry-Auth's, for this request only */
+	char *ref, *platform, *dest;
+	struct push_result pres;
 	const char *data_dir;
 	struct pull_result res;
 	struct err e;
@@ -320,6 +335,8 @@ struct pull_job {
 
 static void job_free(struct pull_job *j)
 {
+	creds_free(&j->creds);
+	free(j->dest);
 	free(j->ref);
 	free(j->platform);
 	buf_free(&j->line);
@@ -350,7 +367,17 @@ static void send_msg(struct pull_job *j, json_t *v)
 /* Both the pull and its progress are over: the last words. */
 static void finish(struct pull_job *j)
 {
-	if (j->rc == 0) {
+	if (j->rc == 0 && j->push) {
+		_cleanup_buf_ struct buf m = BUF_INIT;
+		struct ref r;
+		const char *tag = "latest";
+		if (ref_parse(j->pres.name, 0, &r, NULL) == 0 && r.tag[0])
+			tag = r.tag;
+		buf_printf(&m, "%s: digest: %s", tag, j->pres.digest.s);
+		send_msg(j, json_pack("{s:s}", "status", buf_str(&m)));
+		send_msg(j, json_pack("{s:{}, s:{s:s, s:s, s:s}}", "progressDetail", "aux", "Tag", tag,
+				      "Digest", j->pres.digest.s, "Name", j->pres.name));
+	} else if (j->rc == 0) {
 		_cleanup_buf_ struct buf m = BUF_INIT;
 		buf_printf(&m, "Digest: %s", j->res.digest.s);
 		send_msg(j, json_pack("{s:s}", "status", buf_str(&m)));
@@ -391,7 +418,12 @@ static void progress_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
 			buf_putc(&j->line, b->base[i]);   /* past the bound: dropped */
 			continue;
 		}
-		if (j->line.len)
+		if (j->line.len > 13 && j->line.data[12] == ' ' &&
+		    strspn(j->line.data, "0123456789abcdef") == 12)
+			send_msg(j, json_pack("{s:s%, s:{}, s:s%}", "status", j->line.data + 13,
+					      j->line.len - 13, "progressDetail", "id", j->line.data,
+					      (size_t)12));
+		else if (j->line.len)
 			send_msg(j, json_pack("{s:s%}", "status", j->line.data, j->line.len));
 		buf_reset(&j->line);
 	}
@@ -413,9 +445,17 @@ static void pull_work(uv_work_t *w)
 	setvbuf(f, NULL, _IOLBF, 0);
 	po.progress = PULL_PROGRESS_PLAIN;
 	po.out = f;
+	po.verify_diff_ids = j->verify;
 	creds_conn_opts_from_env(&po.conn);
+	po.conn.scheme = j->scheme;
+	if (j->have_creds)
+		po.conn.creds = &j->creds;
 	j->rc = image_cli_platform(j->platform, NULL, NULL, &plat, &given, &j->e);
-	if (j->rc == 0) {
+	if (j->rc == 0 && j->push) {
+		struct push_opts pu = { .platform = given ? &plat : NULL,
+					.progress = PULL_PROGRESS_PLAIN, .out = f, .conn = po.conn };
+		j->rc = push_image(j->data_dir, j->ref, j->dest, &pu, &j->pres, &j->e);
+	} else if (j->rc == 0) {
 		po.platform = given ? &plat : NULL;
 		j->rc = pull_image(j->data_dir, j->ref, &po, &j->res, &j->e);
 	}
@@ -442,36 +482,64 @@ static void pull_gone(void *ud)
 
 static const struct api_stream_ops pull_ops = { .closed = pull_gone };
 
-void api_image_create_h(struct api_call *c)
+/* The parts of a pull or push request common to both: X-Registry-Auth,
+ * platform, our scheme and verify; NULL with a 400 answered. */
+static struct pull_job *job_new(struct api_call *c)
 {
-	_cleanup_buf_ struct buf from = BUF_INIT, tag = BUF_INIT, plat = BUF_INIT;
-	struct pull_job *j;
+	_cleanup_buf_ struct buf plat = BUF_INIT, sch = BUF_INIT;
+	struct pull_job *j = xcalloc(1, sizeof(*j));
+	struct err e = ERR_INIT;
+	const char *h;
+	size_t hn;
+	int rc;
+
+	j->e = (struct err)ERR_INIT;
+	buf_init(&j->line, PROGRESS_LINE_MAX);
+	if ((h = api_req_header(c->req, "X-Registry-Auth", &hn))) {
+		if ((rc = api_regauth_decode(h, hn, &j->creds, NULL, &e)) < 0) {
+			api_reply_error(c, 400, "%s", e.msg);
+			job_free(j);
+			return NULL;
+		}
+		j->have_creds = rc == 1;
+	}
+	if (api_query_get(c->query, c->query_len, "platform", &plat) < 0 || plat.len > 64 ||
+	    api_query_get(c->query, c->query_len, "scheme", &sch) < 0) {
+		api_reply_error(c, 400, "malformed platform");
+		job_free(j);
+		return NULL;
+	}
+	if (!sch.len || !strcmp(buf_str(&sch), "auto"))
+		j->scheme = REGISTRY_SCHEME_AUTO;
+	else if (!strcmp(buf_str(&sch), "https"))
+		j->scheme = REGISTRY_SCHEME_HTTPS;
+	else if (!strcmp(buf_str(&sch), "http"))
+		j->scheme = REGISTRY_SCHEME_HTTP;
+	else {
+		api_reply_error(c, 400, "scheme must be https, http or auto");
+		job_free(j);
+		return NULL;
+	}
+	j->verify = api_query_bool(c, "verify", 0);
+	j->platform = plat.len ? buf_steal(&plat) : NULL;
+	j->data_dir = c->ctx->data_dir;
+	j->keepalive = c->keepalive;
+	return j;
+}
+
+/* Answer 200 with the first message and start the work. */
+static void job_start(struct api_call *c, struct pull_job *j, const char *first)
+{
 	uv_loop_t *loop = api_sup_loop(c->ctx->sup);
 	int fds[2], rc;
 
-	if (api_query_get(c->query, c->query_len, "fromImage", &from) <= 0 || !from.len ||
-	    api_query_get(c->query, c->query_len, "tag", &tag) < 0 ||
-	    api_query_get(c->query, c->query_len, "platform", &plat) < 0 || from.len > 512 ||
-	    tag.len > 256) {
-		api_reply_error(c, 400, "fromImage is required (import from a file is not supported)");
-		return;
-	}
-	if (tag.len)
-		buf_printf(&from, "%s%s", strncmp(buf_str(&tag), "sha256:", 7) == 0 ? "@" : ":",
-			   buf_str(&tag));
 	if (pipe(fds) < 0) {
 		api_reply_error(c, 500, "pipe: %s", strerror(errno));
+		job_free(j);
 		return;
 	}
 	fcntl(fds[0], F_SETFD, FD_CLOEXEC);
 	fcntl(fds[1], F_SETFD, FD_CLOEXEC);
-	j = xcalloc(1, sizeof(*j));
-	j->e = (struct err)ERR_INIT;
-	buf_init(&j->line, PROGRESS_LINE_MAX);
-	j->ref = buf_steal(&from);
-	j->platform = plat.len ? buf_steal(&plat) : NULL;
-	j->data_dir = c->ctx->data_dir;
-	j->keepalive = c->keepalive;
 	j->wfd = fds[1];
 	j->w.data = j;
 	uv_pipe_init(loop, &j->progress, 0);
@@ -486,14 +554,82 @@ void api_image_create_h(struct api_call *c)
 	}
 	api_write_head(c->out, 200, "application/json", NULL, -1, c->keepalive);
 	j->k = api_call_take(c, &pull_ops, j, 0);
-	{
-		_cleanup_buf_ struct buf m = BUF_INIT;
-		buf_printf(&m, "Pulling from %s", j->ref);
-		send_msg(j, json_pack("{s:s}", "status", buf_str(&m)));
-	}
+	send_msg(j, json_pack("{s:s}", "status", first));
 	if ((rc = uv_queue_work(loop, &j->w, pull_work, pull_done)) < 0) {
 		close(fds[1]);
 		j->rc = err_set(&j->e, rc, "queue: %s", uv_strerror(rc));
 		pull_done(&j->w, 0);
 	}
+}
+
+void api_image_create_h(struct api_call *c)
+{
+	_cleanup_buf_ struct buf from = BUF_INIT, tag = BUF_INIT, m = BUF_INIT;
+	struct pull_job *j;
+
+	if (api_query_get(c->query, c->query_len, "fromImage", &from) <= 0 || !from.len ||
+	    api_query_get(c->query, c->query_len, "tag", &tag) < 0 || from.len > 512 ||
+	    tag.len > 256) {
+		api_reply_error(c, 400, "fromImage is required (import from a file is not supported)");
+		return;
+	}
+	if (!(j = job_new(c)))
+		return;
+	if (tag.len)
+		buf_printf(&from, "%s%s", strncmp(buf_str(&tag), "sha256:", 7) == 0 ? "@" : ":",
+			   buf_str(&tag));
+	j->ref = buf_steal(&from);
+	buf_printf(&m, "Pulling from %s", j->ref);
+	job_start(c, j, buf_str(&m));
+}
+
+void api_image_push_h(struct api_call *c)
+{
+	_cleanup_buf_ struct buf name = BUF_INIT, tag = BUF_INIT, dest = BUF_INIT, m = BUF_INIT;
+	const struct images_entry *en;
+	struct images *im;
+	struct pull_job *j;
+	struct err e = ERR_INIT;
+	struct ref r;
+	int rc;
+
+	api_param_str(c, 0, &name);
+	if (api_query_get(c->query, c->query_len, "tag", &tag) < 0 || tag.len > 128 ||
+	    api_query_get(c->query, c->query_len, "destination", &dest) < 0 || dest.len > 512) {
+		api_reply_error(c, 400, "malformed tag or destination");
+		return;
+	}
+	if (tag.len)
+		buf_printf(&name, ":%s", buf_str(&tag));
+	if (images_open(c->ctx->data_dir, 0, &im, &e) < 0) {
+		api_reply_error(c, 500, "%s", e.msg);
+		return;
+	}
+	rc = images_resolve(im, buf_str(&name), &en, &e);
+	images_close(im);
+	if (rc < 0) {
+		api_reply_error(c, rc == -ENOENT ? 404 : 400, rc == -ENOENT ?
+				"An image does not exist locally with the tag: %s" : "%s",
+				rc == -ENOENT ? buf_str(&name) : e.msg);
+		return;
+	}
+	if (dest.len && ref_parse(buf_str(&dest), 0, &r, &e) < 0) {
+		api_reply_error(c, 400, "%s", e.msg);
+		return;
+	}
+	if (!(j = job_new(c)))
+		return;
+	j->push = true;
+	j->ref = buf_steal(&name);
+	j->dest = dest.len ? buf_steal(&dest) : NULL;
+	if (ref_parse(j->dest ? j->dest : j->ref, 0, &r, NULL) == 0) {
+		r.tag[0] = '\0';
+		r.has_digest = 0;
+		buf_puts(&m, "The push refers to repository [");
+		ref_format(&r, &m);
+		buf_putc(&m, ']');
+	} else {
+		buf_printf(&m, "The push refers to %s", j->ref);
+	}
+	job_start(c, j, buf_str(&m));
 }

@@ -115,8 +115,8 @@ void api_conn_end_chunked(struct api_conn *k, int keepalive);
 
 /* Whether the request's body is not read by the server but handed raw to
  * its handler (PUT /containers/{id}/archive: a tar of any size, streamed
- * to the guest).  The handler takes the connection hijacked and decodes
- * the body itself (Content-Length or chunked); the connection ends after
+ * to the guest; POST /images/load: one streamed to the loader).  The
+ * handler takes the connection hijacked and decodes the body itself (Content-Length or chunked); the connection ends after
  * the answer. */
 int api_streams_body(const struct api_req *r);
 
