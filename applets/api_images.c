@@ -66,8 +66,17 @@ static json_t *familiar(const char *name)
 }
 
 /* Platform manifest and config of an entry: size, config JSON. */
+static int entry_more(struct store *s, const struct images_entry *en, long long *size,
+		      json_t **config, struct manifest **mout, struct digest *mdig, struct err *e);
 static int entry_details(struct store *s, const struct images_entry *en, long long *size,
 			 json_t **config, struct err *e)
+{
+	return entry_more(s, en, size, config, NULL, NULL, e);
+}
+
+/* The same, also handing out the platform manifest and its digest. */
+static int entry_more(struct store *s, const struct images_entry *en, long long *size,
+		      json_t **config, struct manifest **mout, struct digest *mdig, struct err *e)
 {
 	_cleanup_buf_ struct buf cfg = BUF_INIT;
 	struct manifest *m = NULL;
@@ -87,6 +96,12 @@ static int entry_details(struct store *s, const struct images_entry *en, long lo
 		if (rc == 0 && !(*config = jsonx_parse(cfg.data, cfg.len, IMAGE_CONFIG_MAX_BYTES,
 						       "image config", e)))
 			rc = -EBADMSG;
+	}
+	if (mdig)
+		*mdig = md;
+	if (mout && rc == 0) {
+		*mout = m;
+		m = NULL;
 	}
 	manifest_free(m);
 	return rc;
@@ -139,18 +154,34 @@ void api_image_list_h(struct api_call *c)
 	}
 	for (size_t i = 0; i < images_count(im); i++) {
 		const struct images_entry *en = images_at(im, i);
-		json_t *tags;
+		_cleanup_buf_ struct buf plat = BUF_INIT;
+		json_t *tags, *names, *config = NULL, *row;
 		long long size;
 
 		if (!(tags = api_image_tags(im, i)))
 			continue;
-		entry_details(s, en, &size, NULL, NULL);
-		json_array_append_new(out, json_pack("{s:s, s:s, s:o, s:[], s:I, s:I, s:I, s:{},"
-						     " s:i, s:i}", "Id", en->digest.s, "ParentId", "",
-						     "RepoTags", tags, "RepoDigests", "Created",
-						     (json_int_t)en->created, "Size", (json_int_t)size,
-						     "VirtualSize", (json_int_t)size, "Labels",
-						     "Containers", -1, "SharedSize", -1));
+		if (entry_details(s, en, &size, &config, NULL) < 0)
+			size = -1;
+		names = json_array();
+		for (size_t j = i; j < images_count(im); j++)
+			if (!strcmp(images_at(im, j)->digest.s, en->digest.s))
+				json_array_append_new(names, json_string(images_at(im, j)->name));
+		if (jsonx_str(config, "os") && jsonx_str(config, "architecture")) {
+			buf_printf(&plat, "%s/%s", jsonx_str(config, "os"),
+				   jsonx_str(config, "architecture"));
+			if (jsonx_str(config, "variant"))
+				buf_printf(&plat, "/%s", jsonx_str(config, "variant"));
+		}
+		json_decref(config);
+		/* Names (normalized), MediaType, Platform: ours, for `image ls` */
+		row = json_pack("{s:s, s:s, s:o, s:[], s:I, s:I, s:I, s:{}, s:i, s:i, s:o, s:s, s:s}",
+				"Id", en->digest.s, "ParentId", "", "RepoTags", tags, "RepoDigests",
+				"Created", (json_int_t)en->created, "Size", (json_int_t)size,
+				"VirtualSize", (json_int_t)size, "Labels", "Containers", -1,
+				"SharedSize", -1, "Names", names, "MediaType", en->media_type,
+				"Platform", buf_str(&plat));
+		if (row)
+			json_array_append_new(out, row);
 	}
 	store_close(s);
 	images_close(im);
@@ -174,6 +205,30 @@ static const struct images_entry *find(struct api_call *c, struct images *im, st
 	return NULL;
 }
 
+/* `container image inspect`'s object (?container=1): the stored document,
+ * the platform manifest's layers and the whole config. */
+static json_t *ours(const struct images *im, const struct images_entry *en,
+		   const struct manifest *m, const struct digest *md, long long size,
+		   const json_t *config)
+{
+	json_t *names = json_array(), *layers = json_array();
+	char when[32];
+
+	for (size_t i = 0; i < images_count(im); i++)
+		if (strcmp(images_at(im, i)->digest.s, en->digest.s) == 0)
+			json_array_append_new(names, json_string(images_at(im, i)->name));
+	for (size_t i = 0; i < m->n_layers; i++)
+		json_array_append_new(layers, json_pack("{s:s, s:s, s:I}", "digest",
+			m->layers[i].digest.s, "mediaType", m->layers[i].media_type, "size",
+			(json_int_t)m->layers[i].size));
+	rfc3339(en->created, when, sizeof(when));
+	return json_pack("{s:s, s:s, s:o, s:s, s:I, s:s, s:s, s:I, s:o, s:s, s:O}", "Name",
+			 en->name, "Id", en->digest.s, "RepoTags", names, "MediaType",
+			 en->media_type, "DocumentSize", (json_int_t)en->size, "Tagged", when,
+			 "Manifest", md->s, "Size", (json_int_t)size, "Layers", layers,
+			 "ConfigDigest", m->config.digest.s, "Config", config);
+}
+
 void api_image_inspect_h(struct api_call *c)
 {
 	_cleanup_buf_ struct buf q = BUF_INIT;
@@ -182,6 +237,8 @@ void api_image_inspect_h(struct api_call *c)
 	struct store *s;
 	struct err e = ERR_INIT;
 	json_t *config = NULL, *tags = json_array(), *diff;
+	struct manifest *m = NULL;
+	struct digest md;
 	long long size;
 	char when[32];
 
@@ -189,7 +246,7 @@ void api_image_inspect_h(struct api_call *c)
 		json_decref(tags);
 		return;
 	}
-	if ((en = find(c, im, &q)) && entry_details(s, en, &size, &config, &e) < 0) {
+	if ((en = find(c, im, &q)) && entry_more(s, en, &size, &config, &m, &md, &e) < 0) {
 		api_reply_error(c, 500, "%s", e.msg);
 		en = NULL;
 	}
@@ -217,10 +274,13 @@ void api_image_inspect_h(struct api_call *c)
 			cc = json_object_get(config, "config");
 		json_object_set_new(doc, "ContainerConfig",
 				    json_is_object(cc) ? json_deep_copy(cc) : json_object());
+		if (api_query_bool(c, "container", 0))
+			json_object_set_new(doc, "ContainerImage", ours(im, en, m, &md, size, config));
 		api_reply_json(c, 200, doc);
 	}
 	json_decref(tags);
 	json_decref(config);
+	manifest_free(m);
 	store_close(s);
 	images_close(im);
 }
@@ -288,6 +348,16 @@ void api_image_delete_h(struct api_call *c)
 		rc = images_untag(im, en->name, &e);
 	} else {
 		struct digest d = en->digest;
+		size_t names = 0;
+		for (size_t i = 0; i < images_count(im); i++)
+			names += strcmp(images_at(im, i)->digest.s, d.s) == 0;
+		if (names > 1 && !api_query_bool(c, "force", 0)) {
+			json_decref(out);
+			images_close(im);
+			api_reply_error(c, 409, "image %.19s is named %zu times: remove the names, or "
+					"use -f (must be forced)", d.s, names);
+			return;
+		}
 		for (size_t i = 0; i < images_count(im); i++)
 			if (strcmp(images_at(im, i)->digest.s, d.s) == 0)
 				json_array_append_new(out, json_pack("{s:o}", "Untagged",
