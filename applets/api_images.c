@@ -388,6 +388,7 @@ struct pull_job {
 	uv_pipe_t progress;        /* read end of the thread's progress lines */
 	int wfd;
 	bool push, have_creds, verify;
+	long concurrency;
 	enum registry_scheme scheme;
 	struct creds creds;        /* X-Registry-Auth's, for this request only */
 	char *ref, *platform, *dest;
@@ -516,6 +517,7 @@ static void pull_work(uv_work_t *w)
 	po.progress = PULL_PROGRESS_PLAIN;
 	po.out = f;
 	po.verify_diff_ids = j->verify;
+	po.max_concurrent = (int)j->concurrency;
 	creds_conn_opts_from_env(&po.conn);
 	po.conn.scheme = j->scheme;
 	if (j->have_creds)
@@ -591,6 +593,12 @@ static struct pull_job *job_new(struct api_call *c)
 		return NULL;
 	}
 	j->verify = api_query_bool(c, "verify", 0);
+	if (api_query_long(c, "concurrency", 0, &j->concurrency) < 0 || j->concurrency < 0 ||
+	    j->concurrency > 16) {
+		api_reply_error(c, 400, "concurrency must be between 1 and 16");
+		job_free(j);
+		return NULL;
+	}
 	j->platform = plat.len ? buf_steal(&plat) : NULL;
 	j->data_dir = c->ctx->data_dir;
 	j->keepalive = c->keepalive;

@@ -97,13 +97,20 @@ int cliapi_call(struct cliapi *a, const char *method, const char *path, const js
 int cliapi_open(struct cliapi *a, const char *method, const char *path, const json_t *body,
 		unsigned flags, struct api_stream *s, struct err *e)
 {
+	return cliapi_open_ex(a, method, path, NULL, body, -1, flags, s, e);
+}
+
+int cliapi_open_ex(struct cliapi *a, const char *method, const char *path, const char *headers,
+		   const json_t *body, int body_fd, unsigned flags, struct api_stream *s,
+		   struct err *e)
+{
 	_cleanup_buf_ struct buf req = BUF_INIT, eb = BUF_INIT;
 	int rc;
 
 	if ((rc = body_text(body, &req, e)) < 0)
 		return rc;
-	rc = api_client_open(buf_str(&a->sock), method, path, body ? req.data : NULL, req.len, flags,
-			     0, s, e);
+	rc = api_client_open_ex(buf_str(&a->sock), method, path, headers, body ? req.data : NULL,
+				req.len, body_fd, flags, 0, s, e);
 	a->status = s->status;
 	if (rc == 0 && s->status >= 400) {
 		buf_init(&eb, ERROR_BODY_MAX);

@@ -44,6 +44,12 @@ int cliapi_call(struct cliapi *a, const char *method, const char *path, const js
 int cliapi_open(struct cliapi *a, const char *method, const char *path, const json_t *body,
 		unsigned flags, struct api_stream *s, struct err *e);
 
+/* cliapi_open with extra header lines (or NULL) and a body streamed from
+ * body_fd (>= 0, body NULL) as api_client_open_ex sends it. */
+int cliapi_open_ex(struct cliapi *a, const char *method, const char *path, const char *headers,
+		   const json_t *body, int body_fd, unsigned flags, struct api_stream *s,
+		   struct err *e);
+
 /* A path component (container name or id as the user typed it)
  * percent-encoded onto out. */
 void cliapi_escape(struct buf *out, const char *s);
