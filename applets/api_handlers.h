@@ -62,6 +62,15 @@ struct api_gc_result {
 	size_t blobs, snapshots;
 	unsigned long long freed;
 };
+/* ?filters (["v"] or {"v": true} lists) with keys among keys; NULL when
+ * absent; -1 with the 400 answered. */
+int api_image_filters(struct api_call *c, const char *const *keys, json_t **out);
+/* Whether entry en passes filters f: dangling, until, label, label!,
+ * reference. */
+struct images_entry;
+struct store;
+int api_image_match(const json_t *f, struct store *s, const struct images_entry *en,
+		    bool *hit, struct err *e);
 int api_image_gc(const char *root, const struct images *im, struct api_gc_result *out,
 		 struct err *e);
 /* The names of entry i of im (familiar form, as RepoTags), when i is the

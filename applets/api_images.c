@@ -126,6 +126,15 @@ json_t *api_image_tags(const struct images *im, size_t i)
 	return tags;
 }
 
+/* Whether entry i is the first of its digest (one row a digest). */
+static bool api_image_tags_ok(const struct images *im, size_t i)
+{
+	for (size_t j = 0; j < i; j++)
+		if (!strcmp(images_at(im, j)->digest.s, images_at(im, i)->digest.s))
+			return false;
+	return true;
+}
+
 static int open_both(struct api_call *c, int flags, struct images **im, struct store **s)
 {
 	struct err e = ERR_INIT;
@@ -144,22 +153,53 @@ static int open_both(struct api_call *c, int flags, struct images **im, struct s
 
 void api_image_list_h(struct api_call *c)
 {
+	static const char *const keys[] = { "dangling", "until", "label", "label!", "reference",
+					    NULL };
 	struct images *im;
 	struct store *s;
-	json_t *out = json_array();
+	struct err e = ERR_INIT;
+	json_t *out, *f;
 
+	if (api_image_filters(c, keys, &f) < 0)
+		return;
 	if (open_both(c, 0, &im, &s) < 0) {
-		json_decref(out);
+		json_decref(f);
 		return;
 	}
+	out = json_array();
 	for (size_t i = 0; i < images_count(im); i++) {
 		const struct images_entry *en = images_at(im, i);
 		_cleanup_buf_ struct buf plat = BUF_INIT;
 		json_t *tags, *names, *config = NULL, *row;
+		bool hit = false, any = false;
 		long long size;
 
-		if (!(tags = api_image_tags(im, i)))
+		/* a digest is listed when one of its names passes; with a
+		 * reference filter, RepoTags keeps those names only (Docker) */
+		if (!api_image_tags_ok(im, i))
 			continue;
+		tags = json_array();
+		for (size_t j = i; j < images_count(im); j++) {
+			const struct images_entry *ej = images_at(im, j);
+			if (strcmp(ej->digest.s, en->digest.s))
+				continue;
+			if (f && api_image_match(f, s, ej, &hit, &e) < 0) {
+				json_decref(tags);
+				json_decref(out);
+				json_decref(f);
+				store_close(s);
+				images_close(im);
+				api_reply_error(c, 400, "%s", e.msg);
+				return;
+			}
+			if (!f || hit || !json_object_get(f, "reference"))
+				json_array_append_new(tags, familiar(ej->name));
+			any |= !f || hit;
+		}
+		if (!any) {
+			json_decref(tags);
+			continue;
+		}
 		if (entry_details(s, en, &size, &config, NULL) < 0)
 			size = -1;
 		names = json_array();
@@ -183,6 +223,7 @@ void api_image_list_h(struct api_call *c)
 		if (row)
 			json_array_append_new(out, row);
 	}
+	json_decref(f);
 	store_close(s);
 	images_close(im);
 	api_reply_json(c, 200, out);

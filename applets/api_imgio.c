@@ -31,6 +31,8 @@
  * /images/{name}: everything no name and no container reaches. */
 #include <dirent.h>
 #include <errno.h>
+#include <fnmatch.h>
+#include <strings.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -136,9 +138,7 @@ int api_image_gc(const char *root, const struct images *im, struct api_gc_result
 
 /* ---- prune ---- */
 
-/* ?filters as an object of string lists (["v"] or {"v": true}); NULL when
- * absent; -1 with a 400 answered when malformed. */
-static int filters_get(struct api_call *c, json_t **out)
+int api_image_filters(struct api_call *c, const char *const *keys, json_t **out)
 {
 	_cleanup_buf_ struct buf fq = BUF_INIT;
 	struct err e = ERR_INIT;
@@ -159,6 +159,16 @@ static int filters_get(struct api_call *c, json_t **out)
 	*out = json_object();
 	json_object_foreach(f, k, vals) {
 		json_t *l = json_array();
+		size_t ki;
+		for (ki = 0; keys[ki] && strcmp(keys[ki], k); ki++)
+			;
+		if (!keys[ki]) {
+			json_decref(f);
+			json_decref(*out);
+			*out = NULL;
+			api_reply_error(c, 400, "invalid filter '%.64s'", k);
+			return -1;
+		}
 		json_object_set_new(*out, k, l);
 		if (json_is_object(vals)) {
 			json_object_foreach(vals, k2, x)
@@ -211,6 +221,33 @@ static long long until_time(const char *s)
 	return *s ? (long long)time(NULL) - total : -1;
 }
 
+static bool truthy(const char *v)
+{
+	return !strcmp(v, "1") || !strcasecmp(v, "true");
+}
+
+/* docker images REF: the familiar name, or its repository, matches the
+ * pattern (shell wildcards, as Docker's reference filter). */
+static bool ref_match(const char *name, const char *pat)
+{
+	_cleanup_buf_ struct buf fam = BUF_INIT, norm = BUF_INIT;
+	char *colon;
+	struct ref r;
+
+	familiar(name, &fam);
+	if (!fnmatch(pat, buf_str(&fam), 0) || !strcmp(pat, name))
+		return true;
+	if (ref_parse(pat, REF_NO_DEFAULT_TAG, &r, NULL) == 0) {
+		ref_format(&r, &norm);
+		if (!strcmp(buf_str(&norm), name))
+			return true;
+	}
+	colon = strrchr(fam.data, ':');
+	if (colon && !strchr(colon, '/'))
+		*colon = '\0';
+	return !fnmatch(pat, buf_str(&fam), 0);
+}
+
 static bool labels_match(const json_t *labels, const char *want)
 {
 	_cleanup_buf_ struct buf k = BUF_INIT;
@@ -240,9 +277,8 @@ static json_t *entry_labels(struct store *s, const struct images_entry *en)
 	return l;
 }
 
-/* Whether entry en is pruned under filters f (dangling=false given). */
-static int prune_match(const json_t *f, struct store *s, const struct images_entry *en,
-		       bool *hit, struct err *e)
+int api_image_match(const json_t *f, struct store *s, const struct images_entry *en,
+		    bool *hit, struct err *e)
 {
 	json_t *vals, *x, *labels = NULL;
 	const char *key;
@@ -253,7 +289,9 @@ static int prune_match(const json_t *f, struct store *s, const struct images_ent
 		json_array_foreach(vals, i, x) {
 			const char *v = json_string_value(x);
 			if (!strcmp(key, "dangling")) {
-				continue;
+				*hit &= !truthy(v);   /* every image here has a name */
+			} else if (!strcmp(key, "reference")) {
+				*hit &= ref_match(en->name, v);
 			} else if (!strcmp(key, "until")) {
 				long long t = until_time(v);
 				if (t < 0) {
@@ -303,7 +341,9 @@ void api_image_prune_h(struct api_call *c)
 	bool all = false;
 	int rc = 0;
 
-	if (filters_get(c, &f) < 0) {
+	static const char *const keys[] = { "dangling", "until", "label", "label!", NULL };
+
+	if (api_image_filters(c, keys, &f) < 0) {
 		json_decref(deleted);
 		return;
 	}
@@ -323,7 +363,12 @@ void api_image_prune_h(struct api_call *c)
 		struct digest d = en->digest;
 		_cleanup_buf_ struct buf fam = BUF_INIT;
 		bool hit = true;
-		if (f && (rc = prune_match(f, s, en, &hit, &e)) < 0)
+		json_t *rest = json_deep_copy(f);
+		if (rest)
+			json_object_del(rest, "dangling");
+		rc = rest ? api_image_match(rest, s, en, &hit, &e) : 0;
+		json_decref(rest);
+		if (rc < 0)
 			break;
 		if (!hit || used_by_container(&d, used, nused, s, en)) {
 			i++;
