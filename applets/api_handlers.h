@@ -6,7 +6,8 @@
  *   applets/api_ctrjson.c     list (GET /containers/json) and inspect
  *   applets/api_logs.c        logs (from stdio.log; follow)
  *   applets/api_exec.c        exec create/start/inspect/resize
- *   applets/api_images.c      images: list, inspect, pull, tag, delete
+ *   applets/api_images.c      images: list, inspect, pull, push, tag, delete
+ *   applets/api_imgio.c       images: save, load, prune
  *   applets/api_events.c      /events and the container events
  * The live side (runtime links, subscribers) is applets/api_ctr.h. */
 #ifndef APPLETS_API_HANDLERS_H

@@ -63,6 +63,7 @@
 
 #define SAVE_NAMES_MAX 256
 #define LOAD_RAW_MAX ((size_t)1 << 20)
+#define LOAD_TAIL_MAX ((size_t)1 << 20)   /* read past the archive's end */
 #define FILTERS_MAX (64u << 10)
 #define CTRS_MAX 100000
 
@@ -595,8 +596,10 @@ void api_image_get_h(struct api_call *c)
 	for (size_t i = 0; i < j->n; i++) {
 		const struct images_entry *en;
 		if (images_resolve(im, j->refs[i], &en, &e) < 0) {
-			api_reply_error(c, e.code == -ENOENT ? 404 : 400, "%s", e.code == -ENOENT ?
-					"No such image" : e.msg);
+			if (e.code == -ENOENT)
+				api_reply_error(c, 404, "No such image: %.256s", j->refs[i]);
+			else
+				api_reply_error(c, 400, "%s", e.msg);
 			images_close(im);
 			save_free(j);
 			return;
@@ -817,6 +820,15 @@ static void load_work(uv_work_t *w)
 
 	fd_reader_init(&fr, j->rfd);
 	j->rc = layout_load(j->data_dir, &fr.r, &j->res, &j->e);
+	/* a tar's end blocks may stop the reader before the body's end: take
+	 * the rest (bounded), so the client is not cut while it still sends */
+	if (j->rc == 0) {
+		char sink[16384];
+		ssize_t n;
+		size_t left = LOAD_TAIL_MAX;
+		while (left && (n = read(j->rfd, sink, sizeof(sink))) > 0)
+			left -= (size_t)n < left ? (size_t)n : left;
+	}
 	close(j->rfd);   /* writes still on their way get EPIPE */
 }
 

@@ -1,5 +1,6 @@
 /* How the container commands of our CLI (run, create, start, wait, ls,
- * inspect, rm, prune, stop, kill, logs, exec) reach container-apiserver:
+ * inspect, rm, prune, stop, kill, logs, exec) and the image commands
+ * (applets/image.c) reach container-apiserver:
  * its socket in $RUN, started in the background on first use (one line on
  * stderr says so) unless CONTAINER_NO_AUTOSTART=1, in which case the error
  * names the command to run.  Requests and answers are the Docker Engine
