@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include <jansson.h>
+#include <mbedtls/base64.h>
 
 #include "applets/api_regauth.h"
 #include "lib/base64.h"
@@ -143,8 +144,6 @@ int api_regauth_decode(const char *p, size_t n, struct creds *out, struct buf *s
 int api_regauth_encode(const struct creds *c, const char *server, struct buf *out,
 		       struct err *e)
 {
-	static const char al[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 	_cleanup_buf_ struct buf js = BUF_INIT;
 	json_t *o = json_object();
 	int rc;
@@ -161,15 +160,16 @@ int api_regauth_encode(const struct creds *c, const char *server, struct buf *ou
 	json_decref(o);
 	if (rc < 0)
 		return rc;
-	for (size_t i = 0; i < js.len; i += 3) {
-		const unsigned char *s = (const unsigned char *)js.data + i;
-		size_t left = js.len - i;
-		unsigned v = (unsigned)s[0] << 16 | (left > 1 ? (unsigned)s[1] << 8 : 0) |
-			     (left > 2 ? s[2] : 0);
-		buf_putc(out, al[v >> 18 & 63]);
-		buf_putc(out, al[v >> 12 & 63]);
-		buf_putc(out, left > 1 ? al[v >> 6 & 63] : '=');
-		buf_putc(out, left > 2 ? al[v & 63] : '=');
+	{
+		/* Docker's URLEncoding: the standard alphabet, 62 and 63 swapped */
+		size_t cap = (js.len + 2) / 3 * 4 + 1, olen = 0;
+		unsigned char *b64 = xmalloc(cap);
+		if (mbedtls_base64_encode(b64, cap, &olen, (const unsigned char *)js.data, js.len))
+			rc = err_set(e, -ENOMEM, "X-Registry-Auth: encoding failed");
+		for (size_t i = 0; rc == 0 && i < olen; i++)
+			buf_putc(out, b64[i] == '+' ? '-' : b64[i] == '/' ? '_' : (char)b64[i]);
+		wipe(b64, cap);
+		free(b64);
 	}
 	wipe(js.data, js.len);
 	return 0;

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <mbedtls/base64.h>
+
 #include "applets/api_regauth.h"
 #include "lib/buf.h"
 #include "lib/err.h"
@@ -21,19 +23,12 @@ static int dec(const char *h, struct creds *c, struct buf *srv, struct err *e)
 /* base64 (standard alphabet, padded) of s */
 static void b64(const char *s, struct buf *out)
 {
-	static const char al[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t n = strlen(s);
+	size_t n = strlen(s), cap = (n + 2) / 3 * 4 + 1, olen = 0;
+	unsigned char *p = malloc(cap);
 
-	for (size_t i = 0; i < n; i += 3) {
-		const unsigned char *p = (const unsigned char *)s + i;
-		size_t left = n - i;
-		unsigned v = (unsigned)p[0] << 16 | (left > 1 ? (unsigned)p[1] << 8 : 0) |
-			     (left > 2 ? p[2] : 0);
-		buf_putc(out, al[v >> 18 & 63]);
-		buf_putc(out, al[v >> 12 & 63]);
-		buf_putc(out, left > 1 ? al[v >> 6 & 63] : '=');
-		buf_putc(out, left > 2 ? al[v & 63] : '=');
-	}
+	mbedtls_base64_encode(p, cap, &olen, (const unsigned char *)s, n);
+	buf_append(out, p, olen);
+	free(p);
 }
 
 static int dec_json(const char *json, struct creds *c, struct err *e)
