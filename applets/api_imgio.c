@@ -62,6 +62,9 @@
 #include "oci/store.h"
 
 #define SAVE_NAMES_MAX 256
+/* saves and loads at once: each holds a thread of libuv's pool while its
+ * client takes its time (apiserver.c makes the pool 16) */
+#define API_IMAGE_XFER_MAX 8
 #define LOAD_RAW_MAX ((size_t)1 << 20)
 #define LOAD_TAIL_MAX ((size_t)1 << 20)   /* read past the archive's end */
 #define FILTERS_MAX (64u << 10)
@@ -414,6 +417,7 @@ out:
 
 struct save_job {
 	uv_work_t w;
+	struct api_ctx *ctx;
 	uv_pipe_t rp;            /* read end of the archive */
 	int wfd;
 	char **refs;
@@ -531,6 +535,7 @@ static void save_done(uv_work_t *w, int status)
 
 	if (status < 0 && j->rc == 0)
 		j->rc = status;
+	j->ctx->image_xfers--;
 	j->work_done = true;
 	if (j->eof || j->closing)
 		save_finish(j);
@@ -581,6 +586,13 @@ void api_image_get_h(struct api_call *c)
 	int fds[2], rc;
 
 	j->e = (struct err)ERR_INIT;
+	j->ctx = c->ctx;
+	if (c->ctx->image_xfers >= API_IMAGE_XFER_MAX) {
+		api_reply_error(c, 503, "too many image saves and loads at once (%d): try again",
+				API_IMAGE_XFER_MAX);
+		save_free(j);
+		return;
+	}
 	if (save_names(c, j) < 0 ||
 	    api_query_get(c->query, c->query_len, "platform", &plat) < 0) {
 		if (!c->out->len)
@@ -631,6 +643,7 @@ void api_image_get_h(struct api_call *c)
 	}
 	api_write_head(c->out, 200, "application/x-tar", NULL, -1, c->keepalive);
 	j->k = api_call_take(c, &save_ops, j, 0);
+	c->ctx->image_xfers++;
 	if ((rc = uv_queue_work(loop, &j->w, save_work, save_done)) < 0) {
 		close(fds[1]);
 		j->rc = rc;
@@ -642,6 +655,7 @@ void api_image_get_h(struct api_call *c)
 
 struct load_job {
 	uv_work_t w;
+	struct api_ctx *ctx;
 	uv_pipe_t wp;            /* write end: the body goes in */
 	int rfd;
 	const char *data_dir;
@@ -838,6 +852,7 @@ static void load_done(uv_work_t *w, int status)
 
 	if (status < 0 && j->rc == 0)
 		j->rc = err_set(&j->e, status, "cancelled");
+	j->ctx->image_xfers--;
 	j->work_done = true;
 	j->body_done = true;
 	load_reply(j);
@@ -853,6 +868,14 @@ void api_image_load_h(struct api_call *c)
 	int fds[2], rc;
 
 	j->e = (struct err)ERR_INIT;
+	j->ctx = c->ctx;
+	if (c->ctx->image_xfers >= API_IMAGE_XFER_MAX) {
+		c->keepalive = 0;   /* the body is not read */
+		api_reply_error(c, 503, "too many image saves and loads at once (%d): try again",
+				API_IMAGE_XFER_MAX);
+		free(j);
+		return;
+	}
 	j->quiet = api_query_bool(c, "quiet", 0);
 	j->data_dir = c->ctx->data_dir;
 	buf_init(&j->raw, LOAD_RAW_MAX);
@@ -869,11 +892,13 @@ void api_image_load_h(struct api_call *c)
 	uv_pipe_init(loop, &j->wp, 0);
 	j->wp.data = j;
 	j->k = api_call_take(c, &load_ops, j, 1);
+	c->ctx->image_xfers++;
 	if ((rc = uv_pipe_open(&j->wp, fds[1])) < 0)
 		close(fds[1]);
 	if (rc < 0 || (rc = uv_queue_work(loop, &j->w, load_work, load_done)) < 0) {
 		close(fds[0]);
 		j->rc = err_set(&j->e, rc, "load: %s", uv_strerror(rc));
+		c->ctx->image_xfers--;
 		j->work_done = true;
 		load_reply(j);
 		load_close_pipe(j);

@@ -37,6 +37,7 @@ struct api_ctx {
 	unsigned long requests;    /* served so far */
 	unsigned connections;      /* open now */
 	struct api_sup *sup;       /* containers and execs (applets/api_ctr.h) */
+	unsigned image_xfers;      /* image saves and loads running (api_imgio.c) */
 };
 
 /* ---- connections a handler keeps (applets/apiserver.c) ----
