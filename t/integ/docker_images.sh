@@ -31,6 +31,11 @@ out=$(D load -i "$W/bb.tar" 2>&1); rc=$?
 tap_is "$rc:$out" "0:Loaded image: test/bb:1" "docker load -i: the image is loaded"
 tap_is "$(D images --format '{{.Repository}}:{{.Tag}}')" "test/bb:1" "docker images lists it"
 id=$(D images -q --no-trunc test/bb:1)
+tap_like "$("$C" image ls)" "test/bb" "container image ls (through the same server) lists it too"
+out=$(CONTAINER_NO_AUTOSTART=1 CONTAINER_RUN_DIR=$W/nowhere "$C" image ls 2>&1); rc=$?
+tap_like "$rc:$out" "1:container image list: the API server is not running" "image ls with no server and CONTAINER_NO_AUTOSTART=1: the command to run"
+[ ! -e "$W/nowhere/container.sock" ]; tap_ok $? "  and no server was started"
+
 tap_like "$id" "sha256:" "docker images -q --no-trunc: a digest"
 
 # -- push: the credentials come from the docker CLI only --
