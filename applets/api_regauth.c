@@ -1,5 +1,6 @@
 /* X-Registry-Auth decoding and encoding (see applets/api_regauth.h). */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,6 +41,14 @@ static int field(const json_t *o, const char *key, const char **out, struct err 
 	return 1;
 }
 
+static bool utf8(const unsigned char *p, size_t n)
+{
+	json_t *t = json_stringn((const char *)p, n);   /* NULL: not UTF-8 */
+
+	json_decref(t);
+	return t != NULL;
+}
+
 /* The legacy "auth": base64("user:password"). */
 static int legacy_auth(const char *b64, struct creds *out, struct err *e)
 {
@@ -50,6 +59,8 @@ static int legacy_auth(const char *b64, struct creds *out, struct err *e)
 
 	if (base64_decode(b64, n, raw, &len, BASE64_URL) < 0 || memchr(raw, '\0', len)) {
 		rc = err_set(e, -EINVAL, "X-Registry-Auth: auth is not base64 of user:password");
+	} else if (!utf8(raw, len)) {
+		rc = err_set(e, -EINVAL, "X-Registry-Auth: auth is not UTF-8");
 	} else {
 		raw[len] = '\0';
 		if (!(colon = strchr((char *)raw, ':'))) {
@@ -148,14 +159,15 @@ int api_regauth_encode(const struct creds *c, const char *server, struct buf *ou
 	json_t *o = json_object();
 	int rc;
 
-	if (c->username)
-		json_object_set_new(o, "username", json_string(c->username));
-	if (c->password)
-		json_object_set_new(o, "password", json_string(c->password));
-	if (c->identity_token)
-		json_object_set_new(o, "identitytoken", json_string(c->identity_token));
-	if (server)
-		json_object_set_new(o, "serveraddress", json_string(server));
+	/* json_object_set_new refuses a NULL value (a string not UTF-8) */
+	if ((c->username && json_object_set_new(o, "username", json_string(c->username))) ||
+	    (c->password && json_object_set_new(o, "password", json_string(c->password))) ||
+	    (c->identity_token &&
+	     json_object_set_new(o, "identitytoken", json_string(c->identity_token))) ||
+	    (server && json_object_set_new(o, "serveraddress", json_string(server)))) {
+		json_decref(o);
+		return err_set(e, -EINVAL, "X-Registry-Auth: credentials that are not UTF-8");
+	}
 	rc = jsonx_dump_buf(o, JSON_COMPACT, &js, e);
 	json_decref(o);
 	if (rc < 0)

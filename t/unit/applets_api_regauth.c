@@ -128,6 +128,8 @@ static void hostile(void)
 	    "a duplicate key");
 	bad("{\"auth\":\"czNjcmV0\"}", 1, "auth has no ':'", "legacy auth without a colon");
 	bad("{\"auth\":\"%%%\"}", 1, "auth is not base64", "legacy auth not base64");
+	/* base64 of "c\xef b:a:b" (found by the fuzzer: user not UTF-8) */
+	bad("{\"auth\":\"Y-9iOmE6Yg==\"}", 1, "auth is not UTF-8", "legacy auth not UTF-8");
 	bad("{\"username\":\"a\\u0000b\",\"password\":\"s3cret\"}", 1, "not JSON",
 	    "a NUL inside a string");
 	buf_puts(&big, "{\"username\":\"a\",\"password\":\"");
