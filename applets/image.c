@@ -5,9 +5,9 @@
  * credentials `registry login` stored as X-Registry-Auth.  image_local (a
  * stored image ready to run) is the server's, below. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,13 +25,10 @@
 #include "lib/fs.h"
 #include "lib/jsonx.h"
 #include "lib/mem.h"
-#include "lib/paths.h"
+#include "oci/creds.h"
 #include "oci/images.h"
-#include "oci/layout.h"
 #include "oci/manifest.h"
 #include "oci/pull.h"
-#include "oci/push.h"
-#include "oci/creds.h"
 #include "oci/ref.h"
 #include "oci/snapshot.h"
 #include "oci/store.h"
