@@ -22,6 +22,10 @@
 #include "lib/paths.h"
 #include "oci/http_parse.h"
 
+#ifndef MSG_NOSIGNAL
+#define MSG_NOSIGNAL 0   /* macOS: callers that send bodies ignore SIGPIPE */
+#endif
+
 int api_client_socket_path(struct buf *out, struct err *e)
 {
 	int rc = paths_run_dir(out, e);
@@ -160,6 +164,46 @@ int api_client_open(const char *socket_path, const char *method, const char *pat
 		    const void *body, size_t n, unsigned flags, int timeout_ms,
 		    struct api_stream *s, struct err *e)
 {
+	return api_client_open_ex(socket_path, method, path, NULL, body, n, -1, flags, timeout_ms,
+				  s, e);
+}
+
+/* The body from fd as chunks; the server may answer (and close) before
+ * taking it all: then the answer counts, not the failed write. */
+static int send_fd_body(int sock, int fd, struct err *e)
+{
+	enum { PIECE = 64 << 10 };
+	_cleanup_free_ char *p = xmalloc(PIECE + 32);
+	ssize_t n;
+
+	for (;;) {
+		char h[16];
+		int hn;
+		n = read(fd, p, PIECE);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return err_sys(e, "read the request body");
+		hn = snprintf(h, sizeof(h), "%zx\r\n", (size_t)n);
+		if (send(sock, h, (size_t)hn, MSG_NOSIGNAL) != hn)
+			return -EPIPE;
+		if (n == 0)
+			return send(sock, "\r\n", 2, MSG_NOSIGNAL) == 2 ? 0 : -EPIPE;
+		memcpy(p + n, "\r\n", 2);
+		for (ssize_t off = 0, w; off < n + 2; off += w) {
+			w = send(sock, p + off, (size_t)(n + 2 - off), MSG_NOSIGNAL);
+			if (w < 0 && errno == EINTR)
+				w = 0;
+			else if (w <= 0)
+				return -EPIPE;
+		}
+	}
+}
+
+int api_client_open_ex(const char *socket_path, const char *method, const char *path,
+		       const char *headers, const void *body, size_t n, int body_fd,
+		       unsigned flags, int timeout_ms, struct api_stream *s, struct err *e)
+{
 	_cleanup_buf_ struct buf req = BUF_INIT;
 	int rc;
 
@@ -174,9 +218,11 @@ int api_client_open(const char *socket_path, const char *method, const char *pat
 		   method, path);
 	buf_puts(&req, flags & API_CLIENT_HIJACK ? "Connection: Upgrade\r\nUpgrade: tcp\r\n"
 						  : "Connection: close\r\n");
+	if (headers)
+		buf_puts(&req, headers);
 	if (body)
 		buf_printf(&req, "Content-Type: application/json\r\nContent-Length: %zu\r\n", n);
-	else if (flags & API_CLIENT_SEND_TAR)
+	else if ((flags & API_CLIENT_SEND_TAR) || body_fd >= 0)
 		buf_puts(&req, "Content-Type: application/x-tar\r\nTransfer-Encoding: chunked\r\n");
 	buf_puts(&req, "\r\n");
 	if (body)
@@ -185,6 +231,8 @@ int api_client_open(const char *socket_path, const char *method, const char *pat
 		return err_wrap(e, "send to the API server");
 	if (flags & API_CLIENT_SEND_TAR)
 		return 0;
+	if (body_fd >= 0 && (rc = send_fd_body(s->fd, body_fd, e)) < 0 && rc != -EPIPE)
+		return rc;
 	return read_head(s->fd, method, s, e);
 }
 

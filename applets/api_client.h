@@ -60,6 +60,12 @@ struct api_stream {
 int api_client_open(const char *socket_path, const char *method, const char *path,
 		    const void *body, size_t n, unsigned flags, int timeout_ms,
 		    struct api_stream *s, struct err *e);
+/* The same with extra header lines (complete "Name: value\r\n" lines, or
+ * NULL) and, when body_fd >= 0 (and body NULL), a request body read from
+ * body_fd to its end and sent chunked (image load). */
+int api_client_open_ex(const char *socket_path, const char *method, const char *path,
+		       const char *headers, const void *body, size_t n, int body_fd,
+		       unsigned flags, int timeout_ms, struct api_stream *s, struct err *e);
 /* Append the next piece of the body to out (bounded by out's max): the
  * number of bytes added, 0 at the end of the body, or an error. */
 ssize_t api_stream_read(struct api_stream *s, struct buf *out, struct err *e);

@@ -6,7 +6,8 @@
  *   applets/api_ctrjson.c     list (GET /containers/json) and inspect
  *   applets/api_logs.c        logs (from stdio.log; follow)
  *   applets/api_exec.c        exec create/start/inspect/resize
- *   applets/api_images.c      images: list, inspect, pull, tag, delete
+ *   applets/api_images.c      images: list, inspect, pull, push, tag, delete
+ *   applets/api_imgio.c       images: save, load, prune
  *   applets/api_events.c      /events and the container events
  * The live side (runtime links, subscribers) is applets/api_ctr.h. */
 #ifndef APPLETS_API_HANDLERS_H
@@ -22,6 +23,8 @@
 struct api_call;
 struct api_sup;
 struct buf;
+struct err;
+struct images;
 
 void api_ctr_create(struct api_call *c);
 void api_ctr_start_h(struct api_call *c);
@@ -49,6 +52,28 @@ void api_image_inspect_h(struct api_call *c);
 void api_image_create_h(struct api_call *c);
 void api_image_tag_h(struct api_call *c);
 void api_image_delete_h(struct api_call *c);
+/* applets/api_imgio.c: save, load, prune; api_images.c: push */
+void api_image_push_h(struct api_call *c);
+void api_image_get_h(struct api_call *c);
+void api_image_load_h(struct api_call *c);
+void api_image_prune_h(struct api_call *c);
+/* Delete the blobs and root file systems that no name and no container
+ * reaches (-EBUSY while a pull writes: nothing lost, next time). */
+struct api_gc_result {
+	size_t blobs, snapshots;
+	unsigned long long freed;
+};
+/* ?filters (["v"] or {"v": true} lists) with keys among keys; NULL when
+ * absent; -1 with the 400 answered. */
+int api_image_filters(struct api_call *c, const char *const *keys, json_t **out);
+/* Whether entry en passes filters f: dangling, until, label, label!,
+ * reference. */
+struct images_entry;
+struct store;
+int api_image_match(const json_t *f, struct store *s, const struct images_entry *en,
+		    bool *hit, struct err *e);
+int api_image_gc(const char *root, const struct images *im, struct api_gc_result *out,
+		 struct err *e);
 /* The names of entry i of im (familiar form, as RepoTags), when i is the
  * first entry of its digest; NULL for the later ones (one row a digest). */
 struct images;

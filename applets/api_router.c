@@ -49,6 +49,11 @@ static const struct api_route routes[] = {
 	{ "GET", "/images/{name*}/json", api_image_inspect_h },
 	{ "POST", "/images/{name*}/tag", api_image_tag_h },
 	{ "DELETE", "/images/{name*}", api_image_delete_h },
+	{ "POST", "/images/{name*}/push", api_image_push_h },
+	{ "GET", "/images/get", api_image_get_h },
+	{ "GET", "/images/{name*}/get", api_image_get_h },
+	{ "POST", "/images/load", api_image_load_h },
+	{ "POST", "/images/prune", api_image_prune_h },
 	{ "GET", "/networks", api_network_list },
 	{ "POST", "/networks/create", api_network_create },
 	{ "POST", "/networks/prune", api_network_prune },
@@ -201,9 +206,11 @@ int api_streams_body(const struct api_req *r)
 	size_t qn, n;
 	int minor;
 
-	if (strcmp(r->method, "PUT") != 0 ||
+	if ((strcmp(r->method, "PUT") != 0 && strcmp(r->method, "POST") != 0) ||
 	    api_target_split(r->target, r->target_len, &path, &q, &qn, NULL) < 0 ||
 	    api_version_strip(buf_str(&path), &rest, &minor, NULL) < 0)
 		return 0;
+	if (strcmp(r->method, "POST") == 0)
+		return api_route_match("/images/load", rest, params, &n);   /* a tar of any size */
 	return api_route_match("/containers/{id}/archive", rest, params, &n);
 }

@@ -37,6 +37,7 @@ struct api_ctx {
 	unsigned long requests;    /* served so far */
 	unsigned connections;      /* open now */
 	struct api_sup *sup;       /* containers and execs (applets/api_ctr.h) */
+	unsigned image_xfers;      /* image saves and loads running (api_imgio.c) */
 };
 
 /* ---- connections a handler keeps (applets/apiserver.c) ----
@@ -115,8 +116,8 @@ void api_conn_end_chunked(struct api_conn *k, int keepalive);
 
 /* Whether the request's body is not read by the server but handed raw to
  * its handler (PUT /containers/{id}/archive: a tar of any size, streamed
- * to the guest).  The handler takes the connection hijacked and decodes
- * the body itself (Content-Length or chunked); the connection ends after
+ * to the guest; POST /images/load: one streamed to the loader).  The
+ * handler takes the connection hijacked and decodes the body itself (Content-Length or chunked); the connection ends after
  * the answer. */
 int api_streams_body(const struct api_req *r);
 

@@ -772,6 +772,10 @@ static int serve(struct server *srv, struct err *e)
 	uv_signal_start(&srv->sigterm, on_signal, SIGTERM);
 	uv_signal_start(&srv->sigint, on_signal, SIGINT);
 	signal(SIGPIPE, SIG_IGN);
+	/* image save and load workers wait on their clients as long as those
+	 * take (applets/api_imgio.c, at most API_IMAGE_XFER_MAX): room for them
+	 * beside pulls and creates in libuv's pool (made at its first use) */
+	setenv("UV_THREADPOOL_SIZE", "16", 0);
 	if (srv->daemon) {
 		uv_timer_init(srv->loop, &srv->log_timer);
 		srv->log_timer.data = srv;

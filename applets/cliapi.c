@@ -138,13 +138,20 @@ static int stream_status(struct cliapi *a, struct api_stream *s, int rc, struct 
 int cliapi_open(struct cliapi *a, const char *method, const char *path, const json_t *body,
 		unsigned flags, struct api_stream *s, struct err *e)
 {
+	return cliapi_open_ex(a, method, path, NULL, body, -1, flags, s, e);
+}
+
+int cliapi_open_ex(struct cliapi *a, const char *method, const char *path, const char *headers,
+		   const json_t *body, int body_fd, unsigned flags, struct api_stream *s,
+		   struct err *e)
+{
 	_cleanup_buf_ struct buf req = BUF_INIT;
 	int rc;
 
 	if ((rc = body_text(body, &req, e)) < 0)
 		return rc;
-	rc = api_client_open(buf_str(&a->sock), method, path, body ? req.data : NULL, req.len, flags,
-			     0, s, e);
+	rc = api_client_open_ex(buf_str(&a->sock), method, path, headers, body ? req.data : NULL,
+				req.len, body_fd, flags, 0, s, e);
 	if (rc == 0 && (flags & API_CLIENT_SEND_TAR))
 		return 0;   /* no answer yet: cliapi_finish */
 	return stream_status(a, s, rc, e);

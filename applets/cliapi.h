@@ -1,5 +1,6 @@
 /* How the container commands of our CLI (run, create, start, wait, ls,
- * inspect, rm, prune, stop, kill, logs, exec) reach container-apiserver:
+ * inspect, rm, prune, stop, kill, logs, exec) and the image commands
+ * (applets/image.c) reach container-apiserver:
  * its socket in $RUN, started in the background on first use (one line on
  * stderr says so) unless CONTAINER_NO_AUTOSTART=1, in which case the error
  * names the command to run.  Requests and answers are the Docker Engine
@@ -57,6 +58,12 @@ int cliapi_open(struct cliapi *a, const char *method, const char *path, const js
  * short, api_stream_finish) and read the answer; errors as cliapi_call.
  * The stream is closed on error. */
 int cliapi_finish(struct cliapi *a, struct api_stream *s, bool complete, struct err *e);
+
+/* cliapi_open with extra header lines (or NULL) and a body streamed from
+ * body_fd (>= 0, body NULL) as api_client_open_ex sends it. */
+int cliapi_open_ex(struct cliapi *a, const char *method, const char *path, const char *headers,
+		   const json_t *body, int body_fd, unsigned flags, struct api_stream *s,
+		   struct err *e);
 
 /* A path component (container name or id as the user typed it)
  * percent-encoded onto out. */

@@ -1,9 +1,13 @@
 /* `container image ...`: pull, push, list, inspect, tag, delete, prune,
- * save, load.  Thin: parse options, call oci/ (pull.c, push.c, layout.c,
- * images.c, store.c), print.  Works on the store directly for now; the
- * API server (issue #6) will call the same oci/ functions. */
+ * save, load.  Thin: parse options, ask the API server (applets/cliapi.h,
+ * started if needed; the endpoints are applets/api_images.c and
+ * api_imgio.c, which call oci/), print as before.  Pull and push send the
+ * credentials `registry login` stored as X-Registry-Auth.  image_local (a
+ * stored image ready to run) is the server's, below. */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +15,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "applets/api_regauth.h"
 #include "applets/applets.h"
+#include "applets/cliapi.h"
 #include "applets/image.h"
 #include "lib/buf.h"
 #include "lib/err.h"
@@ -19,12 +25,10 @@
 #include "lib/fs.h"
 #include "lib/jsonx.h"
 #include "lib/mem.h"
-#include "lib/paths.h"
+#include "oci/creds.h"
 #include "oci/images.h"
-#include "oci/layout.h"
 #include "oci/manifest.h"
 #include "oci/pull.h"
-#include "oci/push.h"
 #include "oci/ref.h"
 #include "oci/snapshot.h"
 #include "oci/store.h"
@@ -42,10 +46,7 @@ static int usage(const struct cmd *c, const char *msg)
 	return EXIT_USAGE;
 }
 
-static int data_root(struct buf *out, struct err *e)
-{
-	return paths_data_dir(out, e);
-}
+#define MESSAGE_MAX (1u << 20)
 
 static int parse_scheme(const char *s, enum registry_scheme *out)
 {
@@ -83,7 +84,139 @@ int image_cli_platform(const char *plat, const char *os, const char *arch, struc
 	return 0;
 }
 
-/* ---- pull ---- */
+/* ---- talking to the API server ---- */
+
+static int api_fail(const struct cmd *c, struct cliapi *a, const struct err *e)
+{
+	cliapi_free(a);
+	return fail(c, e);
+}
+
+/* "X-Registry-Auth: …\r\n" for the registry of ref when `registry login`
+ * stored credentials for it; nothing otherwise (the server then uses its
+ * own, or none). */
+static void auth_header(const char *ref, struct buf *h)
+{
+	struct creds cr;
+	struct ref r;
+
+	if (ref_parse(ref, 0, &r, NULL) < 0 || creds_lookup(NULL, r.domain, &cr, NULL) != 1)
+		return;
+	buf_puts(h, "X-Registry-Auth: ");
+	api_regauth_encode(&cr, r.domain, h, NULL);
+	buf_puts(h, "\r\n");
+	creds_free(&cr);
+}
+
+/* A stream of JSON messages, one a line (pull, push, load): fn sees each;
+ * a message with "error" ends it as -EIO with that message. */
+static int read_messages(struct api_stream *st, void (*fn)(void *ud, const json_t *m), void *ud,
+			 struct err *e)
+{
+	_cleanup_buf_ struct buf in = BUF_INIT;
+	ssize_t got;
+	int rc = 0;
+
+	buf_init(&in, MESSAGE_MAX);
+	do {
+		char *nl;
+		if ((got = api_stream_read(st, &in, e)) < 0)
+			return (int)got;
+		while ((nl = memchr(in.data ? in.data : "", '\n', in.len)) || (got == 0 && in.len)) {
+			size_t n = nl ? (size_t)(nl - in.data) : in.len;
+			json_t *m = n ? jsonx_parse(in.data, n, MESSAGE_MAX, "message", NULL) : NULL;
+			const char *msg = jsonx_str(m, "error");
+			if (msg && rc == 0)
+				rc = err_set(e, -EIO, "%s", msg);
+			else if (m && rc == 0)
+				fn(ud, m);
+			json_decref(m);
+			buf_consume(&in, nl ? n + 1 : n);
+		}
+		if (got > 0 && in.len == in.max)
+			return err_set(e, -E2BIG, "a message of the API server is too long");
+	} while (got > 0);
+	return rc;
+}
+
+/* name as the user sees it: normalized ("alpine" -> docker.io/library/alpine:latest) */
+static void normalized(const char *name, struct buf *out)
+{
+	struct ref r;
+
+	if (ref_parse(name, 0, &r, NULL) < 0)
+		buf_puts(out, name);
+	else
+		ref_format(&r, out);
+}
+
+/* ---- pull, push ---- */
+
+struct progress {
+	bool show;
+	const char *name, *digest;   /* the last words */
+	json_t *keep;
+};
+
+static void on_progress(void *ud, const json_t *m)
+{
+	struct progress *p = ud;
+	const char *st = jsonx_str(m, "status"), *id = jsonx_str(m, "id");
+	const json_t *aux = json_object_get(m, "aux");
+
+	if (aux) {
+		json_decref(p->keep);
+		p->keep = json_deep_copy(aux);
+		p->name = jsonx_str(p->keep, "Name");
+		p->digest = jsonx_str(p->keep, "Digest");
+		return;
+	}
+	if (!st)
+		return;
+	if (id && p->show)
+		fprintf(stderr, "%s %s\n", id, st);
+	if (!strncmp(st, "Digest: ", 8) || !strncmp(st, "Status: Downloaded newer image for ", 35)) {
+		json_t *k = p->keep ? p->keep : (p->keep = json_object());
+		if (st[0] == 'D')
+			json_object_set_new(k, "Digest", json_string(st + 8));
+		else
+			json_object_set_new(k, "Name", json_string(st + 35));
+		p->name = jsonx_str(k, "Name");
+		p->digest = jsonx_str(k, "Digest");
+	}
+}
+
+/* POST path with the credentials for ref; the stream's last words in p. */
+static int transfer(const struct cmd *c, const char *path, const char *ref, struct progress *p)
+{
+	_cleanup_buf_ struct buf hdr = BUF_INIT;
+	struct api_stream st;
+	struct cliapi a;
+	struct err e = ERR_INIT;
+	int rc;
+
+	if (cliapi_connect(&a, &e) < 0)
+		return api_fail(c, &a, &e);
+	auth_header(ref, &hdr);
+	rc = cliapi_open_ex(&a, "POST", path, hdr.len ? buf_str(&hdr) : NULL, NULL, -1, 0, &st, &e);
+	if (rc == 0) {
+		rc = read_messages(&st, on_progress, p, &e);
+		api_stream_close(&st);
+	}
+	if (rc == 0 && (!p->name || !p->digest))
+		rc = err_set(&e, -EPROTO, "the API server's answer ended early");
+	return rc < 0 ? api_fail(c, &a, &e) : (cliapi_free(&a), 0);
+}
+
+static void query_platform(struct buf *path, const struct platform *plat, int given)
+{
+	if (given) {
+		_cleanup_buf_ struct buf pb = BUF_INIT;
+		platform_format(plat, &pb);
+		buf_puts(path, "&platform=");
+		cliapi_escape(path, buf_str(&pb));
+	}
+}
 
 struct pull_cli {
 	const char *platform, *os, *arch, *progress, *scheme;
@@ -111,35 +244,42 @@ static const struct opt pull_optv[] = {
 static int pull_cmd(const struct cmd *c, void *o, int argc, char **argv)
 {
 	const struct pull_cli *a = o;
-	_cleanup_buf_ struct buf root = BUF_INIT;
-	struct pull_opts po = { 0 };
-	struct pull_result res;
+	_cleanup_buf_ struct buf path = BUF_INIT;
+	struct progress p = { 0 };
+	enum registry_scheme sch;
+	enum pull_progress mode = PULL_PROGRESS_AUTO;
 	struct platform plat;
 	struct err e = ERR_INIT;
-	int given;
+	int given, rc;
 
 	(void)argc;
-	if (parse_scheme(a->scheme, &po.conn.scheme) < 0)
+	if (parse_scheme(a->scheme, &sch) < 0)
 		return usage(c, "--scheme must be https, http or auto");
 	if (a->max_conc < 0 || a->max_conc > 16)
 		return usage(c, "--max-concurrent-downloads must be between 1 and 16");
-	if (a->progress && pull_progress_parse(a->progress, &po.progress, &e) < 0)
+	if (a->progress && pull_progress_parse(a->progress, &mode, &e) < 0)
 		return usage(c, e.msg);
 	if (image_cli_platform(a->platform, a->os, a->arch, &plat, &given, &e) < 0)
 		return usage(c, e.msg);
-	if (a->quiet)
-		po.progress = PULL_PROGRESS_NONE;
-	po.platform = given ? &plat : NULL;
-	po.max_concurrent = (int)a->max_conc;
-	po.verify_diff_ids = a->verify;
-	creds_conn_opts_from_env(&po.conn);
-	if (data_root(&root, &e) < 0 || pull_image(buf_str(&root), argv[0], &po, &res, &e) < 0)
-		return fail(c, &e);
-	if (a->quiet) {
-		printf("%s\n", res.name);
-	} else {
-		printf("Pulled %s\nDigest: %s\n", res.name, res.digest.s);
+	buf_puts(&path, "/images/create?fromImage=");
+	cliapi_escape(&path, argv[0]);
+	query_platform(&path, &plat, given);
+	if (a->scheme)
+		buf_printf(&path, "&scheme=%s", a->scheme);
+	if (a->verify)
+		buf_puts(&path, "&verify=1");
+	if (a->max_conc)
+		buf_printf(&path, "&concurrency=%ld", a->max_conc);
+	p.show = !a->quiet && mode != PULL_PROGRESS_NONE;
+	if ((rc = transfer(c, buf_str(&path), argv[0], &p)) != 0) {
+		json_decref(p.keep);
+		return rc;
 	}
+	if (a->quiet)
+		printf("%s\n", p.name);
+	else
+		printf("Pulled %s\nDigest: %s\n", p.name, p.digest);
+	json_decref(p.keep);
 	return EXIT_OK;
 }
 
@@ -147,7 +287,8 @@ static const struct cmd cmd_image_pull = {
 	.name = "pull",
 	.summary = "Download an image from a registry",
 	.usage = "[OPTIONS] REFERENCE",
-	.help = "Credentials come from 'container registry login' (Docker's config.json).\n"
+	.help = "The API server pulls (started if needed).  Credentials from 'container\n"
+		"registry login' (Docker's config.json) go with the request.  On the server:\n"
 		"CONTAINER_REGISTRY_CA=FILE trusts an extra CA; CONTAINER_REGISTRY_INSECURE=\n"
 		"host[:port],... uses plain http for those registries.",
 	.opts = pull_optv,
@@ -156,8 +297,6 @@ static const struct cmd cmd_image_pull = {
 	.max_args = 1,
 	.run = pull_cmd,
 };
-
-/* ---- push ---- */
 
 struct push_cli {
 	const char *platform, *scheme, *progress;
@@ -178,30 +317,40 @@ static const struct opt push_optv[] = {
 static int push_cmd(const struct cmd *c, void *o, int argc, char **argv)
 {
 	const struct push_cli *a = o;
-	_cleanup_buf_ struct buf root = BUF_INIT;
-	struct push_opts po = { 0 };
-	struct push_result res;
+	_cleanup_buf_ struct buf path = BUF_INIT;
+	struct progress p = { 0 };
+	enum registry_scheme sch;
+	enum pull_progress mode = PULL_PROGRESS_AUTO;
 	struct platform plat;
 	struct err e = ERR_INIT;
-	int given;
+	int given, rc;
 
-	if (parse_scheme(a->scheme, &po.conn.scheme) < 0)
+	if (parse_scheme(a->scheme, &sch) < 0)
 		return usage(c, "--scheme must be https, http or auto");
-	if (a->progress && pull_progress_parse(a->progress, &po.progress, &e) < 0)
+	if (a->progress && pull_progress_parse(a->progress, &mode, &e) < 0)
 		return usage(c, e.msg);
 	if (image_cli_platform(a->platform, NULL, NULL, &plat, &given, &e) < 0)
 		return usage(c, e.msg);
+	buf_puts(&path, "/images/");
+	cliapi_escape(&path, argv[0]);
+	buf_puts(&path, "/push?tag=");
+	if (argc > 1) {
+		buf_puts(&path, "&destination=");
+		cliapi_escape(&path, argv[1]);
+	}
+	query_platform(&path, &plat, given);
+	if (a->scheme)
+		buf_printf(&path, "&scheme=%s", a->scheme);
+	p.show = !a->quiet && mode != PULL_PROGRESS_NONE;
+	if ((rc = transfer(c, buf_str(&path), argc > 1 ? argv[1] : argv[0], &p)) != 0) {
+		json_decref(p.keep);
+		return rc;
+	}
 	if (a->quiet)
-		po.progress = PULL_PROGRESS_NONE;
-	po.platform = given ? &plat : NULL;
-	creds_conn_opts_from_env(&po.conn);
-	if (data_root(&root, &e) < 0 ||
-	    push_image(buf_str(&root), argv[0], argc > 1 ? argv[1] : NULL, &po, &res, &e) < 0)
-		return fail(c, &e);
-	if (a->quiet)
-		printf("%s\n", res.digest.s);
+		printf("%s\n", p.digest);
 	else
-		printf("Pushed %s\nDigest: %s\n", res.name, res.digest.s);
+		printf("Pushed %s\nDigest: %s\n", p.name, p.digest);
+	json_decref(p.keep);
 	return EXIT_OK;
 }
 
@@ -218,31 +367,6 @@ static const struct cmd cmd_image_push = {
 };
 
 /* ---- list ---- */
-
-/* Size of an image: config + layers of the manifest we have (0 when
- * unknown), and its platform. */
-static long long image_size(struct store *s, const struct images_entry *en, struct buf *plat)
-{
-	struct manifest *m = NULL;
-	struct digest md;
-	long long size;
-
-	if (pull_resolve_local(s, &en->digest, en->media_type, NULL, &md, &m, NULL) < 0)
-		return -1;
-	size = m->config.size;
-	for (size_t i = 0; i < m->n_layers; i++)
-		size += m->layers[i].size;
-	if (plat) {
-		_cleanup_buf_ struct buf cfg = BUF_INIT;
-		struct image_config *ic = NULL;
-		if (store_read_blob(s, &m->config.digest, IMAGE_CONFIG_MAX_BYTES, &cfg, NULL) == 0 &&
-		    image_config_parse(buf_str(&cfg), cfg.len, &ic, NULL) == 0)
-			platform_format(&ic->platform, plat);
-		image_config_free(ic);
-	}
-	manifest_free(m);
-	return size;
-}
 
 static void human(struct buf *b, long long v)
 {
@@ -261,15 +385,6 @@ static void human(struct buf *b, long long v)
 	buf_printf(b, u ? "%.1f %s" : "%.0f %s", d, unit[u]);
 }
 
-static void rfc3339(long long t, char *out, size_t n)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	gmtime_r(&tt, &tm);
-	strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 /* "alpine" and "latest" from docker.io/library/alpine:latest. */
 static void split_name(const char *name, struct buf *repo, struct buf *tag)
 {
@@ -285,6 +400,15 @@ static void split_name(const char *name, struct buf *repo, struct buf *tag)
 	ref_format_familiar(&r, repo);
 }
 
+static void rfc3339(long long t, char *out, size_t n)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
 struct list_cli {
 	int quiet;
 	const char *format;
@@ -296,15 +420,49 @@ static const struct opt list_optv[] = {
 	OPT_END,
 };
 
+struct named {
+	const char *name;
+	const json_t *row;
+};
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(((const struct named *)a)->name, ((const struct named *)b)->name);
+}
+
+/* GET /images/json as one entry per name, sorted; *rows owns the answer. */
+static int list_names(struct cliapi *a, json_t **rows, struct named **out, size_t *n,
+		      struct err *e)
+{
+	const json_t *row, *nm;
+	size_t i, k;
+
+	*out = NULL;
+	*n = 0;
+	if (cliapi_call(a, "GET", "/images/json", NULL, rows, e) < 0)
+		return -1;
+	if (!json_is_array(*rows))
+		return err_set(e, -EPROTO, "the API server's image list is not a list");
+	json_array_foreach(*rows, i, row)
+		json_array_foreach(json_object_get(row, "Names"), k, nm)
+			if (json_is_string(nm)) {
+				*out = xreallocarray(*out, *n + 1, sizeof(**out));
+				(*out)[(*n)++] = (struct named){ json_string_value(nm), row };
+			}
+	if (*n)
+		qsort(*out, *n, sizeof(**out), by_name);
+	return 0;
+}
+
 static int list_cmd(const struct cmd *c, void *o, int argc, char **argv)
 {
 	const struct list_cli *a = o;
-	_cleanup_buf_ struct buf root = BUF_INIT;
 	struct err e = ERR_INIT;
-	struct images *im = NULL;
-	struct store *s = NULL;
+	struct cliapi api;
+	struct named *v = NULL;
+	json_t *rows = NULL, *arr;
+	size_t n;
 	int json = 0;
-	json_t *arr;
 
 	(void)argc;
 	(void)argv;
@@ -312,49 +470,51 @@ static int list_cmd(const struct cmd *c, void *o, int argc, char **argv)
 		json = 1;
 	else if (a->format && strcmp(a->format, "table") != 0)
 		return usage(c, "--format must be table or json");
-	if (data_root(&root, &e) < 0 || images_open(buf_str(&root), 0, &im, &e) < 0 ||
-	    store_open(buf_str(&root), &s, &e) < 0) {
-		images_close(im);
-		return fail(c, &e);
+	if (cliapi_connect(&api, &e) < 0 || list_names(&api, &rows, &v, &n, &e) < 0) {
+		json_decref(rows);
+		return api_fail(c, &api, &e);
 	}
+	cliapi_free(&api);
 	arr = json_array();
 	if (!json && !a->quiet)
 		printf("%-40s %-16s %-14s %10s  %s\n", "NAME", "TAG", "DIGEST", "SIZE", "PLATFORM");
-	for (size_t i = 0; i < images_count(im); i++) {
-		const struct images_entry *en = images_at(im, i);
-		_cleanup_buf_ struct buf repo = BUF_INIT, tag = BUF_INIT, sz = BUF_INIT, plat = BUF_INIT;
-		long long size;
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_buf_ struct buf repo = BUF_INIT, tag = BUF_INIT, sz = BUF_INIT;
+		const char *id = jsonx_str(v[i].row, "Id"), *plat = jsonx_str(v[i].row, "Platform");
+		const char *mt = jsonx_str(v[i].row, "MediaType");
+		long long size = jsonx_int(v[i].row, "Size", -1);
 		char when[32];
 
+		id = id ? id : "";
+		plat = plat ? plat : "";
 		if (a->quiet) {
 			int seen = 0;
 			for (size_t k = 0; k < i; k++)
-				seen |= strcmp(images_at(im, k)->digest.s, en->digest.s) == 0;
+				seen |= v[k].row == v[i].row;
 			if (!seen)
-				printf("%.12s\n", digest_hex(&en->digest));
+				printf("%.12s\n", strncmp(id, "sha256:", 7) ? id : id + 7);
 			continue;
 		}
-		split_name(en->name, &repo, &tag);
-		size = image_size(s, en, &plat);
-		rfc3339(en->created, when, sizeof(when));
+		split_name(v[i].name, &repo, &tag);
+		rfc3339(jsonx_int(v[i].row, "Created", 0), when, sizeof(when));
 		if (json) {
 			json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s}",
-				"name", en->name, "repository", buf_str(&repo), "tag", buf_str(&tag),
-				"digest", en->digest.s, "mediaType", en->media_type, "size",
-				(json_int_t)size, "platform", buf_str(&plat), "created", when));
+				"name", v[i].name, "repository", buf_str(&repo), "tag", buf_str(&tag),
+				"digest", id, "mediaType", mt ? mt : "", "size", (json_int_t)size,
+				"platform", plat, "created", when));
 			continue;
 		}
 		human(&sz, size);
 		printf("%-40s %-16s %-14.12s %10s  %s\n", buf_str(&repo), buf_str(&tag),
-		       digest_hex(&en->digest), buf_str(&sz), buf_str(&plat));
+		       strncmp(id, "sha256:", 7) ? id : id + 7, buf_str(&sz), plat);
 	}
 	if (json) {
 		json_dumpf(arr, stdout, JSON_INDENT(2));
 		putchar('\n');
 	}
 	json_decref(arr);
-	store_close(s);
-	images_close(im);
+	free(v);
+	json_decref(rows);
 	return EXIT_OK;
 }
 
@@ -371,78 +531,39 @@ static const struct cmd cmd_image_list = {
 
 /* ---- inspect ---- */
 
-static json_t *inspect_one(struct store *s, const struct images *im,
-			   const struct images_entry *en, struct err *e)
-{
-	_cleanup_buf_ struct buf cfg = BUF_INIT;
-	struct manifest *m = NULL;
-	struct digest md;
-	json_t *o, *names, *layers, *config;
-	char when[32];
-	long long size;
-
-	if (pull_resolve_local(s, &en->digest, en->media_type, NULL, &md, &m, e) < 0 ||
-	    store_read_blob(s, &m->config.digest, IMAGE_CONFIG_MAX_BYTES, &cfg, e) < 0) {
-		manifest_free(m);
-		return NULL;
-	}
-	config = jsonx_parse(buf_str(&cfg), cfg.len, 0, "image config", e);
-	if (!config) {
-		manifest_free(m);
-		return NULL;
-	}
-	names = json_array();
-	for (size_t i = 0; i < images_count(im); i++)
-		if (strcmp(images_at(im, i)->digest.s, en->digest.s) == 0)
-			json_array_append_new(names, json_string(images_at(im, i)->name));
-	layers = json_array();
-	size = m->config.size;
-	for (size_t i = 0; i < m->n_layers; i++) {
-		json_array_append_new(layers, json_pack("{s:s, s:s, s:I}", "digest",
-			m->layers[i].digest.s, "mediaType", m->layers[i].media_type, "size",
-			(json_int_t)m->layers[i].size));
-		size += m->layers[i].size;
-	}
-	rfc3339(en->created, when, sizeof(when));
-	o = json_pack("{s:s, s:s, s:o, s:s, s:I, s:s, s:s, s:I, s:o, s:s, s:o}", "Name", en->name,
-		      "Id", en->digest.s, "RepoTags", names, "MediaType", en->media_type,
-		      "DocumentSize", (json_int_t)en->size, "Tagged", when, "Manifest", md.s,
-		      "Size", (json_int_t)size, "Layers", layers, "ConfigDigest",
-		      m->config.digest.s, "Config", config);
-	manifest_free(m);
-	return o;
-}
-
 static int inspect_cmd(const struct cmd *c, void *o, int argc, char **argv)
 {
-	_cleanup_buf_ struct buf root = BUF_INIT;
 	struct err e = ERR_INIT;
-	struct images *im = NULL;
-	struct store *s = NULL;
+	struct cliapi api;
 	json_t *arr;
 	int rc = EXIT_OK;
 
 	(void)o;
-	if (data_root(&root, &e) < 0 || images_open(buf_str(&root), 0, &im, &e) < 0 ||
-	    store_open(buf_str(&root), &s, &e) < 0) {
-		images_close(im);
-		return fail(c, &e);
-	}
+	if (cliapi_connect(&api, &e) < 0)
+		return api_fail(c, &api, &e);
 	arr = json_array();
 	for (int i = 0; i < argc; i++) {
-		const struct images_entry *en;
-		json_t *one;
-		if (images_resolve(im, argv[i], &en, &e) < 0 || !(one = inspect_one(s, im, en, &e))) {
+		_cleanup_buf_ struct buf path = BUF_INIT;
+		json_t *doc = NULL, *ours;
+		buf_puts(&path, "/images/");
+		cliapi_escape(&path, argv[i]);
+		buf_puts(&path, "/json?container=1");
+		if (cliapi_call(&api, "GET", buf_str(&path), NULL, &doc, &e) < 0) {
 			rc = fail(c, &e);
 			continue;
 		}
-		json_array_append_new(arr, one);
+		if (!json_is_object(ours = json_object_get(doc, "ContainerImage"))) {
+			err_set(&e, -EPROTO, "the API server's answer lacks ContainerImage");
+			rc = fail(c, &e);
+		} else {
+			json_array_append(arr, ours);
+		}
+		json_decref(doc);
 	}
+	cliapi_free(&api);
 	json_dumpf(arr, stdout, JSON_INDENT(2));
 	putchar('\n');
 	json_decref(arr);
-	store_close(s);
-	images_close(im);
 	return rc;
 }
 
@@ -459,31 +580,27 @@ static const struct cmd cmd_image_inspect = {
 
 static int tag_cmd(const struct cmd *c, void *o, int argc, char **argv)
 {
-	_cleanup_buf_ struct buf root = BUF_INIT;
+	_cleanup_buf_ struct buf path = BUF_INIT, repo = BUF_INIT;
+	const char *slash = strrchr(argv[1], '/'), *colon;
 	struct err e = ERR_INIT;
-	const struct images_entry *en;
-	struct images *im = NULL;
-	struct digest d;
-	char *mt = NULL;
-	long long size;
-	int rc;
+	struct cliapi api;
 
 	(void)o;
 	(void)argc;
-	if (data_root(&root, &e) < 0 || images_open(buf_str(&root), IMAGES_WRITE, &im, &e) < 0)
-		return fail(c, &e);
-	rc = images_resolve(im, argv[0], &en, &e);
-	if (rc == 0) {
-		d = en->digest;
-		size = en->size;
-		mt = xstrdup(en->media_type);
-		rc = images_tag(im, argv[1], mt, &d, size, 0, &e);
+	colon = strrchr(slash ? slash : argv[1], ':');
+	buf_append(&repo, argv[1], colon ? (size_t)(colon - argv[1]) : strlen(argv[1]));
+	buf_puts(&path, "/images/");
+	cliapi_escape(&path, argv[0]);
+	buf_puts(&path, "/tag?repo=");
+	cliapi_escape(&path, buf_str(&repo));
+	if (colon) {
+		buf_puts(&path, "&tag=");
+		cliapi_escape(&path, colon + 1);
 	}
-	if (rc == 0)
-		rc = images_save(im, &e);
-	free(mt);
-	images_close(im);
-	return rc < 0 ? fail(c, &e) : EXIT_OK;
+	if (cliapi_connect(&api, &e) < 0 || cliapi_call(&api, "POST", buf_str(&path), NULL, NULL, &e) < 0)
+		return api_fail(c, &api, &e);
+	cliapi_free(&api);
+	return EXIT_OK;
 }
 
 static const struct cmd cmd_image_tag = {
@@ -497,34 +614,20 @@ static const struct cmd cmd_image_tag = {
 
 /* ---- delete, prune ---- */
 
-/* Delete blobs no name reaches, printing what was reclaimed.  A pull in
- * progress makes GC refuse (-EBUSY): nothing is lost, it runs next time. */
-static void collect(const char *root, struct images *im, int verbose)
+/* Print Docker's list of {"Untagged": …} / {"Deleted": …} our way. */
+static void print_deleted(const json_t *v, bool deleted_too)
 {
-	struct store_gc_result res = { 0 };
-	struct snapshot_gc_result sres = { 0 };
-	struct digest *roots = NULL;
-	struct store *s = NULL;
-	struct err e = ERR_INIT;
-	size_t n = 0;
-	int rc;
+	const json_t *x;
+	size_t i;
 
-	/* Snapshots first: finding an index's child manifests needs the blobs
-	 * that store_gc may then delete. */
-	if ((rc = images_roots(im, &roots, &n, &e)) == 0 && (rc = store_open(root, &s, &e)) == 0 &&
-	    (rc = snapshot_gc(s, root, roots, n, &sres, &e)) == 0)
-		rc = store_gc(s, roots, n, 24 * 3600, &res, &e);
-	free(roots);
-	store_close(s);
-	if (rc == -EBUSY)
-		fprintf(stderr, "container image: %s (blobs are collected next time)\n", e.msg);
-	else if (rc < 0)
-		fprintf(stderr, "container image: %s\n", e.msg);
-	else if (verbose) {
-		_cleanup_buf_ struct buf b = BUF_INIT;
-		human(&b, (long long)(res.bytes_freed + sres.bytes_freed));
-		printf("Deleted %zu blobs and %zu root file systems, reclaimed %s\n", res.removed,
-		       sres.removed, buf_str(&b));
+	json_array_foreach(v, i, x) {
+		_cleanup_buf_ struct buf n = BUF_INIT;
+		if (jsonx_str(x, "Untagged")) {
+			normalized(jsonx_str(x, "Untagged"), &n);
+			printf("Untagged: %s\n", buf_str(&n));
+		} else if (deleted_too && jsonx_str(x, "Deleted")) {
+			printf("Deleted: %s\n", jsonx_str(x, "Deleted"));
+		}
 	}
 }
 
@@ -539,75 +642,56 @@ static const struct opt rm_optv[] = {
 	OPT_END,
 };
 
-static int rm_one(const struct cmd *c, struct images *im, const char *q, int force, struct err *e)
+static int rm_one(struct cliapi *api, const char *q, int force, bool deleted_too, struct err *e)
 {
-	_cleanup_buf_ struct buf norm = BUF_INIT;
-	const struct images_entry *en;
-	struct digest d;
-	size_t names = 0;
-	struct ref r;
+	_cleanup_buf_ struct buf path = BUF_INIT;
+	json_t *out = NULL;
 	int rc;
 
-	(void)c;
-	if (ref_parse(q, 0, &r, NULL) == 0) {
-		ref_format(&r, &norm);
-		if (images_untag(im, buf_str(&norm), NULL) == 0) {
-			printf("Untagged: %s\n", buf_str(&norm));
-			return 0;
-		}
-	}
-	if ((rc = images_resolve(im, q, &en, e)) < 0)
+	buf_puts(&path, "/images/");
+	cliapi_escape(&path, q);
+	buf_printf(&path, "?force=%d", force);
+	if ((rc = cliapi_call(api, "DELETE", buf_str(&path), NULL, &out, e)) < 0)
 		return force && rc == -ENOENT ? 0 : rc;
-	d = en->digest;
-	for (size_t i = 0; i < images_count(im); i++)
-		names += strcmp(images_at(im, i)->digest.s, d.s) == 0;
-	if (names > 1 && !force)
-		return err_set(e, -EBUSY, "image %.19s is named %zu times: remove the names, or use -f",
-			       d.s, names);
-	for (size_t i = 0; i < images_count(im);) {
-		if (strcmp(images_at(im, i)->digest.s, d.s) != 0) {
-			i++;
-			continue;
-		}
-		printf("Untagged: %s\n", images_at(im, i)->name);
-		if ((rc = images_untag(im, images_at(im, i)->name, e)) < 0)
-			return rc;
-	}
-	printf("Deleted: %s\n", d.s);
+	print_deleted(out, deleted_too);
+	json_decref(out);
 	return 0;
 }
 
 static int rm_cmd(const struct cmd *c, void *o, int argc, char **argv)
 {
 	const struct rm_cli *a = o;
-	_cleanup_buf_ struct buf root = BUF_INIT;
 	struct err e = ERR_INIT;
-	struct images *im = NULL;
-	int rc = 0, failed = 0;
+	struct cliapi api;
+	int failed = 0;
 
 	if (!a->all && argc == 0)
 		return usage(c, "missing operand (usage: [-f] IMAGE... | --all)");
-	if (data_root(&root, &e) < 0 || images_open(buf_str(&root), IMAGES_WRITE, &im, &e) < 0)
-		return fail(c, &e);
+	if (cliapi_connect(&api, &e) < 0)
+		return api_fail(c, &api, &e);
 	if (a->all) {
-		while (images_count(im) > 0) {
-			printf("Untagged: %s\n", images_at(im, 0)->name);
-			if (images_untag(im, images_at(im, 0)->name, &e) < 0)
-				break;
+		struct named *v = NULL;
+		json_t *rows = NULL, *row;
+		size_t n, i;
+		if (list_names(&api, &rows, &v, &n, &e) < 0) {
+			json_decref(rows);
+			return api_fail(c, &api, &e);
 		}
+		json_array_foreach(rows, i, row)
+			if (jsonx_str(row, "Id") && rm_one(&api, jsonx_str(row, "Id"), 1, false, &e) < 0) {
+				fail(c, &e);
+				failed = 1;
+			}
+		free(v);
+		json_decref(rows);
 	}
 	for (int i = 0; i < argc; i++) {
-		if ((rc = rm_one(c, im, argv[i], a->force, &e)) < 0) {
+		if (rm_one(&api, argv[i], a->force, true, &e) < 0) {
 			fail(c, &e);
 			failed = 1;
 		}
 	}
-	if (images_save(im, &e) < 0) {
-		images_close(im);
-		return fail(c, &e);
-	}
-	collect(buf_str(&root), im, 0);
-	images_close(im);
+	cliapi_free(&api);
 	return failed ? EXIT_FAIL : EXIT_OK;
 }
 
@@ -627,40 +711,42 @@ struct prune_cli {
 };
 
 static const struct opt prune_optv[] = {
-	OPT_FLAG('a', "all", struct prune_cli, all,
-		 "Also remove every image (no container uses images yet, issue #6)"),
+	OPT_FLAG('a', "all", struct prune_cli, all, "Also remove every image no container uses"),
 	OPT_END,
 };
 
 static int prune_cmd(const struct cmd *c, void *o, int argc, char **argv)
 {
 	const struct prune_cli *a = o;
-	_cleanup_buf_ struct buf root = BUF_INIT;
+	_cleanup_buf_ struct buf sz = BUF_INIT;
 	struct err e = ERR_INIT;
-	struct images *im = NULL;
+	struct cliapi api;
+	json_t *out = NULL;
 
 	(void)argc;
 	(void)argv;
-	if (data_root(&root, &e) < 0 || images_open(buf_str(&root), IMAGES_WRITE, &im, &e) < 0)
-		return fail(c, &e);
-	if (a->all) {
-		while (images_count(im) > 0) {
-			printf("Untagged: %s\n", images_at(im, 0)->name);
-			images_untag(im, images_at(im, 0)->name, NULL);
-		}
-		if (images_save(im, &e) < 0) {
-			images_close(im);
-			return fail(c, &e);
-		}
+	if (cliapi_connect(&api, &e) < 0 ||
+	    cliapi_call(&api, "POST", a->all ? "/images/prune?filters=%7B%22dangling%22%3A%5B%22false%22%5D%7D"
+					     : "/images/prune", NULL, &out, &e) < 0)
+		return api_fail(c, &api, &e);
+	cliapi_free(&api);
+	print_deleted(json_object_get(out, "ImagesDeleted"), false);
+	if (jsonx_str(out, "Busy")) {
+		fprintf(stderr, "container image: %s (blobs are collected next time)\n",
+			jsonx_str(out, "Busy"));
+	} else {
+		human(&sz, jsonx_int(out, "SpaceReclaimed", 0));
+		printf("Deleted %lld blobs and %lld root file systems, reclaimed %s\n",
+		       jsonx_int(out, "BlobsDeleted", 0), jsonx_int(out, "RootfsDeleted", 0),
+		       buf_str(&sz));
 	}
-	collect(buf_str(&root), im, 1);
-	images_close(im);
+	json_decref(out);
 	return EXIT_OK;
 }
 
 static const struct cmd cmd_image_prune = {
 	.name = "prune",
-	.summary = "Remove unused data: blobs no image needs (and with -a, all images)",
+	.summary = "Remove unused data: blobs no image needs (and with -a, every image no container uses)",
 	.usage = "[-a]",
 	.opts = prune_optv,
 	.opts_size = sizeof(struct prune_cli),
@@ -681,31 +767,58 @@ static const struct opt save_optv[] = {
 	OPT_END,
 };
 
+/* GET path's body to fd. */
+static int fetch_to(struct cliapi *api, const char *path, int fd, struct err *e)
+{
+	_cleanup_buf_ struct buf b = BUF_INIT;
+	struct api_stream st;
+	ssize_t got;
+	int rc;
+
+	if ((rc = cliapi_open(api, "GET", path, NULL, 0, &st, e)) < 0)
+		return rc;
+	buf_init(&b, 1 << 20);
+	while ((got = api_stream_read(&st, &b, e)) > 0) {
+		if ((rc = fs_write_full(fd, b.data, b.len, e)) < 0)
+			break;
+		buf_reset(&b);
+	}
+	api_stream_close(&st);
+	return rc < 0 ? rc : got < 0 ? (int)got : 0;
+}
+
 static int save_cmd(const struct cmd *c, void *o, int argc, char **argv)
 {
 	const struct save_cli *a = o;
-	_cleanup_buf_ struct buf root = BUF_INIT, tmp = BUF_INIT;
+	_cleanup_buf_ struct buf tmp = BUF_INIT, path = BUF_INIT;
 	struct platform plat;
 	struct err e = ERR_INIT;
+	struct cliapi api;
 	int fd = 1, given, rc;
 
 	if (image_cli_platform(a->platform, NULL, NULL, &plat, &given, &e) < 0)
 		return usage(c, e.msg);
 	if (!a->output && isatty(1))
 		return usage(c, "refusing to write an archive to a terminal: use -o FILE");
-	if (data_root(&root, &e) < 0)
-		return fail(c, &e);
+	buf_puts(&path, "/images/get?");
+	for (int i = 0; i < argc; i++) {
+		buf_puts(&path, i ? "&names=" : "names=");
+		cliapi_escape(&path, argv[i]);
+	}
+	query_platform(&path, &plat, given);
+	if (cliapi_connect(&api, &e) < 0)
+		return api_fail(c, &api, &e);
 	if (a->output && strcmp(a->output, "-") != 0) {
 		/* written beside the target and renamed: no half archive under FILE */
 		buf_printf(&tmp, "%s.tmp-%ld", a->output, (long)getpid());
 		fd = open(buf_str(&tmp), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 		if (fd < 0) {
 			err_sys(&e, "create %s", buf_str(&tmp));
-			return fail(c, &e);
+			return api_fail(c, &api, &e);
 		}
 	}
-	rc = layout_save(buf_str(&root), (const char *const *)argv, (size_t)argc,
-			 given ? &plat : NULL, fd, &e);
+	rc = fetch_to(&api, buf_str(&path), fd, &e);
+	cliapi_free(&api);
 	if (fd != 1) {
 		if (rc == 0 && fsync(fd) < 0)
 			rc = err_sys(&e, "sync %s", a->output);
@@ -741,41 +854,52 @@ static const struct opt load_optv[] = {
 	OPT_END,
 };
 
+static void on_loaded(void *ud, const json_t *m)
+{
+	const char *s = jsonx_str(m, "stream");
+	_cleanup_buf_ struct buf fam = BUF_INIT, n = BUF_INIT;
+	size_t len;
+
+	if (*(const int *)ud || !s)
+		return;
+	len = strcspn(s, "\n");
+	if (!strncmp(s, "Loaded image: ", 14)) {
+		buf_append(&fam, s + 14, len - 14);
+		normalized(buf_str(&fam), &n);
+		printf("Loaded image: %s\n", buf_str(&n));
+	} else if (!strncmp(s, "Loaded image ID: ", 17)) {
+		printf("Loaded image ID: %.*s (no name in the archive; not tagged)\n",
+		       (int)(len - 17), s + 17);
+	}
+}
+
 static int load_cmd(const struct cmd *c, void *o, int argc, char **argv)
 {
 	const struct load_cli *a = o;
-	_cleanup_buf_ struct buf root = BUF_INIT;
-	struct layout_load_result res = { 0 };
-	struct fd_reader fr;
+	struct api_stream st;
 	struct err e = ERR_INIT;
+	struct cliapi api;
 	int fd = 0, rc;
 
 	(void)argc;
 	(void)argv;
 	if (!a->input && isatty(0))
 		return usage(c, "refusing to read an archive from a terminal: use -i FILE");
-	if (data_root(&root, &e) < 0)
-		return fail(c, &e);
 	if (a->input && strcmp(a->input, "-") != 0 &&
 	    (fd = open(a->input, O_RDONLY | O_CLOEXEC)) < 0) {
 		err_sys(&e, "open %s", a->input);
 		return fail(c, &e);
 	}
-	fd_reader_init(&fr, fd);
-	rc = layout_load(buf_str(&root), &fr.r, &res, &e);
+	signal(SIGPIPE, SIG_IGN);   /* a refused archive: the server answers before the end */
+	if ((rc = cliapi_connect(&api, &e)) == 0 &&
+	    (rc = cliapi_open_ex(&api, "POST", a->quiet ? "/images/load?quiet=1" : "/images/load",
+				 NULL, NULL, fd, 0, &st, &e)) == 0) {
+		rc = read_messages(&st, on_loaded, (void *)&a->quiet, &e);
+		api_stream_close(&st);
+	}
 	if (fd != 0)
 		close(fd);
-	if (rc < 0)
-		return fail(c, &e);
-	for (size_t i = 0; !a->quiet && i < res.n; i++) {
-		if (res.v[i].name)
-			printf("Loaded image: %s\n", res.v[i].name);
-		else
-			printf("Loaded image ID: %s (no name in the archive; not tagged)\n",
-			       res.v[i].digest.s);
-	}
-	layout_load_result_free(&res);
-	return EXIT_OK;
+	return rc < 0 ? api_fail(c, &api, &e) : (cliapi_free(&api), EXIT_OK);
 }
 
 static const struct cmd cmd_image_load = {

@@ -15,7 +15,7 @@
  * hostile or broken archive leaves both unchanged and fails with one
  * sentence naming the entry at fault.
  *
- * Used by applets/image.c. */
+ * Used by the API server's save and load endpoints (applets/api_imgio.c). */
 #ifndef OCI_LAYOUT_H
 #define OCI_LAYOUT_H
 

@@ -10,7 +10,7 @@
  * connection.  The images index is changed only at the very end: a failed
  * pull leaves no new name and no new visible blob reachable from a name.
  *
- * Used by `image pull` (applets/image.c) and later the API server. */
+ * Used by the API server's POST /images/create (applets/api_images.c). */
 #ifndef OCI_PULL_H
 #define OCI_PULL_H
 

@@ -6,7 +6,7 @@
  * store; otherwise the one manifest for the chosen platform).  The source
  * may be pushed under another name (a tag on another registry).
  *
- * Used by `image push` (applets/image.c) and later the API server. */
+ * Used by the API server's POST /images/{name}/push (applets/api_images.c). */
 #ifndef OCI_PUSH_H
 #define OCI_PUSH_H
 

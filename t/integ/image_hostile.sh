@@ -9,7 +9,8 @@ command -v node >/dev/null || { echo "1..0 # SKIP node not installed"; exit 0; }
 C=$CONTAINER_BIN
 W=$(mktemp -d "$TMPDIR/image_hostile.XXXXXX")
 PID=
-trap '[ -n "$PID" ] && kill $PID 2>/dev/null; rm -rf "$W"' EXIT
+# the pulls run in an API server on $W (issue #6), stopped on exit
+trap '"$C" system stop >/dev/null 2>&1; [ -n "$PID" ] && kill $PID 2>/dev/null; rm -rf "$W"' EXIT
 N=0 FAILED=0
 tap_ok() { N=$((N + 1)); if [ "$1" = 0 ]; then echo "ok $N - $2"; else echo "not ok $N - $2"; FAILED=$((FAILED + 1)); fi; }
 tap_like() {
@@ -109,8 +110,9 @@ node "$W/reg.js" "$port" >"$W/reg.log" 2>&1 &
 PID=$!
 for i in $(seq 100); do grep -q ready "$W/reg.log" 2>/dev/null && break; sleep 0.1; done
 R=127.0.0.1:$port
-export CONTAINER_DATA_DIR=$W/data DOCKER_CONFIG=$W/docker CONTAINER_REGISTRY_INSECURE=$R
+export CONTAINER_DATA_DIR=$W/data CONTAINER_RUN_DIR=$W/data/run DOCKER_CONFIG=$W/docker CONTAINER_REGISTRY_INSECURE=$R
 unset CONTAINER_REGISTRY_CA
+"$C" system start >/dev/null 2>&1
 
 blobs() { ls "$CONTAINER_DATA_DIR/content/blobs/sha256" 2>/dev/null | sort | tr '\n' ' '; }
 state() { echo "$(blobs)|$(cat "$CONTAINER_DATA_DIR/images.json" 2>/dev/null)"; }

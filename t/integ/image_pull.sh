@@ -12,7 +12,8 @@ reg_need docker-registry openssl htpasswd node skopeo umoci
 C=$CONTAINER_BIN
 W=$REG_DIR/work
 mkdir -p "$W"
-export CONTAINER_DATA_DIR=$W/data DOCKER_CONFIG=$W/docker CONTAINER_REGISTRY_CA=$REG_DIR/ca.crt
+export DOCKER_CONFIG=$W/docker CONTAINER_REGISTRY_CA=$REG_DIR/ca.crt
+api_use "$W/data"
 
 # An image built with umoci from busybox-static: two layers.
 mkimage() { # dir tag arch
@@ -105,7 +106,7 @@ cat >"$W/index.json" <<EOF
 {"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"$a2","size":$(skopeo inspect --raw --cert-dir "$REG_CERTS" --creds "$REG_USER:$REG_PASS" "docker://$REG/multi/app:arm64" | wc -c),"platform":{"os":"linux","architecture":"arm64"}}]}
 EOF
 REGCLI_PASSWORD=$REG_PASS regcli --user "$REG_USER" push-manifest "$REG" multi/app all application/vnd.oci.image.index.v1+json "$W/index.json" >/dev/null 2>&1
-export CONTAINER_DATA_DIR=$W/data-multi
+api_use "$W/data-multi"
 $C image pull --progress none --platform linux/arm64 "$REG/multi/app:all" >/dev/null 2>&1
 out=$($C image inspect "$REG/multi/app:all" 2>/dev/null | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const j=JSON.parse(s)[0];console.log(j.Manifest, j.Config.architecture)})')
 tap_is "$out" "$a2 arm64" "--platform linux/arm64 selects the arm64 manifest"
@@ -115,7 +116,7 @@ tap_is "$out" "$a1 amd64" "--arch amd64 selects the amd64 manifest"
 out=$($C image pull --progress none --platform linux/s390x "$REG/multi/app:all" 2>&1); rc=$?
 tap_like "$rc:$out" "1:container image pull: pull $REG/multi/app:all: " "a platform the index lacks fails"
 tap_like "$out" "linux/arm64" "the message lists what the index offers"
-export CONTAINER_DATA_DIR=$W/data
+api_use "$W/data"
 
 # -- save, read by skopeo; load back --
 $C image save -o "$W/save.tar" "$REG/lib/busybox:1" 2>"$W/save.err"; rc=$?
@@ -163,7 +164,7 @@ pport=$(free_port)
 node "$W/cutproxy.js" "$pport" "${REG#*:}" $((bigs / 2)) "$W/proxy.log" &
 REG_PIDS="$REG_PIDS $!"
 wait_port "$pport"
-export CONTAINER_DATA_DIR=$W/data2
+api_use "$W/data2"
 printf '%s\n' "$REG_PASS" | $C registry login -u "$REG_USER" --password-stdin "127.0.0.1:$pport" >/dev/null 2>&1
 out=$($C image pull --progress none "127.0.0.1:$pport/lib/busybox:1" 2>&1); rc=$?
 tap_is "$rc" 0 "a pull through a connection cut mid-layer succeeds (resumed with Range)"
@@ -172,7 +173,7 @@ tap_ok $([ "$total" -lt $((bigs * 3 / 2 + 200000)) ] && echo 0 || echo 1) "re-do
 grep -q cut "$W/proxy.log"; tap_ok $? "the connection was indeed cut"
 
 # -- logout, prune --
-export CONTAINER_DATA_DIR=$W/data
+api_use "$W/data"
 out=$($C registry logout "$REG" 2>&1); rc=$?
 tap_is "$rc:$out" "0:Removed login credentials for $REG" "logout"
 out=$($C registry logout "$REG" 2>&1); rc=$?

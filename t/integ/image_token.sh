@@ -9,8 +9,9 @@ reg_need docker-registry openssl node skopeo umoci
 C=$CONTAINER_BIN
 W=$REG_DIR/work
 mkdir -p "$W/root/etc"
-export CONTAINER_DATA_DIR=$W/data DOCKER_CONFIG=$W/docker CONTAINER_REGISTRY_CA=$REG_DIR/ca.crt
+export DOCKER_CONFIG=$W/docker CONTAINER_REGISTRY_CA=$REG_DIR/ca.crt
 reg_start token || { echo "1..0 # SKIP registry did not start"; exit 0; }
+api_use "$W/data"
 head -c 300000 /dev/urandom >"$W/root/etc/data.bin"
 umoci init --layout "$W/oci" >/dev/null && umoci new --image "$W/oci:t" >/dev/null &&
 	umoci insert --rootless --image "$W/oci:t" "$W/root" / >/dev/null &&

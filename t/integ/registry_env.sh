@@ -8,6 +8,7 @@
 #       sets REG (127.0.0.1:PORT), REG_CA (CA file), REG_USER, REG_PASS,
 #       REG_DIR, REG_CERTS (a --cert-dir for skopeo), TOKEN_LOG
 #   regcli ARGS...            the driver, with --ca $REG_CA
+#   api_use DATADIR           data and run dirs for the image commands' API server
 #   tap_ok COND-EXIT-CODE NAME / tap_is GOT WANT NAME / tap_done
 
 REG_USER=alice
@@ -18,7 +19,26 @@ REG_PIDS=
 TAP_N=0
 TAP_FAILED=0
 
+# The image commands ask an API server (issue #6): api_use DIR points
+# CONTAINER_DATA_DIR at DIR and CONTAINER_RUN_DIR at DIR/run and starts a
+# server there (once) with the environment as it is now (its registry CA,
+# DOCKER_CONFIG); reg_cleanup stops them.
+API_RUNS=
+api_use() {
+	export CONTAINER_DATA_DIR=$1 CONTAINER_RUN_DIR=$1/run
+	case " $API_RUNS " in *" $1/run "*) return 0 ;; esac
+	API_RUNS="$API_RUNS $1/run"
+	"$CONTAINER_BIN" system start >/dev/null 2>&1
+}
+api_stop() { # DIR: stop the server api_use started there
+	CONTAINER_RUN_DIR=$1/run CONTAINER_DATA_DIR=$1 "$CONTAINER_BIN" system stop >/dev/null 2>&1
+	API_RUNS=$(echo "$API_RUNS" | tr ' ' '\n' | grep -vxF "$1/run" | tr '\n' ' ')
+}
+
 reg_cleanup() {
+	for r in $API_RUNS; do
+		CONTAINER_RUN_DIR=$r CONTAINER_DATA_DIR=${r%/run} "$CONTAINER_BIN" system stop >/dev/null 2>&1
+	done
 	for p in $REG_PIDS; do kill "$p" 2>/dev/null; done
 	for p in $REG_PIDS; do wait "$p" 2>/dev/null; done
 	rm -rf "$REG_DIR"

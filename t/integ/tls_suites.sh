@@ -48,9 +48,13 @@ serve() { # SUITE [FLIP]: starts the server, sets PORT
 	wait_port "$PORT" || cat "$W/server.err" >&2
 }
 stop() { kill "$SRV" 2>/dev/null; wait "$SRV" 2>/dev/null; }
-pull() { # DATADIR: pull, stderr to $W/err
-	CONTAINER_DATA_DIR=$1 DOCKER_CONFIG=$W/docker CONTAINER_REGISTRY_CA=$REG_CA \
-		"$CONTAINER_BIN" image pull --progress none "127.0.0.1:$PORT/t/img:1" >/dev/null 2>"$W/err"
+pull() { # DATADIR: pull (by a server on DATADIR), stderr to $W/err
+	export DOCKER_CONFIG=$W/docker CONTAINER_REGISTRY_CA=$REG_CA
+	api_use "$1"
+	"$CONTAINER_BIN" image pull --progress none "127.0.0.1:$PORT/t/img:1" >/dev/null 2>"$W/err"
+	set -- "$1" $?
+	api_stop "$1"   # before the caller removes DATADIR
+	return "$2"
 }
 # Complete, verified blobs only (a failed download may leave its ingest
 # file, for resuming).

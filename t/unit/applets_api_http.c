@@ -318,8 +318,11 @@ static void test_streams_body(void)
 	static const char *const yes[] = {
 		"PUT /v1.45/containers/c1/archive?path=/tmp HTTP/1.1\r\nHost: d\r\n\r\n",
 		"PUT /containers/abc/archive HTTP/1.1\r\nHost: d\r\nContent-Length: 3\r\n\r\n",
+		"POST /v1.43/images/load?quiet=1 HTTP/1.1\r\nHost: d\r\nTransfer-Encoding: chunked\r\n\r\n",
 	};
 	static const char *const no[] = {
+		"GET /v1.43/images/load HTTP/1.1\r\nHost: d\r\n\r\n",
+		"POST /v1.43/images/loadx HTTP/1.1\r\nHost: d\r\n\r\n",
 		"GET /v1.45/containers/c1/archive?path=/tmp HTTP/1.1\r\nHost: d\r\n\r\n",
 		"PUT /v1.45/containers/c1/archive/x HTTP/1.1\r\nHost: d\r\n\r\n",
 		"POST /v1.45/containers/create HTTP/1.1\r\nHost: d\r\nContent-Length: 2\r\n\r\n",
@@ -328,10 +331,10 @@ static void test_streams_body(void)
 	struct api_req r;
 	int st;
 
-	for (size_t i = 0; i < 2 + 4; i++) {
-		const char *s = i < 2 ? yes[i] : no[i - 2];
-		ok(api_http_parse(s, strlen(s), &r, &st, NULL) > 0 && api_streams_body(&r) == (i < 2),
-		   "streams its body: %d (request %zu)", i < 2, i);
+	for (size_t i = 0; i < 3 + 6; i++) {
+		const char *s = i < 3 ? yes[i] : no[i - 3];
+		ok(api_http_parse(s, strlen(s), &r, &st, NULL) > 0 && api_streams_body(&r) == (i < 3),
+		   "streams its body: %d (request %zu)", i < 3, i);
 	}
 }
 
