@@ -5,7 +5,7 @@
 # data/run dir with one stored image, one container (its writable disk
 # written to) and one volume.  Boots the guest kernel under QEMU (TCG).
 set -u
-TOTAL=23 NAME=sysinfo
+TOTAL=24 NAME=sysinfo
 . "$(dirname "$0")/vm_env.sh"
 IMG=test/bb:1
 command -v curl >/dev/null || skip_rest "curl not installed"
@@ -41,6 +41,7 @@ is "$(echo "$j" | jq_ 'd["Volumes"][0]["Name"], d["Volumes"][0]["UsageData"]["Re
 	"vol1 1 True" "volume: RefCount 1, the 2 MiB written"
 is "$(api "http://d/system/df?type=volume" | jq_ 'sorted(d.keys())')" "['BuildCache', 'Volumes']" "type=volume: only volumes"
 is "$(api -o /dev/null -w '%{http_code}' "http://d/system/df?type=nope")" 400 "an unknown type: 400"
+is "$(api "http://d/system/df?type=volume&type=image" | jq_ 'sorted(d.keys())')" "['BuildCache', 'Images', 'LayersSize', 'Volumes']" "type given twice: the union"
 out=$("$C" system df 2>&1)
 like "$out" "TYPE            TOTAL     ACTIVE    SIZE      RECLAIMABLE" "system df: docker's header"
 like "$(echo "$out" | grep '^Containers')" "Containers      1         0" "system df: 1 container, none running"
