@@ -12,11 +12,11 @@
  * most one request head (64 KiB) plus one body (8 MiB) of input and stops
  * being read while its answers are not taken (a PUT of an archive is the
  * exception: its body is streamed to the handler, api_streams_body in
- * api_router.h), a connection without a
- * complete request for the idle timeout is dropped, as is one whose
- * request head is not complete within the header timeout of its first
- * byte (slowloris), and past
- * --max-connections new clients are closed at once.  Requests are parsed
+ * api_router.h), a connection without a complete request for the idle
+ * timeout is dropped, as is one whose request head is not complete within
+ * the header timeout of its first byte (slowloris; also a head pipelined
+ * behind an answered request), and past --max-connections new clients are
+ * closed at once.  Requests are parsed
  * by applets/api_http.c and answered by applets/api_router.c.
  *
  * Most answers are complete when their handler returns.  The others (a
@@ -303,9 +303,9 @@ static int request_ready(struct conn *c, const char **body, size_t *body_len, si
 		/* the body gets the idle timeout from here */
 		uv_timer_start(&c->timer, on_timer, c->srv->idle_ms, 0);
 		memset(&c->ch, 0, sizeof(c->ch));
+		c->streamed = api_streams_body(&c->req);
 	}
 	*body = c->in.data + c->head_len;
-	c->streamed = api_streams_body(&c->req);
 	if (c->streamed) {
 		*body_len = 0;
 		*used = c->head_len;
@@ -382,7 +382,13 @@ static void process(struct conn *c)
 			c->done_pending = 0;
 			keepalive = keepalive && c->done_keepalive;
 		}
-		uv_timer_start(&c->timer, on_timer, c->srv->idle_ms, 0);
+		/* the start of a next head, pipelined behind this request, has
+		 * the head's deadline from now (on_read arms it only on an empty
+		 * buffer) */
+		uv_timer_start(&c->timer, on_timer,
+			       c->in.len && c->srv->head_ms < c->srv->idle_ms ? c->srv->head_ms
+									: c->srv->idle_ms,
+			       0);
 		if (!keepalive) {
 			conn_finish(c);
 			return;
