@@ -288,14 +288,53 @@ static void sleep_ms(long ms)
 		;
 }
 
+/* Everything in fd from *off on to stdout. */
+static void drain(int fd, off_t *off)
+{
+	char chunk[16384];
+	ssize_t n;
+
+	while ((n = pread(fd, chunk, sizeof(chunk), *off)) > 0) {
+		fwrite(chunk, 1, (size_t)n, stdout);
+		*off += n;
+	}
+	fflush(stdout);
+}
+
+/* -f: the open file is read to its end every LOG_FOLLOW_MS; when the path
+ * names another file (the server rotated it) or a shorter one, what the
+ * old one got since the last read is read first, then the new one from
+ * its start. */
+static int follow(const char *path, int fd, off_t off)
+{
+	struct stat st, cur;
+
+	for (;;) {
+		sleep_ms(LOG_FOLLOW_MS);
+		if (fd >= 0)
+			drain(fd, &off);
+		if (stat(path, &st) < 0)
+			continue;
+		if (fd >= 0 && fstat(fd, &cur) == 0 && cur.st_ino == st.st_ino &&
+		    cur.st_dev == st.st_dev && st.st_size >= off)
+			continue;
+		if (fd >= 0) {   /* rotated (or truncated): the old one's last lines */
+			drain(fd, &off);
+			close(fd);
+		}
+		off = 0;
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0)
+			drain(fd, &off);
+	}
+}
+
 static int logs_cmd(const struct cmd *c, void *o, int argc, char **argv)
 {
 	const struct logs_cli *a = o;
 	_cleanup_buf_ struct buf path = BUF_INIT, old = BUF_INIT, text = BUF_INIT;
 	struct err e = ERR_INIT;
-	struct stat st;
-	off_t off = 0;
-	ino_t ino = 0;
+	size_t old_len;
+	int fd;
 
 	(void)c;
 	(void)argc;
@@ -306,37 +345,19 @@ static int logs_cmd(const struct cmd *c, void *o, int argc, char **argv)
 	buf_printf(&old, "%s.1", buf_str(&path));
 	if (fs_read_file(buf_str(&old), &text, LOG_READ_MAX, NULL) < 0)
 		buf_reset(&text);
-	if (fs_read_file(buf_str(&path), &text, LOG_READ_MAX, &e) < 0 && e.code != -ENOENT)
+	old_len = text.len;
+	/* opened before it is read: -f goes on right after what is shown */
+	fd = a->follow ? open(buf_str(&path), O_RDONLY | O_CLOEXEC) : -1;
+	if (fs_read_file(buf_str(&path), &text, LOG_READ_MAX, &e) < 0 && e.code != -ENOENT) {
+		if (fd >= 0)
+			close(fd);
 		return fail("logs", &e);
+	}
 	fputs(tail_of(&text, a->lines), stdout);
 	fflush(stdout);
 	if (!a->follow)
 		return EXIT_OK;
-	if (stat(buf_str(&path), &st) == 0) {
-		off = st.st_size;
-		ino = st.st_ino;
-	}
-	for (;;) {
-		char chunk[16384];
-		ssize_t n;
-		int fd;
-
-		sleep_ms(LOG_FOLLOW_MS);
-		if (stat(buf_str(&path), &st) < 0)
-			continue;
-		if (st.st_ino != ino || st.st_size < off) {   /* rotated */
-			ino = st.st_ino;
-			off = 0;
-		}
-		if (st.st_size == off || (fd = open(buf_str(&path), O_RDONLY | O_CLOEXEC)) < 0)
-			continue;
-		while ((n = pread(fd, chunk, sizeof(chunk), off)) > 0) {
-			fwrite(chunk, 1, (size_t)n, stdout);
-			off += n;
-		}
-		close(fd);
-		fflush(stdout);
-	}
+	return follow(buf_str(&path), fd, (off_t)(text.len - old_len));
 }
 
 const struct cmd cmd_system_logs = {
