@@ -75,6 +75,7 @@ struct server {
 	int listen_fd, lock_fd;
 	unsigned max_conns;
 	uint64_t idle_ms, head_ms;
+	size_t log_max;   /* the log's rotation bound, read once */
 	int stopping;
 	struct conn *conns;
 	char rbuf[READ_CHUNK];   /* every read lands here first, then is copied */
@@ -679,7 +680,7 @@ static void log_rotate_check(uv_timer_t *t)
 	struct stat st;
 	int fd;
 
-	if (fstat(STDERR_FILENO, &st) < 0 || (size_t)st.st_size < log_max())
+	if (fstat(STDERR_FILENO, &st) < 0 || (size_t)st.st_size < srv->log_max)
 		return;
 	buf_printf(&path, "%s/" APISERVER_LOG, buf_str(&srv->data_dir));
 	buf_printf(&old, "%s.1", buf_str(&path));
@@ -781,6 +782,7 @@ static int serve(struct server *srv, struct err *e)
 	if (srv->daemon) {
 		uv_timer_init(srv->loop, &srv->log_timer);
 		srv->log_timer.data = srv;
+		srv->log_max = log_max();
 		log_rotate_check(&srv->log_timer);
 		uv_timer_start(&srv->log_timer, log_rotate_check, LOG_CHECK_MS, LOG_CHECK_MS);
 	}
@@ -852,13 +854,9 @@ static int apiserver_run(const struct cmd *cmd, void *o, int argc, char **argv)
 	rc = prepare(srv, &e);
 	if (rc == 0 && (!a->foreground || a->log_file)) {
 		/* the daemon's log says at least what it does (info);
-		 * --debug or CONTAINER_LOG=debug add every request */
-		const char *lv = getenv("CONTAINER_LOG");
-		int level = lv ? log_level_parse(lv) : -1;
+		 * --debug or CONTAINER_LOG=debug (lib/cmd.c) add every request */
 		struct log_config lc = { "container-apiserver", log_level(), STDERR_FILENO, 1 };
 
-		if (level >= 0 && level > (int)lc.level)
-			lc.level = (enum log_level)level;
 		if (lc.level < LOG_INFO)
 			lc.level = LOG_INFO;
 

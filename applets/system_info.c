@@ -305,7 +305,7 @@ static void drain(int fd, off_t *off)
  * names another file (the server rotated it) or a shorter one, what the
  * old one got since the last read is read first, then the new one from
  * its start. */
-static int follow(const char *path, int fd, off_t off)
+_Noreturn static void follow(const char *path, int fd, off_t off)
 {
 	struct stat st, cur;
 
@@ -357,7 +357,7 @@ static int logs_cmd(const struct cmd *c, void *o, int argc, char **argv)
 	fflush(stdout);
 	if (!a->follow)
 		return EXIT_OK;
-	return follow(buf_str(&path), fd, (off_t)(text.len - old_len));
+	follow(buf_str(&path), fd, (off_t)(text.len - old_len));
 }
 
 const struct cmd cmd_system_logs = {
