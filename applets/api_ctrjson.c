@@ -22,6 +22,7 @@
 #include "lib/err.h"
 #include "lib/jsonx.h"
 #include "lib/mem.h"
+#include "lib/timex.h"
 
 #define FILTER_MAX (64 * 1024)
 
@@ -29,16 +30,6 @@
 static const char *ts(const char *s)
 {
 	return s && *s ? s : "0001-01-01T00:00:00Z";
-}
-
-static time_t parse_time(const char *s)
-{
-	struct tm tm;
-
-	memset(&tm, 0, sizeof(tm));
-	if (!s || !strptime(s, "%Y-%m-%dT%H:%M:%S", &tm))
-		return 0;
-	return timegm(&tm);
 }
 
 /* The reference as a Docker user writes it: docker.io/library/alpine:3
@@ -70,7 +61,7 @@ static void human_status(const struct bundle_state *st, struct buf *out)
 		buf_puts(out, "Created");
 		return;
 	}
-	t = parse_time(st->status == BUNDLE_RUNNING ? st->started_at : st->finished_at);
+	t = timex_parse_rfc3339(st->status == BUNDLE_RUNNING ? st->started_at : st->finished_at);
 	d = t ? (long)(now - t) : 0;
 	if (d < 0)
 		d = 0;
@@ -317,7 +308,7 @@ static json_t *summary(const struct bundle_config *bc, const struct bundle_state
 			 "Id", bc->id, "Names", buf_str(&name), "Image",
 			 familiar(bc->image_ref), "ImageID",
 			 bc->image_manifest ? bc->image_manifest : "", "Command", command_line(&f),
-			 "Created", (json_int_t)parse_time(bc->created), "Ports", "Labels",
+			 "Created", (json_int_t)timex_parse_rfc3339(bc->created), "Ports", "Labels",
 			 bc->labels, "State", status_word(st->status), "Status", buf_str(&status),
 			 "HostConfig", "NetworkMode", "default", "NetworkSettings", "Networks",
 			 "Mounts", api_mounts_json(bc->mounts));

@@ -30,8 +30,10 @@
 #include "lib/err.h"
 #include "lib/exit.h"
 #include "lib/fs.h"
+#include "lib/human.h"
 #include "lib/jsonx.h"
 #include "lib/paths.h"
+#include "lib/timex.h"
 
 #define LOG_READ_MAX (APISERVER_LOG_MAX * 4)
 #define LOG_FOLLOW_MS 250
@@ -147,30 +149,15 @@ const struct cmd cmd_system_version = {
 
 /* ---- df ---- */
 
-/* Docker's HumanSize: decimal units, 4 significant digits. */
-static void human(char *out, size_t n, double v)
-{
-	static const char *const u[] = { "B", "kB", "MB", "GB", "TB", "PB" };
-	int i = 0;
-
-	while (v >= 1000 && i < 5) {
-		v /= 1000;
-		i++;
-	}
-	snprintf(out, n, "%.4g%s", v, u[i]);
-}
-
 static void df_row(const char *type, size_t total, size_t active, double size, double reclaim)
 {
-	char s[16], r[16], rp[40];
+	_cleanup_buf_ struct buf s = BUF_INIT, r = BUF_INIT;
 
-	human(s, sizeof(s), size);
-	human(r, sizeof(r), reclaim);
+	human_size(&s, size, HUMAN_DOCKER);
+	human_size(&r, reclaim, HUMAN_DOCKER);
 	if (size > 0)
-		snprintf(rp, sizeof(rp), "%s (%.0f%%)", r, reclaim / size * 100);
-	else
-		snprintf(rp, sizeof(rp), "%s", r);
-	printf("%-16s%-10zu%-10zu%-10s%s\n", type, total, active, s, rp);
+		buf_printf(&r, " (%.0f%%)", reclaim / size * 100);
+	printf("%-16s%-10zu%-10zu%-10s%s\n", type, total, active, buf_str(&s), buf_str(&r));
 }
 
 static int df_cmd(const struct cmd *c, void *o, int argc, char **argv)
@@ -280,14 +267,6 @@ static const char *tail_of(const struct buf *b, long n)
 	return p;
 }
 
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
 /* Everything in fd from *off on to stdout. */
 static void drain(int fd, off_t *off)
 {
@@ -310,7 +289,7 @@ _Noreturn static void follow(const char *path, int fd, off_t off)
 	struct stat st, cur;
 
 	for (;;) {
-		sleep_ms(LOG_FOLLOW_MS);
+		timex_sleep_ms(LOG_FOLLOW_MS);
 		if (fd >= 0)
 			drain(fd, &off);
 		if (stat(path, &st) < 0)
