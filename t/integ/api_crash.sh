@@ -24,10 +24,12 @@ done
 is "$bad:$(D ps -q | wc -l)" "0:5" "5 containers started"
 sleep 2
 for i in 1 2 3 4 5; do before[$i]=$(lines c$i); done
-kill -9 "$(cat "$CONTAINER_RUN_DIR/apiserver.pid")"
+spid=$(cat "$CONTAINER_RUN_DIR/apiserver.pid")
+kill -9 "$spid"
 sleep 4
-"$C" system start >/dev/null 2>&1
-ok "server killed with SIGKILL for 4 s, restarted"
+kill -0 "$spid" 2>/dev/null && nok "the server survived SIGKILL?" ||
+	{ out=$("$C" system start 2>&1) && ok "server killed with SIGKILL for 4 s, restarted" ||
+		nok "restart after SIGKILL: $out"; }
 is "$(D ps -q | wc -l)" 5 "after the restart all 5 are running"
 short=
 for i in 1 2 3 4 5; do
@@ -36,9 +38,9 @@ for i in 1 2 3 4 5; do
 done
 is "$short" "" "each log holds the lines printed while the server was down"
 is "$(qemus)" 5 "one QEMU per running container"
-bad=0
-for i in 1 2 3 4 5; do D stop -t 2 c$i >/dev/null 2>&1 & done
-wait || bad=1
+bad=0 pids=
+for i in 1 2 3 4 5; do D stop -t 2 c$i >/dev/null 2>&1 & pids="$pids $!"; done
+for p in $pids; do wait "$p" || bad=1; done
 is "$bad:$(D ps -q | wc -l):$(qemus)" "0:0:0" "stop works on all 5 after the restart; no QEMU left"
 D rm c1 c2 c3 c4 c5 >/dev/null 2>&1
 is "$(D ps -aq | wc -l)" 0 "all removed"
@@ -60,22 +62,20 @@ D rm victim >/dev/null
 
 # --- 8 clients at once on one container ------------------------------------
 D create --name cc $IMG sleep 1000 >/dev/null
+pids=
 for k in 1 2 3 4 5 6 7 8; do
-	( D start cc; D stop -t 1 cc; D rm -f cc ) >/dev/null 2>&1 &
+	# each step's exit status; 124 is D's timeout (a client that hung)
+	( D start cc >/dev/null; echo "start $?"; D stop -t 1 cc >/dev/null; echo "stop $?"
+	  D rm -f cc >/dev/null; echo "rm $?" ) >"$W/cc.$k" 2>/dev/null &
+	pids="$pids $!"
 done
-wait
-ok "8 clients ran start/stop/rm -f on one container and all returned"
+for p in $pids; do wait "$p"; done
+is "$(cat "$W"/cc.* | wc -l):$(cat "$W"/cc.* | grep -c ' 124$')" "24:0" \
+	"8 clients ran start/stop/rm -f on one container and all returned (none timed out)"
 D rm -f cc >/dev/null 2>&1
 sleep 1
 is "$(D ps -aq | wc -l)" 0 "no container left"
 is "$(qemus)" 0 "no QEMU left"
-runtimes() { # ours: their environment names our scratch data dir
-	local c=0 p
-	for p in $(pgrep -f '^container-runtime'); do
-		tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx "CONTAINER_DATA_DIR=$W/data" && c=$((c + 1))
-	done
-	echo $c
-}
 is "$(runtimes)" 0 "no runtime left"
 is "$(ls "$CONTAINER_RUN_DIR" | grep -c '^runtime-')" 0 "no runtime socket left"
 is "$(D version --format '{{.Server.APIVersion}}' 2>&1)" 1.45 "the server still answers"

@@ -71,3 +71,10 @@ trap cleanup EXIT
 python3 "$SRCDIR/t/integ/mkimage.py" "$W/bb.tar" test/bb:1 amd64 "$BUSYBOX" || skip_rest "cannot build the test image"
 "$C" image load -i "$W/bb.tar" >/dev/null || { nok "image load"; skip_rest "no image"; }
 qemus() { pgrep -f "qemu-system.*$W/data" | wc -l; }
+# Our runtimes: the ones whose environment names our scratch data dir.
+runtimes() {
+	local p
+	for p in $(pgrep -f '^container-runtime'); do
+		tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx "CONTAINER_DATA_DIR=$W/data" && echo "$p"
+	done | wc -l
+}
