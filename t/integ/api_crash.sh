@@ -3,13 +3,15 @@
 # #6), driven by the real docker CLI: 5 containers printing once a second
 # survive a SIGKILL of the server; the restarted server reattaches (they
 # still run, their logs hold the lines printed while it was down, stop
-# works, one QEMU per running container); then 8 clients starting,
+# works, one QEMU per running container, an exec's record still answers
+# GET /exec/{id}/json); then 8 clients starting,
 # stopping and removing the same container at once leave a consistent
 # state (no container, no VM, no runtime, no socket) and a live server.  A
 # runtime killed with SIGKILL: wait returns, the state says why, no VM stays.
 set -u
-TOTAL=17 NAME=apicrash
+TOTAL=19 NAME=apicrash
 command -v docker >/dev/null 2>&1 || { echo "1..0 # SKIP docker CLI not installed"; exit 0; }
+command -v curl >/dev/null 2>&1 || { echo "1..0 # SKIP curl not installed"; exit 0; }
 . "$(dirname "$0")/vm_env.sh"
 IMG=test/bb:1
 api_server_start
@@ -24,6 +26,16 @@ done
 is "$bad:$(D ps -q | wc -l)" "0:5" "5 containers started"
 sleep 2
 for i in 1 2 3 4 5; do before[$i]=$(lines c$i); done
+# an exec that ended before the crash: its record is saved in the bundle
+api() { curl -s --max-time 60 --unix-socket "$SOCK" "$@"; }
+jget() { local e=$1; shift; python3 -c "import json,sys; d=json.load(sys.stdin); print($e)" "$@" 2>&1; }
+eid=$(api -X POST -H 'Content-Type: application/json' -d '{"Cmd":["sh","-c","exit 3"]}' \
+	http://d/containers/c1/exec | jget 'd["Id"]')
+api -o /dev/null -X POST -H 'Content-Type: application/json' -d '{"Detach":true}' "http://d/exec/$eid/start"
+for t in $(seq 60); do
+	[ "$(api "http://d/exec/$eid/json" | jget 'd["Running"]')" = False ] && break
+	sleep 1
+done
 spid=$(cat "$CONTAINER_RUN_DIR/apiserver.pid")
 kill -9 "$spid"
 sleep 4
@@ -31,6 +43,10 @@ kill -0 "$spid" 2>/dev/null && nok "the server survived SIGKILL?" ||
 	{ out=$("$C" system start 2>&1) && ok "server killed with SIGKILL for 4 s, restarted" ||
 		nok "restart after SIGKILL: $out"; }
 is "$(D ps -q | wc -l)" 5 "after the restart all 5 are running"
+is "$(api "http://d/exec/$eid/json" | jget 'd["Running"], d["ExitCode"], d["ContainerID"] == sys.argv[1]' "$(D inspect -f '{{.Id}}' c1)")" \
+	"False 3 True" "GET /exec/{id}/json after the restart: the record of an exec that ended (exit 3)"
+is "$(api -o /dev/null -w '%{http_code}' "http://d/exec/..%2F..%2F$eid/json"):$(api -o /dev/null -w '%{http_code}' "http://d/exec/$(printf '%064d' 0)/json")" \
+	"404:404" "a path or an unknown id: 404"
 short=
 for i in 1 2 3 4 5; do
 	after=$(lines c$i)
