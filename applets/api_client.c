@@ -21,6 +21,7 @@
 #include "lib/mem.h"
 #include "lib/paths.h"
 #include "oci/http_parse.h"
+#include "lib/timex.h"
 
 #ifndef MSG_NOSIGNAL
 #define MSG_NOSIGNAL 0   /* macOS: callers that send bodies ignore SIGPIPE */
@@ -301,13 +302,6 @@ int api_client_call(const char *socket_path, const char *method, const char *pat
 	return rc;
 }
 
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
 int api_client_start_server(const char *socket_path, int wait_ms, struct err *e)
 {
 	_cleanup_buf_ struct buf self = BUF_INIT, said = BUF_INIT;
@@ -360,7 +354,7 @@ int api_client_start_server(const char *socket_path, int wait_ms, struct err *e)
 		/* it failed, and not because another one runs: no use waiting */
 		if (WIFEXITED(status) && WEXITSTATUS(status) != 0 && !strstr(buf_str(&said), "already"))
 			break;
-		sleep_ms(50);
+		timex_sleep_ms(50);
 	}
 	while (said.len && (said.data[said.len - 1] == '\n' || said.data[said.len - 1] == '\r'))
 		said.data[--said.len] = '\0';

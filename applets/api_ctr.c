@@ -689,17 +689,23 @@ static bool pid_alive(long pid)
 	return pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
 }
 
+bool api_ctr_liveness(struct bundle_state *st)
+{
+	if (st->status != BUNDLE_RUNNING || pid_alive(st->runtime_pid))
+		return false;
+	st->status = BUNDLE_EXITED;
+	if (!st->error[0])
+		snprintf(st->error, sizeof(st->error), "the container's runtime ended");
+	return true;
+}
+
 int api_ctr_state(const char *id, struct bundle_state *st, struct err *e)
 {
 	int rc = bundle_state_load(id, st, e);
 
 	if (rc < 0)
 		return rc;
-	if (st->status == BUNDLE_RUNNING && !pid_alive(st->runtime_pid)) {
-		st->status = BUNDLE_EXITED;
-		if (!st->error[0])
-			snprintf(st->error, sizeof(st->error), "the container's runtime ended");
-	}
+	api_ctr_liveness(st);
 	return 0;
 }
 

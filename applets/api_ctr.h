@@ -125,6 +125,9 @@ void api_ctr_removed(struct api_ctr *c);
 /* state.json as a client should see it: a "running" state whose runtime
  * process is gone reads as exited (-1 exit code, with a reason). */
 int api_ctr_state(const char *id, struct bundle_state *st, struct err *e);
+/* The check api_ctr_state applies, for a state read another way (the
+ * bundle cache): true when it changed st. */
+bool api_ctr_liveness(struct bundle_state *st);
 
 /* Signal names and numbers as Docker takes them ("SIGTERM", "TERM",
  * "15"); 0 when not a signal. */

@@ -2,7 +2,6 @@
  * chained hash on the id's first two hex digits; everything on the
  * server's loop thread. */
 #include <errno.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -30,7 +29,7 @@ struct ent {
 	struct fkey ck, sk;
 	struct bundle_config bc;
 	struct bundle_state st;   /* as the file says */
-	json_t *slot;
+	struct buf text;          /* the reader's serialized document */
 	unsigned gen;
 };
 
@@ -78,7 +77,7 @@ static bool same(const struct fkey *a, const struct fkey *b)
 static void ent_free(struct ent *x)
 {
 	bundle_config_free(&x->bc);
-	json_decref(x->slot);
+	buf_free(&x->text);
 	free(x);
 }
 
@@ -92,6 +91,8 @@ int api_ctrcache_get(struct api_sup *s, const char *id, struct api_ctrcache_view
 
 	for (x = *pp; x && strcmp(x->id, id); x = x->next)
 		;
+	if (x)   /* seen by this listing even if unreadable now: the sweep keeps it */
+		x->gen = c->gen;
 	if ((rc = key_of(id, "config.json", &ck, e)) < 0 || (rc = key_of(id, "state.json", &sk, e)) < 0) {
 		if (x) {   /* gone: unlink and free */
 			for (; *pp != x; pp = &(*pp)->next)
@@ -122,8 +123,7 @@ int api_ctrcache_get(struct api_sup *s, const char *id, struct api_ctrcache_view
 		bundle_config_free(&x->bc);
 		x->bc = bc;
 		x->ck = ck;
-		json_decref(x->slot);
-		x->slot = NULL;
+		buf_reset(&x->text);
 	}
 	if (!same(&x->sk, &sk)) {
 		struct bundle_state st;
@@ -131,21 +131,13 @@ int api_ctrcache_get(struct api_sup *s, const char *id, struct api_ctrcache_view
 			return rc;
 		x->st = st;
 		x->sk = sk;
-		json_decref(x->slot);
-		x->slot = NULL;
+		buf_reset(&x->text);
 	}
 	x->gen = c->gen;
 	v->bc = &x->bc;
 	v->st = x->st;
-	v->slot = &x->slot;
-	v->state_changed = false;
-	if (v->st.status == BUNDLE_RUNNING &&
-	    !(v->st.runtime_pid > 0 && (kill((pid_t)v->st.runtime_pid, 0) == 0 || errno == EPERM))) {
-		v->st.status = BUNDLE_EXITED;
-		if (!v->st.error[0])
-			strcpy(v->st.error, "the container's runtime ended");
-		v->state_changed = true;
-	}
+	v->text = &x->text;
+	v->state_changed = api_ctr_liveness(&v->st);
 	return 0;
 }
 

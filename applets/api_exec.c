@@ -6,12 +6,21 @@
  * ExitCode (docker exec reads the status there once the stream ended, so
  * it is recorded before the stream is closed); POST /exec/{id}/resize.
  *
- * Records live in memory only (a restart of the server forgets them, as
- * the runtime link they ran on is gone too), at most EXEC_RECORDS_MAX:
- * past that the oldest finished one is dropped. */
+ * Records live in memory, at most EXEC_RECORDS_MAX: past that the oldest
+ * finished one is dropped.  Each is also written, as its inspect
+ * document, to the container's bundle (execs/<id>.json, atomically, when
+ * it is created, started and ends), so GET /exec/{id}/json answers after
+ * a restart of the server too; such a record can only be inspected (the
+ * runtime link it ran on is gone), and one that was running when the
+ * server died reads Running false, ExitCode null (its end was not seen).
+ * At most EXEC_FILES_MAX files per container: the oldest go first; they
+ * go with the bundle. */
+#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "applets/api_ctr.h"
 #include "applets/api_handlers.h"
@@ -21,10 +30,14 @@
 #include "initrd/agent.h"
 #include "lib/buf.h"
 #include "lib/err.h"
+#include "lib/fs.h"
 #include "lib/jsonx.h"
+#include "lib/log.h"
 #include "lib/mem.h"
 
 #define EXEC_RECORDS_MAX 1024
+#define EXEC_FILES_MAX 64
+#define EXEC_FILE_MAX (64 * 1024)
 
 struct api_exec {
 	struct api_exec *next;
@@ -55,7 +68,7 @@ void api_exec_free_all(struct api_sup *s)
 	}
 }
 
-static struct api_exec *exec_find(struct api_call *c, size_t i)
+static struct api_exec *exec_lookup(struct api_call *c, size_t i)
 {
 	_cleanup_buf_ struct buf q = BUF_INIT;
 
@@ -63,8 +76,131 @@ static struct api_exec *exec_find(struct api_call *c, size_t i)
 	for (struct api_exec *x = *api_sup_execs(c->ctx->sup); x; x = x->next)
 		if (strcmp(x->id, buf_str(&q)) == 0)
 			return x;
-	api_reply_error(c, 404, "No such exec instance: %.64s", buf_str(&q));
 	return NULL;
+}
+
+static struct api_exec *exec_find(struct api_call *c, size_t i)
+{
+	struct api_exec *x = exec_lookup(c, i);
+	_cleanup_buf_ struct buf q = BUF_INIT;
+
+	if (!x) {
+		api_param_str(c, i, &q);
+		api_reply_error(c, 404, "No such exec instance: %.64s", buf_str(&q));
+	}
+	return x;
+}
+
+/* GET /exec/{id}/json's document. */
+static json_t *exec_doc(const struct api_exec *x)
+{
+	return json_pack("{s:s, s:b, s:o, s:{s:b, s:s, s:O, s:b, s:s}, s:b, s:b, s:b,"
+			 " s:s, s:i, s:b, s:s}",
+			 "ID", x->id, "Running", x->running || (x->started && !x->done),
+			 "ExitCode", x->done ? json_integer(x->exit_code) : json_null(),
+			 "ProcessConfig", "tty", x->spec.tty, "entrypoint",
+			 json_string_value(json_array_get(x->spec.cmd, 0)), "arguments", x->spec.cmd,
+			 "privileged", 0, "user", x->spec.user ? x->spec.user : "", "OpenStdin",
+			 x->spec.in, "OpenStderr", x->spec.err, "OpenStdout", x->spec.out,
+			 "ContainerID", x->ctr, "Pid", 0, "CanRemove", 0, "DetachKeys", "");
+}
+
+static int exec_file(const char *ctr, const char *id, struct buf *out)
+{
+	int rc = bundle_path(ctr, "execs", out, NULL);
+
+	if (rc == 0 && id)
+		buf_printf(out, "/%s.json", id);
+	return rc;
+}
+
+/* Past EXEC_FILES_MAX records in the container's execs/, the oldest
+ * (by mtime) are removed. */
+static void exec_files_trim(const char *ctr)
+{
+	_cleanup_buf_ struct buf dir = BUF_INIT, p = BUF_INIT, oldest = BUF_INIT;
+	struct dirent *d;
+	DIR *dd;
+
+	if (exec_file(ctr, NULL, &dir) < 0)
+		return;
+	for (;;) {
+		size_t n = 0;
+		long long old_t = 0;
+		struct stat st;
+
+		if (!(dd = opendir(buf_str(&dir))))
+			return;
+		buf_reset(&oldest);
+		while ((d = readdir(dd))) {
+			if (d->d_name[0] == '.')
+				continue;
+			n++;
+			buf_reset(&p);
+			buf_printf(&p, "%s/%s", buf_str(&dir), d->d_name);
+			if (stat(buf_str(&p), &st) == 0 &&
+			    (!oldest.len || (long long)FS_MTIME(st).tv_sec < old_t)) {
+				old_t = (long long)FS_MTIME(st).tv_sec;
+				buf_reset(&oldest);
+				buf_append(&oldest, p.data, p.len);
+			}
+		}
+		closedir(dd);
+		if (n <= EXEC_FILES_MAX || !oldest.len || unlink(buf_str(&oldest)) < 0)
+			return;
+	}
+}
+
+/* The record as its inspect document in the bundle; a failure is logged,
+ * the record in memory still answers.  A bundle that is gone (the
+ * container removed while its exec ran) is not made again. */
+static void exec_save(const struct api_exec *x)
+{
+	_cleanup_buf_ struct buf dir = BUF_INIT, p = BUF_INIT;
+	json_t *doc;
+	struct err e = ERR_INIT;
+
+	if (exec_file(x->ctr, NULL, &dir) < 0 || exec_file(x->ctr, x->id, &p) < 0 ||
+	    (mkdir(buf_str(&dir), 0700) < 0 && errno != EEXIST))
+		return;
+	if (!(doc = exec_doc(x)) || jsonx_write_file(buf_str(&p), doc, 0600, &e) < 0)
+		log_warn("exec %.12s: not saved: %s", x->id, doc ? e.msg : "not UTF-8");
+	json_decref(doc);
+}
+
+/* A record saved by an earlier server: execs/<id>.json of some bundle.
+ * NULL when there is none (or it does not parse). */
+static json_t *exec_load(const char *id)
+{
+	_cleanup_buf_ struct buf root = BUF_INIT, p = BUF_INIT, text = BUF_INIT;
+	json_t *doc = NULL;
+	struct dirent *d;
+	DIR *dir;
+
+	if (strlen(id) != BUNDLE_ID_LEN || strspn(id, "0123456789abcdef") != BUNDLE_ID_LEN ||
+	    bundle_root(&root, NULL) < 0 || !(dir = opendir(buf_str(&root))))
+		return NULL;
+	while (!doc && (d = readdir(dir))) {
+		if (strlen(d->d_name) != BUNDLE_ID_LEN ||
+		    strspn(d->d_name, "0123456789abcdef") != BUNDLE_ID_LEN)
+			continue;
+		buf_reset(&p);
+		buf_reset(&text);
+		if (exec_file(d->d_name, id, &p) == 0 &&
+		    fs_read_file(buf_str(&p), &text, EXEC_FILE_MAX, NULL) == 0)
+			doc = jsonx_parse(text.data, text.len, EXEC_FILE_MAX, "exec record", NULL);
+		if (doc && !json_is_object(doc)) {
+			json_decref(doc);
+			doc = NULL;
+		}
+	}
+	closedir(dir);
+	if (doc && json_is_true(json_object_get(doc, "Running"))) {
+		/* it ran on the link of a server that is gone: its end was not seen */
+		json_object_set_new(doc, "Running", json_false());
+		json_object_set_new(doc, "ExitCode", json_null());
+	}
+	return doc;
 }
 
 /* Keep the list bounded: drop the oldest finished record; -1 when all
@@ -121,6 +257,8 @@ void api_exec_create_h(struct api_call *c)
 	snprintf(x->ctr, sizeof(x->ctr), "%s", id);
 	x->next = *api_sup_execs(c->ctx->sup);
 	*api_sup_execs(c->ctx->sup) = x;
+	exec_save(x);
+	exec_files_trim(x->ctr);
 	api_reply_json(c, 201, json_pack("{s:s}", "Id", x->id));
 }
 
@@ -133,6 +271,7 @@ static void x_end(struct api_exec *x)
 	x->k = NULL;
 	x->running = false;
 	x->done = true;
+	exec_save(x);
 	api_ctr_unsubscribe(&x->sub);
 	if (k)
 		api_conn_done(k, 0);
@@ -314,6 +453,7 @@ void api_exec_start_h(struct api_call *c)
 		return;
 	}
 	x->started = true;
+	exec_save(x);
 	x->sub.ops = &exec_ops;
 	x->sub.ud = x;
 	api_ctr_subscribe(r, &x->sub);
@@ -328,20 +468,20 @@ void api_exec_start_h(struct api_call *c)
 
 void api_exec_inspect_h(struct api_call *c)
 {
-	struct api_exec *x;
+	_cleanup_buf_ struct buf q = BUF_INIT;
+	struct api_exec *x = exec_lookup(c, 0);
+	json_t *doc;
 
-	if (!(x = exec_find(c, 0)))
+	if (x) {
+		api_reply_json(c, 200, exec_doc(x));
 		return;
-	api_reply_json(c, 200,
-		       json_pack("{s:s, s:b, s:o, s:{s:b, s:s, s:O, s:b, s:s}, s:b, s:b, s:b,"
-				 " s:s, s:i, s:b, s:s}",
-				 "ID", x->id, "Running", x->running || (x->started && !x->done),
-				 "ExitCode", x->done ? json_integer(x->exit_code) : json_null(),
-				 "ProcessConfig", "tty", x->spec.tty, "entrypoint",
-				 json_string_value(json_array_get(x->spec.cmd, 0)), "arguments", x->spec.cmd,
-				 "privileged", 0, "user", x->spec.user ? x->spec.user : "", "OpenStdin", x->spec.in,
-				 "OpenStderr", x->spec.err, "OpenStdout", x->spec.out, "ContainerID", x->ctr,
-				 "Pid", 0, "CanRemove", 0, "DetachKeys", ""));
+	}
+	api_param_str(c, 0, &q);
+	if (!(doc = exec_load(buf_str(&q)))) {
+		api_reply_error(c, 404, "No such exec instance: %.64s", buf_str(&q));
+		return;
+	}
+	api_reply_json(c, 200, doc);
 }
 
 void api_exec_resize_h(struct api_call *c)

@@ -400,6 +400,12 @@ int api_target_split(const char *target, size_t len, struct buf *path, const cha
 
 int api_query_get(const char *query, size_t len, const char *key, struct buf *out)
 {
+	return api_query_get_nth(query, len, key, 0, out);
+}
+
+int api_query_get_nth(const char *query, size_t len, const char *key, size_t nth,
+		      struct buf *out)
+{
 	size_t i = 0, s, eq, klen = strlen(key);
 	_cleanup_buf_ struct buf k = BUF_INIT;
 
@@ -412,7 +418,7 @@ int api_query_get(const char *query, size_t len, const char *key, struct buf *ou
 		buf_reset(&k);
 		if (i > s && pct_decode(query + s, eq - s, 1, &k) < 0)
 			return -EINVAL;
-		if (i > s && k.len == klen && memcmp(k.data, key, klen) == 0) {
+		if (i > s && k.len == klen && memcmp(k.data, key, klen) == 0 && nth-- == 0) {
 			if (eq < i && pct_decode(query + eq + 1, i - eq - 1, 1, out) < 0)
 				return -EINVAL;
 			return 1;

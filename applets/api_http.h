@@ -96,6 +96,10 @@ int api_target_split(const char *target, size_t len, struct buf *path, const cha
  * Returns 1 with the value appended to out, 0 when absent, -EINVAL when
  * malformed (bad escape or NUL). */
 int api_query_get(const char *query, size_t len, const char *key, struct buf *out);
+/* The same for its nth occurrence (0 = the first): repeated keys
+ * (`type=image&type=volume`) are unions in Docker. */
+int api_query_get_nth(const char *query, size_t len, const char *key, size_t nth,
+		      struct buf *out);
 
 /* Strip a Docker API version prefix from a decoded path: *rest points
  * after it ("/_ping"), *minor gets N of /v1.N, or 0 when unversioned.

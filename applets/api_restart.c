@@ -13,6 +13,7 @@
 #include "lib/jsonx.h"
 #include "lib/log.h"
 #include "lib/mem.h"
+#include "lib/timex.h"
 
 #define FIRST_MS 100UL
 #define CAP_MS 60000UL
@@ -227,16 +228,6 @@ static void on_due(uv_timer_t *t)
 
 /* ---- the hooks ---- */
 
-static time_t rfc3339_s(const char *s)
-{
-	struct tm tm;
-
-	memset(&tm, 0, sizeof(tm));
-	if (!s || !strptime(s, "%Y-%m-%dT%H:%M:%S", &tm))
-		return 0;
-	return timegm(&tm);
-}
-
 /* Docker's rule: whether this end calls for another start. */
 static bool wanted(const struct rfile *f, int status)
 {
@@ -266,7 +257,8 @@ void api_restart_exited(struct api_sup *s, const char *id, int status)
 	}
 	/* a run of 10 s or more starts the backoff over */
 	if (st.started_at[0] && st.finished_at[0] &&
-	    rfc3339_s(st.finished_at) - rfc3339_s(st.started_at) >= RESET_AFTER_S)
+	    timex_parse_rfc3339(st.finished_at) - timex_parse_rfc3339(st.started_at) >=
+		    RESET_AFTER_S)
 		f.delay_ms = 0;
 	f.delay_ms = f.delay_ms == 0 ? FIRST_MS : f.delay_ms * 2 > CAP_MS ? CAP_MS : f.delay_ms * 2;
 	f.pending = true;

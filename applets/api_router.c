@@ -38,7 +38,6 @@ static const struct api_route routes[] = {
 	{ "POST", "/containers/{id}/exec", api_exec_create_h },
 	{ "DELETE", "/containers/{id}", api_ctr_delete_h },
 	{ "GET", "/containers/{id}/archive", api_archive_get_h },
-	{ "PUT", "/containers/{id}/archive", api_archive_put_h },
 	{ "GET", "/containers/{id}/export", api_export_h },
 	{ "POST", "/exec/{id}/start", api_exec_start_h },
 	{ "POST", "/exec/{id}/resize", api_exec_resize_h },
@@ -52,7 +51,6 @@ static const struct api_route routes[] = {
 	{ "POST", "/images/{name*}/push", api_image_push_h },
 	{ "GET", "/images/get", api_image_get_h },
 	{ "GET", "/images/{name*}/get", api_image_get_h },
-	{ "POST", "/images/load", api_image_load_h },
 	{ "POST", "/images/prune", api_image_prune_h },
 	{ "GET", "/networks", api_network_list },
 	{ "POST", "/networks/create", api_network_create },
@@ -66,6 +64,14 @@ static const struct api_route routes[] = {
 	{ "POST", "/volumes/prune", api_volume_prune },
 	{ "GET", "/volumes/{name}", api_volume_inspect },
 	{ "DELETE", "/volumes/{name}", api_volume_delete },
+	{ NULL, NULL, NULL },
+};
+
+/* The routes whose request body the server does not read: the handler
+ * takes it raw (api_streams_body); dispatched like the others. */
+static const struct api_route body_routes[] = {
+	{ "PUT", "/containers/{id}/archive", api_archive_put_h },
+	{ "POST", "/images/load", api_image_load_h },
 	{ NULL, NULL, NULL },
 };
 
@@ -117,19 +123,21 @@ int api_route_match(const char *pattern, const char *path, struct api_param *par
 
 static void dispatch(struct api_call *c)
 {
+	static const struct api_route *const tables[] = { routes, body_routes };
 	const struct api_route *r, *hit = NULL;
 	int path_known = 0;
 
-	for (r = routes; r->method; r++) {
-		if (!api_route_match(r->pattern, c->path, c->params, &c->nparams))
-			continue;
-		path_known = 1;
-		if (strcmp(r->method, c->req->method) == 0 ||
-		    (c->head && strcmp(r->method, "GET") == 0)) {
-			hit = r;
-			break;
+	for (size_t t = 0; t < 2 && !hit; t++)
+		for (r = tables[t]; r->method; r++) {
+			if (!api_route_match(r->pattern, c->path, c->params, &c->nparams))
+				continue;
+			path_known = 1;
+			if (strcmp(r->method, c->req->method) == 0 ||
+			    (c->head && strcmp(r->method, "GET") == 0)) {
+				hit = r;
+				break;
+			}
 		}
-	}
 	if (hit)
 		hit->fn(c);
 	else if (path_known)
@@ -206,11 +214,11 @@ int api_streams_body(const struct api_req *r)
 	size_t qn, n;
 	int minor;
 
-	if ((strcmp(r->method, "PUT") != 0 && strcmp(r->method, "POST") != 0) ||
-	    api_target_split(r->target, r->target_len, &path, &q, &qn, NULL) < 0 ||
+	if (api_target_split(r->target, r->target_len, &path, &q, &qn, NULL) < 0 ||
 	    api_version_strip(buf_str(&path), &rest, &minor, NULL) < 0)
 		return 0;
-	if (strcmp(r->method, "POST") == 0)
-		return api_route_match("/images/load", rest, params, &n);   /* a tar of any size */
-	return api_route_match("/containers/{id}/archive", rest, params, &n);
+	for (const struct api_route *x = body_routes; x->method; x++)
+		if (strcmp(x->method, r->method) == 0 && api_route_match(x->pattern, rest, params, &n))
+			return 1;
+	return 0;
 }

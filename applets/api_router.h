@@ -115,9 +115,11 @@ void api_conn_done(struct api_conn *k, int keepalive);
 void api_conn_end_chunked(struct api_conn *k, int keepalive);
 
 /* Whether the request's body is not read by the server but handed raw to
- * its handler (PUT /containers/{id}/archive: a tar of any size, streamed
- * to the guest; POST /images/load: one streamed to the loader).  The
- * handler takes the connection hijacked and decodes the body itself (Content-Length or chunked); the connection ends after
+ * its handler (a row of the router's table of such routes: PUT
+ * /containers/{id}/archive, a tar of any size, streamed to the guest;
+ * POST /images/load, one streamed to the loader); asked once per request
+ * head.  The handler takes the connection hijacked and decodes
+ * the body itself (Content-Length or chunked); the connection ends after
  * the answer. */
 int api_streams_body(const struct api_req *r);
 

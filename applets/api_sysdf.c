@@ -11,8 +11,8 @@
  *   Volumes     UsageData.Size = volume.ext4's allocated bytes, RefCount =
  *               the containers that use it
  *   BuildCache  [] (no builder yet); LayersSize = the images' sizes
- * `type` (container, image, volume, build-cache) limits what is computed,
- * as Docker's. */
+ * `type` (container, image, volume, build-cache; repeated: their union)
+ * limits what is computed, as Docker's. */
 #include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -21,7 +21,7 @@
 
 #include <jansson.h>
 
-#include "applets/api_ctr.h"
+#include "applets/api_ctrcache.h"
 #include "applets/api_handlers.h"
 #include "applets/api_http.h"
 #include "applets/api_router.h"
@@ -40,15 +40,17 @@
 
 #define DF_CTRS_MAX 100000
 
-/* What the containers use: their snapshot paths and SizeRw, read once. */
+/* What the containers use: their snapshot paths and SizeRw, read once
+ * (the bundles through the server's cache, applets/api_ctrcache.h; bc is
+ * borrowed from it for the length of the request). */
 struct df_ctr {
 	char id[BUNDLE_ID_LEN + 1];
-	struct bundle_config bc;
+	const struct bundle_config *bc;
 	struct bundle_state st;
 	long long rw;
 };
 
-static size_t load_ctrs(struct df_ctr **out)
+static size_t load_ctrs(struct api_sup *sup, struct df_ctr **out)
 {
 	_cleanup_buf_ struct buf root = BUF_INIT, rw = BUF_INIT;
 	struct df_ctr *v = NULL;
@@ -60,7 +62,9 @@ static size_t load_ctrs(struct df_ctr **out)
 		*out = NULL;
 		return 0;
 	}
+	api_ctrcache_begin(sup);
 	while ((d = readdir(dir)) && n < DF_CTRS_MAX) {
+		struct api_ctrcache_view cv;
 		if (strlen(d->d_name) != BUNDLE_ID_LEN ||
 		    strspn(d->d_name, "0123456789abcdef") != BUNDLE_ID_LEN)
 			continue;
@@ -69,26 +73,21 @@ static size_t load_ctrs(struct df_ctr **out)
 			v = xreallocarray(v, cap, sizeof(*v));
 		}
 		memset(&v[n], 0, sizeof(v[n]));
-		if (bundle_config_load(d->d_name, &v[n].bc, NULL) < 0)
+		if (api_ctrcache_get(sup, d->d_name, &cv, NULL) < 0)
 			continue;
 		memcpy(v[n].id, d->d_name, BUNDLE_ID_LEN + 1);
-		if (api_ctr_state(d->d_name, &v[n].st, NULL) < 0)
-			memset(&v[n].st, 0, sizeof(v[n].st));
+		v[n].bc = cv.bc;
+		v[n].st = cv.st;
 		buf_reset(&rw);
 		if (bundle_path(d->d_name, "rw.ext4", &rw, NULL) == 0)
 			v[n].rw = fs_allocated(buf_str(&rw));
 		n++;
 	}
 	closedir(dir);
+	if (!d)   /* the whole directory was read: entries not seen are gone */
+		api_ctrcache_end(sup);
 	*out = v;
 	return n;
-}
-
-static void free_ctrs(struct df_ctr *v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		bundle_config_free(&v[i].bc);
-	free(v);
 }
 
 /* The images, one per digest; *layers = the sum of their sizes.  Each
@@ -125,7 +124,7 @@ static json_t *images_df(const char *data_dir, const struct df_ctr *cv, size_t n
 			manifest_free(m);
 		}
 		for (size_t k = 0; k < nc; k++)
-			if (snap.len && cv[k].bc.snapshot && !strcmp(cv[k].bc.snapshot, buf_str(&snap))) {
+			if (snap.len && cv[k].bc->snapshot && !strcmp(cv[k].bc->snapshot, buf_str(&snap))) {
 				users++;
 				sizes[k] = size;
 			}
@@ -152,14 +151,14 @@ static json_t *containers_df(const struct df_ctr *cv, size_t nc, const long long
 		const struct df_ctr *c = &cv[i];
 		unsigned k = (unsigned)c->st.status < 3 ? (unsigned)c->st.status : 2;
 
-		buf_printf(&name, "/%s", c->bc.name ? c->bc.name : c->id);
+		buf_printf(&name, "/%s", c->bc->name ? c->bc->name : c->id);
 		json_array_append_new(out, json_pack("{s:s,s:[s],s:s,s:s,s:s,s:I,s:I,s:o}", "Id", c->id,
 						     "Names", buf_str(&name), "Image",
-						     c->bc.image_ref ? c->bc.image_ref : "",
-						     "ImageID", c->bc.image_manifest ? c->bc.image_manifest : "",
+						     c->bc->image_ref ? c->bc->image_ref : "",
+						     "ImageID", c->bc->image_manifest ? c->bc->image_manifest : "",
 						     "State", states[k], "SizeRw", (json_int_t)c->rw,
 						     "SizeRootFs", (json_int_t)(c->rw + sizes[i]),
-						     "Labels", c->bc.labels ? json_incref(c->bc.labels) : json_object()));
+						     "Labels", c->bc->labels ? json_incref(c->bc->labels) : json_object()));
 	}
 	return out;
 }
@@ -200,22 +199,38 @@ void api_system_df_h(struct api_call *c)
 	_cleanup_buf_ struct buf types = BUF_INIT;
 	struct df_ctr *cv = NULL;
 	long long layers = 0, *sizes;
-	bool want_i = true, want_c = true, want_v = true;
+	bool want_i = true, want_c = true, want_v = true, any = false;
 	json_t *out;
 	size_t nc;
 
-	/* type=container&type=image...: the first one given narrows it (the
-	 * CLI sends all of them or none) */
-	if (api_query_get(c->query, c->query_len, "type", &types) > 0 && types.len) {
-		want_i = !strcmp(buf_str(&types), "image");
-		want_c = !strcmp(buf_str(&types), "container");
-		want_v = !strcmp(buf_str(&types), "volume");
-		if (!want_i && !want_c && !want_v && strcmp(buf_str(&types), "build-cache")) {
+	/* type=container&type=image...: the union of those given (none: all) */
+	for (size_t k = 0;; k++) {
+		int rc;
+		buf_reset(&types);
+		if ((rc = api_query_get_nth(c->query, c->query_len, "type", k, &types)) <= 0) {
+			if (rc < 0) {
+				api_reply_error(c, 400, "invalid type");
+				return;
+			}
+			break;
+		}
+		if (!types.len)
+			continue;
+		if (!any)
+			want_i = want_c = want_v = false;
+		any = true;
+		if (!strcmp(buf_str(&types), "image"))
+			want_i = true;
+		else if (!strcmp(buf_str(&types), "container"))
+			want_c = true;
+		else if (!strcmp(buf_str(&types), "volume"))
+			want_v = true;
+		else if (strcmp(buf_str(&types), "build-cache")) {
 			api_reply_error(c, 400, "unknown type: %.32s", buf_str(&types));
 			return;
 		}
 	}
-	nc = want_i || want_c ? load_ctrs(&cv) : 0;
+	nc = want_i || want_c ? load_ctrs(c->ctx->sup, &cv) : 0;
 	sizes = xcalloc(nc ? nc : 1, sizeof(*sizes));
 	out = json_object();
 	if (want_i || want_c) {
@@ -233,6 +248,6 @@ void api_system_df_h(struct api_call *c)
 		json_object_set_new(out, "Volumes", volumes_df());
 	json_object_set_new(out, "BuildCache", json_array());
 	free(sizes);
-	free_ctrs(cv, nc);
+	free(cv);
 	api_reply_json(c, 200, out);
 }

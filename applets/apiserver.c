@@ -12,11 +12,11 @@
  * most one request head (64 KiB) plus one body (8 MiB) of input and stops
  * being read while its answers are not taken (a PUT of an archive is the
  * exception: its body is streamed to the handler, api_streams_body in
- * api_router.h), a connection without a
- * complete request for the idle timeout is dropped, as is one whose
- * request head is not complete within the header timeout of its first
- * byte (slowloris), and past
- * --max-connections new clients are closed at once.  Requests are parsed
+ * api_router.h), a connection without a complete request for the idle
+ * timeout is dropped, as is one whose request head is not complete within
+ * the header timeout of its first byte (slowloris; also a head pipelined
+ * behind an answered request), and past --max-connections new clients are
+ * closed at once.  Requests are parsed
  * by applets/api_http.c and answered by applets/api_router.c.
  *
  * Most answers are complete when their handler returns.  The others (a
@@ -75,6 +75,7 @@ struct server {
 	int listen_fd, lock_fd;
 	unsigned max_conns;
 	uint64_t idle_ms, head_ms;
+	size_t log_max;   /* the log's rotation bound, read once */
 	int stopping;
 	struct conn *conns;
 	char rbuf[READ_CHUNK];   /* every read lands here first, then is copied */
@@ -303,9 +304,9 @@ static int request_ready(struct conn *c, const char **body, size_t *body_len, si
 		/* the body gets the idle timeout from here */
 		uv_timer_start(&c->timer, on_timer, c->srv->idle_ms, 0);
 		memset(&c->ch, 0, sizeof(c->ch));
+		c->streamed = api_streams_body(&c->req);
 	}
 	*body = c->in.data + c->head_len;
-	c->streamed = api_streams_body(&c->req);
 	if (c->streamed) {
 		*body_len = 0;
 		*used = c->head_len;
@@ -382,7 +383,13 @@ static void process(struct conn *c)
 			c->done_pending = 0;
 			keepalive = keepalive && c->done_keepalive;
 		}
-		uv_timer_start(&c->timer, on_timer, c->srv->idle_ms, 0);
+		/* the start of a next head, pipelined behind this request, has
+		 * the head's deadline from now (on_read arms it only on an empty
+		 * buffer) */
+		uv_timer_start(&c->timer, on_timer,
+			       c->in.len && c->srv->head_ms < c->srv->idle_ms ? c->srv->head_ms
+									: c->srv->idle_ms,
+			       0);
 		if (!keepalive) {
 			conn_finish(c);
 			return;
@@ -673,7 +680,7 @@ static void log_rotate_check(uv_timer_t *t)
 	struct stat st;
 	int fd;
 
-	if (fstat(STDERR_FILENO, &st) < 0 || (size_t)st.st_size < log_max())
+	if (fstat(STDERR_FILENO, &st) < 0 || (size_t)st.st_size < srv->log_max)
 		return;
 	buf_printf(&path, "%s/" APISERVER_LOG, buf_str(&srv->data_dir));
 	buf_printf(&old, "%s.1", buf_str(&path));
@@ -779,6 +786,7 @@ static int serve(struct server *srv, struct err *e)
 	if (srv->daemon) {
 		uv_timer_init(srv->loop, &srv->log_timer);
 		srv->log_timer.data = srv;
+		srv->log_max = log_max();
 		log_rotate_check(&srv->log_timer);
 		uv_timer_start(&srv->log_timer, log_rotate_check, LOG_CHECK_MS, LOG_CHECK_MS);
 	}
@@ -850,13 +858,9 @@ static int apiserver_run(const struct cmd *cmd, void *o, int argc, char **argv)
 	rc = prepare(srv, &e);
 	if (rc == 0 && (!a->foreground || a->log_file)) {
 		/* the daemon's log says at least what it does (info);
-		 * --debug or CONTAINER_LOG=debug add every request */
-		const char *lv = getenv("CONTAINER_LOG");
-		int level = lv ? log_level_parse(lv) : -1;
+		 * --debug or CONTAINER_LOG=debug (lib/cmd.c) add every request */
 		struct log_config lc = { "container-apiserver", log_level(), STDERR_FILENO, 1 };
 
-		if (level >= 0 && level > (int)lc.level)
-			lc.level = (enum log_level)level;
 		if (lc.level < LOG_INFO)
 			lc.level = LOG_INFO;
 

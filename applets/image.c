@@ -21,6 +21,7 @@
 #include "applets/image.h"
 #include "lib/buf.h"
 #include "lib/err.h"
+#include "lib/human.h"
 #include "lib/exit.h"
 #include "lib/fs.h"
 #include "lib/jsonx.h"
@@ -368,23 +369,6 @@ static const struct cmd cmd_image_push = {
 
 /* ---- list ---- */
 
-static void human(struct buf *b, long long v)
-{
-	static const char *const unit[] = { "B", "kB", "MB", "GB", "TB" };
-	double d = (double)v;
-	int u = 0;
-
-	if (v < 0) {
-		buf_puts(b, "-");
-		return;
-	}
-	while (d >= 1000 && u < 4) {
-		d /= 1000;
-		u++;
-	}
-	buf_printf(b, u ? "%.1f %s" : "%.0f %s", d, unit[u]);
-}
-
 /* "alpine" and "latest" from docker.io/library/alpine:latest. */
 static void split_name(const char *name, struct buf *repo, struct buf *tag)
 {
@@ -504,7 +488,7 @@ static int list_cmd(const struct cmd *c, void *o, int argc, char **argv)
 				"platform", plat, "created", when));
 			continue;
 		}
-		human(&sz, size);
+		human_size(&sz, (double)size, HUMAN_DECIMAL1);
 		printf("%-40s %-16s %-14.12s %10s  %s\n", buf_str(&repo), buf_str(&tag),
 		       strncmp(id, "sha256:", 7) ? id : id + 7, buf_str(&sz), plat);
 	}
@@ -735,7 +719,7 @@ static int prune_cmd(const struct cmd *c, void *o, int argc, char **argv)
 		fprintf(stderr, "container image: %s (blobs are collected next time)\n",
 			jsonx_str(out, "Busy"));
 	} else {
-		human(&sz, jsonx_int(out, "SpaceReclaimed", 0));
+		human_size(&sz, (double)jsonx_int(out, "SpaceReclaimed", 0), HUMAN_DECIMAL1);
 		printf("Deleted %lld blobs and %lld root file systems, reclaimed %s\n",
 		       jsonx_int(out, "BlobsDeleted", 0), jsonx_int(out, "RootfsDeleted", 0),
 		       buf_str(&sz));

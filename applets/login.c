@@ -2,6 +2,7 @@
  * service files' text (pure, shared by both OSes and tested on Linux) and
  * the commands; the per-OS steps are applets/login_linux.c and
  * applets/login_darwin.c. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,15 +15,18 @@
 #include "lib/exit.h"
 #include "lib/paths.h"
 
-/* systemd's ExecStart/Environment quoting: a double-quoted word with \ and
- * " escaped, % doubled (specifiers) and $ doubled (variables). */
-static void sd_quote(struct buf *out, const char *s)
+/* systemd's ExecStart/Environment quoting (systemd.syntax(7)): a
+ * double-quoted word with \ and " escaped and % doubled (specifiers, in
+ * both); $ doubled in ExecStart only, the one setting that expands
+ * variables (systemd.service(5) "Command lines"; Environment= takes $
+ * literally, systemd.exec(5)). */
+static void sd_quote(struct buf *out, const char *s, bool exec)
 {
 	buf_putc(out, '"');
 	for (; *s; s++) {
 		if (*s == '\\' || *s == '"')
 			buf_putc(out, '\\');
-		if (*s == '%' || *s == '$')
+		if (*s == '%' || (exec && *s == '$'))
 			buf_putc(out, *s);
 		if (*s == '\n')
 			buf_puts(out, "\\n");
@@ -38,11 +42,11 @@ void login_unit_text(struct buf *out, const char *exe, const char *const *env)
 		      "[Unit]\n"
 		      "Description=container API server (Docker Engine API; each container in its own VM)\n\n"
 		      "[Service]\nType=simple\nExecStart=");
-	sd_quote(out, exe);
+	sd_quote(out, exe, true);
 	buf_puts(out, " apiserver --foreground --log-file\n");
 	for (size_t i = 0; env && env[i]; i++) {
 		buf_puts(out, "Environment=");
-		sd_quote(out, env[i]);
+		sd_quote(out, env[i], false);
 		buf_putc(out, '\n');
 	}
 	buf_puts(out, "Restart=on-failure\nRestartSec=2\n"
@@ -111,17 +115,18 @@ void login_plist_text(struct buf *out, const char *exe, const char *log_path,
 
 /* The variables that place state elsewhere are passed on, so the service
  * serves what this shell's commands see. */
-static const char *const *env_to_keep(const char *store[4])
+#define KEEP_N 2
+
+static const char *const *env_to_keep(struct buf text[KEEP_N], const char *store[KEEP_N + 1])
 {
-	static const char *const names[] = { "CONTAINER_DATA_DIR", "CONTAINER_RUN_DIR", NULL };
-	static char buf[2][4096];
+	static const char *const names[KEEP_N] = { "CONTAINER_DATA_DIR", "CONTAINER_RUN_DIR" };
 	size_t n = 0;
 
-	for (size_t i = 0; names[i]; i++) {
+	for (size_t i = 0; i < KEEP_N; i++) {
 		const char *v = getenv(names[i]);
-		if (v && *v && strlen(v) < sizeof(buf[0]) - 64) {
-			snprintf(buf[n], sizeof(buf[n]), "%s=%s", names[i], v);
-			store[n] = buf[n];
+		if (v && *v) {
+			buf_printf(&text[n], "%s=%s", names[i], v);
+			store[n] = buf_str(&text[n]);
 			n++;
 		}
 	}
@@ -142,18 +147,23 @@ static int install_cmd(const struct cmd *c, void *o, int argc, char **argv)
 {
 	const struct install_cli *a = o;
 	_cleanup_buf_ struct buf path = BUF_INIT, exe = BUF_INIT;
+	struct buf kept[KEEP_N] = { BUF_INIT, BUF_INIT };
 	struct err e = ERR_INIT;
-	const char *store[4];
+	const char *store[KEEP_N + 1];
+	int rc = EXIT_OK;
 
 	(void)c;
 	(void)argc;
 	(void)argv;
 	if (login__path(&path, &e) < 0 || paths_self_exe(&exe, &e) < 0 ||
-	    login__install(buf_str(&path), buf_str(&exe), env_to_keep(store), a->print, &e) < 0) {
+	    login__install(buf_str(&path), buf_str(&exe), env_to_keep(kept, store), a->print,
+			   &e) < 0) {
 		fprintf(stderr, "container system install: %s\n", e.msg);
-		return EXIT_FAIL;
+		rc = EXIT_FAIL;
 	}
-	return EXIT_OK;
+	for (size_t i = 0; i < KEEP_N; i++)
+		buf_free(&kept[i]);
+	return rc;
 }
 
 static int uninstall_cmd(const struct cmd *c, void *o, int argc, char **argv)

@@ -21,6 +21,7 @@
 #include "lib/exit.h"
 #include "lib/fs.h"
 #include "lib/jsonx.h"
+#include "lib/timex.h"
 
 #define BOOT_POLL_MS 200
 
@@ -63,13 +64,6 @@ static int ctr_info(struct cliapi *api, const char *q, struct buf *id, bool *tty
 	return 0;
 }
 
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
 static int boot_log(struct cliapi *api, const char *id, bool follow, struct err *e)
 {
 	long long off = 0;
@@ -98,7 +92,7 @@ static int boot_log(struct cliapi *api, const char *id, bool follow, struct err 
 		if ((rc = ctr_info(api, id, NULL, &tty, &running, e)) < 0)
 			return rc;
 		if (running)
-			sleep_ms(BOOT_POLL_MS);
+			timex_sleep_ms(BOOT_POLL_MS);
 	}
 }
 

@@ -26,6 +26,7 @@
 #include "lib/exit.h"
 #include "lib/jsonx.h"
 #include "lib/mem.h"
+#include "lib/timex.h"
 
 #define STATS_GAP_MS 500
 #define STATS_EVERY_MS 1000
@@ -53,14 +54,6 @@ struct row {
 	char *name;
 	struct sample prev, cur;
 };
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
 
 /* GET path as JSON (the server's message on a refusal). */
 static int get_json(struct cliapi *api, const char *path, json_t **out, struct err *e)
@@ -246,7 +239,7 @@ static int stats_cmd(const struct cmd *c, void *o, int argc, char **argv)
 	for (size_t i = 0; i < n; i++)
 		sample(&api, &v[i]);
 	for (;;) {
-		sleep_ms(a->no_stream ? STATS_GAP_MS : STATS_EVERY_MS);
+		timex_sleep_ms(a->no_stream ? STATS_GAP_MS : STATS_EVERY_MS);
 		if (!argc && !a->no_stream) {
 			struct row *fresh = NULL;
 			size_t nf = 0;

@@ -35,6 +35,7 @@
 #include "lib/log.h"
 #include "lib/paths.h"
 #include "vm/vm.h"
+#include "lib/timex.h"
 
 /* Kernels are tens of MiB; refuse what cannot be one before reading it. */
 #define KERNEL_MAX ((size_t)512 << 20)
@@ -304,13 +305,6 @@ static const struct cmd cmd_system_initramfs = {
 #define START_WAIT_MS 5000
 #define STOP_WAIT_MS 10000
 
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
 /* GET /container/system/status: 0 with the parsed answer, or an error
  * (-ECONNREFUSED when nothing listens). */
 static int server_status(const char *sock, json_t **out, struct err *e)
@@ -407,7 +401,7 @@ static int stop_cmd(const struct cmd *c, void *o, int argc, char **argv)
 			printf("Stopped the API server (pid %ld)\n", pid);
 			return EXIT_OK;
 		}
-		sleep_ms(50);
+		timex_sleep_ms(50);
 	}
 	fprintf(stderr, "container system stop: the API server (pid %ld) did not stop within %d s\n",
 		pid, STOP_WAIT_MS / 1000);

@@ -31,8 +31,10 @@
 #include "lib/err.h"
 #include "lib/exit.h"
 #include "lib/fs.h"
+#include "lib/human.h"
 #include "lib/jsonx.h"
 #include "lib/paths.h"
+#include "lib/timex.h"
 
 #define LOG_READ_MAX (APISERVER_LOG_MAX * 4)
 #define LOG_FOLLOW_MS 250
@@ -148,30 +150,15 @@ const struct cmd cmd_system_version = {
 
 /* ---- df ---- */
 
-/* Docker's HumanSize: decimal units, 4 significant digits. */
-static void human(char *out, size_t n, double v)
-{
-	static const char *const u[] = { "B", "kB", "MB", "GB", "TB", "PB" };
-	int i = 0;
-
-	while (v >= 1000 && i < 5) {
-		v /= 1000;
-		i++;
-	}
-	snprintf(out, n, "%.4g%s", v, u[i]);
-}
-
 static void df_row(const char *type, size_t total, size_t active, double size, double reclaim)
 {
-	char s[16], r[16], rp[40];
+	_cleanup_buf_ struct buf s = BUF_INIT, r = BUF_INIT;
 
-	human(s, sizeof(s), size);
-	human(r, sizeof(r), reclaim);
+	human_size(&s, size, HUMAN_DOCKER);
+	human_size(&r, reclaim, HUMAN_DOCKER);
 	if (size > 0)
-		snprintf(rp, sizeof(rp), "%s (%.0f%%)", r, reclaim / size * 100);
-	else
-		snprintf(rp, sizeof(rp), "%s", r);
-	printf("%-16s%-10zu%-10zu%-10s%s\n", type, total, active, s, rp);
+		buf_printf(&r, " (%.0f%%)", reclaim / size * 100);
+	printf("%-16s%-10zu%-10zu%-10s%s\n", type, total, active, buf_str(&s), buf_str(&r));
 }
 
 static int df_cmd(const struct cmd *c, void *o, int argc, char **argv)
@@ -278,12 +265,44 @@ static const char *tail_of(const struct buf *b, long n)
 	return p;
 }
 
-static void sleep_ms(long ms)
+/* Everything in fd from *off on to stdout. */
+static void drain(int fd, off_t *off)
 {
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	char chunk[16384];
+	ssize_t n;
 
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
+	while ((n = pread(fd, chunk, sizeof(chunk), *off)) > 0) {
+		fwrite(chunk, 1, (size_t)n, stdout);
+		*off += n;
+	}
+	fflush(stdout);
+}
+
+/* -f: the open file is read to its end every LOG_FOLLOW_MS; when the path
+ * names another file (the server rotated it) or a shorter one, what the
+ * old one got since the last read is read first, then the new one from
+ * its start. */
+_Noreturn static void follow(const char *path, int fd, off_t off)
+{
+	struct stat st, cur;
+
+	for (;;) {
+		timex_sleep_ms(LOG_FOLLOW_MS);
+		if (fd >= 0)
+			drain(fd, &off);
+		if (stat(path, &st) < 0)
+			continue;
+		if (fd >= 0 && fstat(fd, &cur) == 0 && cur.st_ino == st.st_ino &&
+		    cur.st_dev == st.st_dev && st.st_size >= off)
+			continue;
+		if (fd >= 0) {   /* rotated (or truncated): the old one's last lines */
+			drain(fd, &off);
+			close(fd);
+		}
+		off = 0;
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0)
+			drain(fd, &off);
+	}
 }
 
 static int logs_cmd(const struct cmd *c, void *o, int argc, char **argv)
@@ -291,9 +310,8 @@ static int logs_cmd(const struct cmd *c, void *o, int argc, char **argv)
 	const struct logs_cli *a = o;
 	_cleanup_buf_ struct buf path = BUF_INIT, old = BUF_INIT, text = BUF_INIT;
 	struct err e = ERR_INIT;
-	struct stat st;
-	off_t off = 0;
-	ino_t ino = 0;
+	size_t old_len;
+	int fd;
 
 	(void)c;
 	(void)argc;
@@ -304,37 +322,19 @@ static int logs_cmd(const struct cmd *c, void *o, int argc, char **argv)
 	buf_printf(&old, "%s.1", buf_str(&path));
 	if (fs_read_file(buf_str(&old), &text, LOG_READ_MAX, NULL) < 0)
 		buf_reset(&text);
-	if (fs_read_file(buf_str(&path), &text, LOG_READ_MAX, &e) < 0 && e.code != -ENOENT)
+	old_len = text.len;
+	/* opened before it is read: -f goes on right after what is shown */
+	fd = a->follow ? open(buf_str(&path), O_RDONLY | O_CLOEXEC) : -1;
+	if (fs_read_file(buf_str(&path), &text, LOG_READ_MAX, &e) < 0 && e.code != -ENOENT) {
+		if (fd >= 0)
+			close(fd);
 		return fail("logs", &e);
+	}
 	fputs(tail_of(&text, a->lines), stdout);
 	fflush(stdout);
 	if (!a->follow)
 		return EXIT_OK;
-	if (stat(buf_str(&path), &st) == 0) {
-		off = st.st_size;
-		ino = st.st_ino;
-	}
-	for (;;) {
-		char chunk[16384];
-		ssize_t n;
-		int fd;
-
-		sleep_ms(LOG_FOLLOW_MS);
-		if (stat(buf_str(&path), &st) < 0)
-			continue;
-		if (st.st_ino != ino || st.st_size < off) {   /* rotated */
-			ino = st.st_ino;
-			off = 0;
-		}
-		if (st.st_size == off || (fd = open(buf_str(&path), O_RDONLY | O_CLOEXEC)) < 0)
-			continue;
-		while ((n = pread(fd, chunk, sizeof(chunk), off)) > 0) {
-			fwrite(chunk, 1, (size_t)n, stdout);
-			off += n;
-		}
-		close(fd);
-		fflush(stdout);
-	}
+	follow(buf_str(&path), fd, (off_t)(text.len - old_len));
 }
 
 const struct cmd cmd_system_logs = {

@@ -185,17 +185,6 @@ void procstat_diskstats(const char *p, size_t n, struct agent_stats *st)
 	}
 }
 
-void procstat_loadavg(const char *p, size_t n, struct agent_stats *st)
-{
-	const char *slash = memchr(p, '/', n);
-	struct cur w;
-
-	if (!slash)
-		return;
-	w = (struct cur){ slash + 1, p + n };
-	st->procs = num(&w);
-}
-
 void procstat_uptime(const char *p, size_t n, struct agent_stats *st)
 {
 	struct cur c = { p, p + n }, w;

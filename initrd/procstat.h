@@ -15,7 +15,6 @@
  *   net/dev    every interface but lo: rx/tx bytes and packets summed
  *   diskstats  whole virtio/SCSI/Xen disks (vdX, sdX, xvdX; not their
  *              partitions): sectors read/written * 512
- *   loadavg    the "running/total" field's total = procs
  *   uptime     seconds with a fraction -> uptime_ms
  *   <pid>/stat procstat_ppid: the parent's pid (the guest counts the
  *              processes that are not kernel threads: procs) */
@@ -32,7 +31,6 @@ void procstat_meminfo(const char *p, size_t n, struct agent_stats *st);
 void procstat_stat(const char *p, size_t n, struct agent_stats *st);
 void procstat_netdev(const char *p, size_t n, struct agent_stats *st);
 void procstat_diskstats(const char *p, size_t n, struct agent_stats *st);
-void procstat_loadavg(const char *p, size_t n, struct agent_stats *st);
 void procstat_uptime(const char *p, size_t n, struct agent_stats *st);
 /* The ppid field of a /proc/<pid>/stat line; -1 when there is none. */
 long procstat_ppid(const char *p, size_t n);

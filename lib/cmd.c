@@ -113,6 +113,20 @@ static int usage_error(const char *path, const struct cmd *c, const char *msg)
 	return EXIT_USAGE;
 }
 
+/* --debug or $CONTAINER_LOG (debug|info|warn|error) raise the level of
+ * every command and role, each cmd_run of a command path (the roles' own
+ * log_init start from log_level()). */
+static void log_level_set(int debug)
+{
+	const char *lv = getenv("CONTAINER_LOG");
+	int level = debug ? LOG_DEBUG : lv ? log_level_parse(lv) : -1;
+
+	if (level > (int)log_level()) {
+		struct log_config lc = { "container", (enum log_level)level, -1, 0 };
+		log_init(&lc);
+	}
+}
+
 int cmd_run(const struct cmd *c, const char *path, int argc, char **argv)
 {
 	struct err e = ERR_INIT;
@@ -128,10 +142,7 @@ int cmd_run(const struct cmd *c, const char *path, int argc, char **argv)
 		free(opts);
 		return usage_error(path, c, e.msg);
 	}
-	if (res.debug) {
-		struct log_config lc = { "container", LOG_DEBUG, -1, 0 };
-		log_init(&lc);
-	}
+	log_level_set(res.debug);
 	if (res.help) {
 		cmd_usage(stdout, path, c);
 		rc = EXIT_OK;

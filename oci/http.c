@@ -21,6 +21,7 @@
 
 #include "lib/buf.h"
 #include "lib/err.h"
+#include "lib/timex.h"
 #include "lib/mem.h"
 #include "oci/http.h"
 #include "oci/http_internal.h"
@@ -816,14 +817,6 @@ static int do_once(struct http_client *c, const char *method, const struct http_
 
 /* ---- retries and redirects ---- */
 
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
 static long backoff_ms(struct http_client *c, int attempt)
 {
 	long d = (long)c->o.retry_base_ms << (attempt < 10 ? attempt : 10);
@@ -873,7 +866,7 @@ static int do_retrying(struct http_client *c, const char *method, const struct h
 			if (stale && replayable && stale_left-- > 0)
 				continue;    /* a pooled connection the server had closed */
 			if (++attempt < attempts && retryable_errno(rc)) {
-				sleep_ms(backoff_ms(c, attempt - 1));
+				timex_sleep_ms(backoff_ms(c, attempt - 1));
 				continue;
 			}
 			return rc;
@@ -890,7 +883,7 @@ static int do_retrying(struct http_client *c, const char *method, const struct h
 			}
 			http_response_free(r);
 			attempt++;
-			sleep_ms(ms);
+			timex_sleep_ms(ms);
 			continue;
 		}
 		break;

@@ -19,6 +19,7 @@
 
 #include "lib/buf.h"
 #include "lib/err.h"
+#include "lib/human.h"
 #include "lib/mem.h"
 #include "oci/decompress.h"
 #include "oci/http.h"
@@ -85,18 +86,6 @@ static long long now_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void human(struct buf *b, double v)
-{
-	static const char *const unit[] = { "B", "kB", "MB", "GB", "TB" };
-	int u = 0;
-
-	while (v >= 1000 && u < 4) {
-		v /= 1000;
-		u++;
-	}
-	buf_printf(b, u ? "%.1f %s" : "%.0f %s", v, unit[u]);
 }
 
 /* ---- fetching one blob ---- */
@@ -367,18 +356,18 @@ static void job_line(struct job *j, enum job_state st, struct buf *b, int bar)
 		buf_puts(b, st == JOB_DONE ? "done " : "downloading ");
 	}
 	if (st == JOB_DONE || bar) {
-		human(b, (double)j->done);
+		human_size(b, (double)j->done, HUMAN_DECIMAL1);
 		buf_puts(b, " / ");
 	}
-	human(b, (double)j->size);
+	human_size(b, (double)j->size, HUMAN_DECIMAL1);
 	if (st == JOB_DONE || bar) {
 		buf_puts(b, "  ");
-		human(b, speed);
+		human_size(b, speed, HUMAN_DECIMAL1);
 		buf_puts(b, "/s");
 	}
 	if (j->resumed_from) {
 		buf_puts(b, " (resumed at ");
-		human(b, (double)j->resumed_from);
+		human_size(b, (double)j->resumed_from, HUMAN_DECIMAL1);
 		buf_putc(b, ')');
 	}
 }

@@ -14,7 +14,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static void (*const parsers[])(const char *, size_t, struct agent_stats *) = {
 		procstat_meminfo, procstat_stat, procstat_netdev,
-		procstat_diskstats, procstat_loadavg, procstat_uptime,
+		procstat_diskstats, procstat_uptime,
 	};
 	const char *p = (const char *)data;
 

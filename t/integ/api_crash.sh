@@ -3,13 +3,15 @@
 # #6), driven by the real docker CLI: 5 containers printing once a second
 # survive a SIGKILL of the server; the restarted server reattaches (they
 # still run, their logs hold the lines printed while it was down, stop
-# works, one QEMU per running container); then 8 clients starting,
+# works, one QEMU per running container, an exec's record still answers
+# GET /exec/{id}/json); then 8 clients starting,
 # stopping and removing the same container at once leave a consistent
 # state (no container, no VM, no runtime, no socket) and a live server.  A
 # runtime killed with SIGKILL: wait returns, the state says why, no VM stays.
 set -u
-TOTAL=17 NAME=apicrash
+TOTAL=19 NAME=apicrash
 command -v docker >/dev/null 2>&1 || { echo "1..0 # SKIP docker CLI not installed"; exit 0; }
+command -v curl >/dev/null 2>&1 || { echo "1..0 # SKIP curl not installed"; exit 0; }
 . "$(dirname "$0")/vm_env.sh"
 IMG=test/bb:1
 api_server_start
@@ -24,11 +26,27 @@ done
 is "$bad:$(D ps -q | wc -l)" "0:5" "5 containers started"
 sleep 2
 for i in 1 2 3 4 5; do before[$i]=$(lines c$i); done
-kill -9 "$(cat "$CONTAINER_RUN_DIR/apiserver.pid")"
+# an exec that ended before the crash: its record is saved in the bundle
+api() { curl -s --max-time 60 --unix-socket "$SOCK" "$@"; }
+jget() { local e=$1; shift; python3 -c "import json,sys; d=json.load(sys.stdin); print($e)" "$@" 2>&1; }
+eid=$(api -X POST -H 'Content-Type: application/json' -d '{"Cmd":["sh","-c","exit 3"]}' \
+	http://d/containers/c1/exec | jget 'd["Id"]')
+api -o /dev/null -X POST -H 'Content-Type: application/json' -d '{"Detach":true}' "http://d/exec/$eid/start"
+for t in $(seq 60); do
+	[ "$(api "http://d/exec/$eid/json" | jget 'd["Running"]')" = False ] && break
+	sleep 1
+done
+spid=$(cat "$CONTAINER_RUN_DIR/apiserver.pid")
+kill -9 "$spid"
 sleep 4
-"$C" system start >/dev/null 2>&1
-ok "server killed with SIGKILL for 4 s, restarted"
+kill -0 "$spid" 2>/dev/null && nok "the server survived SIGKILL?" ||
+	{ out=$("$C" system start 2>&1) && ok "server killed with SIGKILL for 4 s, restarted" ||
+		nok "restart after SIGKILL: $out"; }
 is "$(D ps -q | wc -l)" 5 "after the restart all 5 are running"
+is "$(api "http://d/exec/$eid/json" | jget 'd["Running"], d["ExitCode"], d["ContainerID"] == sys.argv[1]' "$(D inspect -f '{{.Id}}' c1)")" \
+	"False 3 True" "GET /exec/{id}/json after the restart: the record of an exec that ended (exit 3)"
+is "$(api -o /dev/null -w '%{http_code}' "http://d/exec/..%2F..%2F$eid/json"):$(api -o /dev/null -w '%{http_code}' "http://d/exec/$(printf '%064d' 0)/json")" \
+	"404:404" "a path or an unknown id: 404"
 short=
 for i in 1 2 3 4 5; do
 	after=$(lines c$i)
@@ -36,9 +54,9 @@ for i in 1 2 3 4 5; do
 done
 is "$short" "" "each log holds the lines printed while the server was down"
 is "$(qemus)" 5 "one QEMU per running container"
-bad=0
-for i in 1 2 3 4 5; do D stop -t 2 c$i >/dev/null 2>&1 & done
-wait || bad=1
+bad=0 pids=
+for i in 1 2 3 4 5; do D stop -t 2 c$i >/dev/null 2>&1 & pids="$pids $!"; done
+for p in $pids; do wait "$p" || bad=1; done
 is "$bad:$(D ps -q | wc -l):$(qemus)" "0:0:0" "stop works on all 5 after the restart; no QEMU left"
 D rm c1 c2 c3 c4 c5 >/dev/null 2>&1
 is "$(D ps -aq | wc -l)" 0 "all removed"
@@ -60,22 +78,20 @@ D rm victim >/dev/null
 
 # --- 8 clients at once on one container ------------------------------------
 D create --name cc $IMG sleep 1000 >/dev/null
+pids=
 for k in 1 2 3 4 5 6 7 8; do
-	( D start cc; D stop -t 1 cc; D rm -f cc ) >/dev/null 2>&1 &
+	# each step's exit status; 124 is D's timeout (a client that hung)
+	( D start cc >/dev/null; echo "start $?"; D stop -t 1 cc >/dev/null; echo "stop $?"
+	  D rm -f cc >/dev/null; echo "rm $?" ) >"$W/cc.$k" 2>/dev/null &
+	pids="$pids $!"
 done
-wait
-ok "8 clients ran start/stop/rm -f on one container and all returned"
+for p in $pids; do wait "$p"; done
+is "$(cat "$W"/cc.* | wc -l):$(cat "$W"/cc.* | grep -c ' 124$')" "24:0" \
+	"8 clients ran start/stop/rm -f on one container and all returned (none timed out)"
 D rm -f cc >/dev/null 2>&1
 sleep 1
 is "$(D ps -aq | wc -l)" 0 "no container left"
 is "$(qemus)" 0 "no QEMU left"
-runtimes() { # ours: their environment names our scratch data dir
-	local c=0 p
-	for p in $(pgrep -f '^container-runtime'); do
-		tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx "CONTAINER_DATA_DIR=$W/data" && c=$((c + 1))
-	done
-	echo $c
-}
 is "$(runtimes)" 0 "no runtime left"
 is "$(ls "$CONTAINER_RUN_DIR" | grep -c '^runtime-')" 0 "no runtime socket left"
 is "$(D version --format '{{.Server.APIVersion}}' 2>&1)" 1.45 "the server still answers"

@@ -92,20 +92,10 @@ is "$left" 0 "all removed through the API"
 is "$(ls -A "$CONTAINER_DATA_DIR/containers" | grep -vx .lock | wc -l)" 0 "no bundle (no disk), no half-made or half-removed one left"
 sleep 1
 is "$(qemus)" 0 "no QEMU left"
-runtimes() { # ours: their environment names our scratch data dir
-	local p
-	for p in $(pgrep -f '^container-runtime'); do
-		tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx "CONTAINER_DATA_DIR=$W/data" && echo "$p"
-	done | wc -l
-}
 is "$(runtimes)" 0 "no runtime left"
 is "$(ls "$CONTAINER_RUN_DIR" | grep -c '^runtime-')" 0 "no runtime socket left"
 is "$(find "$CONTAINER_DATA_DIR" -name '*.tmp*' -o -name '.*.tmp' | wc -l)" 0 "no temporary file left"
 is "$(api http://d/_ping)" OK "the server answers"
-"$C" system stop >/dev/null 2>&1
-sleep 1
-is "$(pgrep -f "container-apiserver" | while read -r p; do
-	tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx "CONTAINER_RUN_DIR=$W/run" && echo "$p"
-done | wc -l)" 0 "no server left after system stop"
+server_gone
 echo "1..$n"
 [ $failed -eq 0 ]

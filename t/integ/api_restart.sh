@@ -49,8 +49,9 @@ is "$(insp f0 '{{.RestartCount}} {{.State.Status}} {{.State.ExitCode}}')" "0 exi
 
 # --- always, then docker stop ----------------------------------------------------
 D run -d --name al -m 256m --restart always $IMG sh -c 'sleep 1; exit 0' >/dev/null
-until_is al '{{ge .RestartCount 2}}' true
-ok "always: a workload that succeeded was restarted ($(insp al '{{.RestartCount}}') times)"
+until_is al '{{ge .RestartCount 2}}' true &&
+	ok "always: a workload that succeeded was restarted ($(insp al '{{.RestartCount}}') times)" ||
+	nok "always: not restarted twice in 180 s ($(insp al '{{.RestartCount}} {{.State.Status}}'))"
 until_is al '{{.State.Status}}' running
 D stop -t 1 al >/dev/null 2>&1
 c1=$(insp al '{{.RestartCount}}')
@@ -59,8 +60,9 @@ is "$(insp al '{{.State.Status}} {{.RestartCount}}')" "exited $c1" "always + doc
 is "$(qemus)" 0 "no QEMU after the stop"
 D start al >/dev/null
 is "$(insp al '{{.RestartCount}}')" 0 "docker start starts the count over"
-until_is al '{{ge .RestartCount 1}}' true
-ok "and the policy applies again after docker start"
+until_is al '{{ge .RestartCount 1}}' true &&
+	ok "and the policy applies again after docker start" ||
+	nok "not restarted after docker start ($(insp al '{{.RestartCount}} {{.State.Status}}'))"
 until_is al '{{.State.Status}}' running
 D rm -f al >/dev/null
 sleep 2

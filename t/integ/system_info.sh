@@ -5,7 +5,7 @@
 # data/run dir with one stored image, one container (its writable disk
 # written to) and one volume.  Boots the guest kernel under QEMU (TCG).
 set -u
-TOTAL=27 NAME=sysinfo
+TOTAL=29 NAME=sysinfo
 . "$(dirname "$0")/vm_env.sh"
 IMG=test/bb:1
 command -v curl >/dev/null || skip_rest "curl not installed"
@@ -51,6 +51,7 @@ is "$(echo "$j" | jq_ 'd["Volumes"][0]["Name"], d["Volumes"][0]["UsageData"]["Re
 	"vol1 1 True" "volume: RefCount 1, the 2 MiB written"
 is "$(api "http://d/system/df?type=volume" | jq_ 'sorted(d.keys())')" "['BuildCache', 'Volumes']" "type=volume: only volumes"
 is "$(api -o /dev/null -w '%{http_code}' "http://d/system/df?type=nope")" 400 "an unknown type: 400"
+is "$(api "http://d/system/df?type=volume&type=image" | jq_ 'sorted(d.keys())')" "['BuildCache', 'Images', 'LayersSize', 'Volumes']" "type given twice: the union"
 out=$("$C" system df 2>&1)
 like "$out" "TYPE            TOTAL     ACTIVE    SIZE      RECLAIMABLE" "system df: docker's header"
 like "$(echo "$out" | grep '^Containers')" "Containers      1         0" "system df: 1 container, none running"
@@ -73,11 +74,15 @@ like "$("$C" system logs 2>&1)" "GET /_ping -> 200" "system logs: the requests (
 is "$("$C" system logs -n 3 | wc -l)" 3 "system logs -n 3: three lines"
 "$C" system logs -f >"$W/follow" 2>&1 & fpid=$!
 sleep 1; : >"$W/follow"
-for i in $(seq 80); do api "http://d/_ping?follow-mark=$i" >/dev/null; done
+# spread over ~3 s: the log (bound 4096 bytes) rotates while followed
+for i in $(seq 80); do api "http://d/_ping?follow-mark=$i" >/dev/null; sleep 0.04; done
 # until the last line arrives (a busy machine lags), 30 s at most
 for i in $(seq 60); do grep -q 'follow-mark=80 ' "$W/follow" && break; sleep 0.5; done
 kill $fpid; wait $fpid 2>/dev/null
 n80=$(grep -c 'follow-mark=80 ' "$W/follow")
-is "$n80" 1 "system logs -f: new lines arrive, also across a rotation ($(grep -c follow-mark "$W/follow") of 80 seen)"
+is "$n80" 1 "system logs -f: new lines arrive, also across a rotation"
+# every line once: none lost at a rotation (the old file read to its end)
+is "$(grep -ao 'follow-mark=[0-9]* ' "$W/follow" | sort -u | wc -l) $(grep -c 'follow-mark=' "$W/follow")" "80 80" \
+	"system logs -f: all 80 lines, each once, across $(grep -ac 'log rotated' "$W/follow") rotations"
 echo "1..$n"
 [ $failed -eq 0 ]

@@ -74,3 +74,10 @@ python3 "$SRCDIR/t/integ/mkimage.py" "$W/bb.tar" test/bb:1 amd64 "$BUSYBOX" || s
 # the test's own start (or first command) gets the environment it sets up
 server_stop
 qemus() { pgrep -f "qemu-system.*$W/data" | wc -l; }
+# Our runtimes: the ones whose environment names our scratch data dir.
+runtimes() {
+	local p
+	for p in $(pgrep -f '^container-runtime'); do
+		tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx "CONTAINER_DATA_DIR=$W/data" && echo "$p"
+	done | wc -l
+}

@@ -247,6 +247,12 @@ static void test_target(void)
 	is_int(api_query_get(q, qn, "nope", &v), 0, "absent param");
 	is_int(api_query_get("a=%4", 4, "a", &v), -EINVAL, "truncated escape");
 	is_int(api_query_get("a=%00", 5, "a", &v), -EINVAL, "NUL escape");
+	buf_reset(&v);
+	is_int(api_query_get_nth("type=image&x=1&type=volume", 26, "type", 1, &v), 1,
+	       "second occurrence found");
+	is_str(buf_str(&v), "volume", "second occurrence's value");
+	is_int(api_query_get_nth("type=image&x=1&type=volume", 26, "type", 2, &v), 0,
+	       "no third occurrence");
 	buf_reset(&path);
 	is_int(api_target_split("/a%00b", 6, &path, &q, &qn, &e), -EINVAL, "NUL in path");
 	buf_reset(&path);

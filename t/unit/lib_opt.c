@@ -2,9 +2,11 @@
  * stop-at-first-operand rule that lets `run IMAGE cmd --flag` reach the
  * workload. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lib/err.h"
+#include "lib/log.h"
 #include "lib/opt.h"
 #include "t/tap.h"
 
@@ -39,6 +41,15 @@ static int parse(struct o *o, struct opt_result *r, unsigned flags, struct err *
 #define ARGV(...) (char *[]){ __VA_ARGS__, NULL }
 #define ARGC(...) ((int)(sizeof((char *[]){ __VA_ARGS__ }) / sizeof(char *)))
 #define P(flags, ...) parse(&o, &r, flags, &e, ARGC(__VA_ARGS__), ARGV(__VA_ARGS__))
+
+/* A command that answers with the log level it runs at. */
+static int level_run(const struct cmd *c, void *o, int argc, char **argv)
+{
+	(void)c, (void)o, (void)argc, (void)argv;
+	return (int)log_level();
+}
+
+static const struct cmd level_cmd = { .name = "lvl", .max_args = 0, .run = level_run };
 
 int main(void)
 {
@@ -175,5 +186,14 @@ int main(void)
 	ok(r.nargs == 0 && r.args && r.args[0] == NULL, "no operands, array NULL-terminated");
 	opt_free(optv, &o, &r);
 
+	/* every command and role honours CONTAINER_LOG (lib/cmd.c), not only
+	 * the API server */
+	setenv("CONTAINER_LOG", "nonsense", 1);
+	is_int(cmd_run(&level_cmd, "lvl", 0, ARGV("x") + 1), LOG_WARN, "CONTAINER_LOG unknown: the default");
+	setenv("CONTAINER_LOG", "info", 1);
+	is_int(cmd_run(&level_cmd, "lvl", 0, ARGV("x") + 1), LOG_INFO, "CONTAINER_LOG=info");
+	setenv("CONTAINER_LOG", "debug", 1);
+	is_int(cmd_run(&level_cmd, "lvl", 0, ARGV("x") + 1), LOG_DEBUG, "CONTAINER_LOG=debug");
+	unsetenv("CONTAINER_LOG");
 	return done_testing();
 }
