@@ -4,6 +4,7 @@
 # (431) and the connection ends; a slowloris client (one byte a second) is
 # cut by the header timeout while another client is served meanwhile, also
 # when its partial head follows a complete request on the same connection,
+# a body that arrives in pieces after its head (the buffer moves under it),
 # and a connection that sends nothing is not (the idle timeout is longer);
 # 200 idle connections at once cost bounded memory (VmRSS growth) and the
 # server answers while they are open.  No VM.
@@ -105,6 +106,18 @@ s.sendall(b"GET /_ping HTTP/1.1\r\nConnection: close\r\n\r\n")
 r, _ = read_all(s); s.close()
 print("quiet", "served" if r.startswith(b"HTTP/1.1 200") else "dropped")
 
+# a head first, then a 512 KiB body in pieces: the buffer grows (moves)
+# under the parsed head, which must not be read through stale pointers
+s = conn(30)
+body = b'{"Image":"no/such:image","Labels":{"x":"' + b"a" * (512 << 10) + b'"}}'
+s.sendall(b"POST /containers/create HTTP/1.1\r\nContent-Type: application/json\r\n"
+          b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body))
+time.sleep(0.3)
+for i in range(0, len(body), 16384):
+    s.sendall(body[i:i + 16384])
+r, _ = read_all(s); s.close()
+print("split", r.split(b" ", 2)[1].decode() if r.startswith(b"HTTP/1.1 ") else "none", ping())
+
 # 200 idle connections at once: memory, and answers while they are open
 before = rss(); idle = []
 for i in range(200):
@@ -130,6 +143,7 @@ set -- $(get pipelined)
 [ "${1:-}" = answered ] && [ "${2:-}" = cut ] && python3 -c "import sys; sys.exit(not ${3:-99} <= 8)" &&
 	ok "a partial head pipelined behind a request is cut by the header timeout too (after ${3:-?} s; idle timeout 20 s)" ||
 	nok "pipelined slowloris: $*"
+is "$(get split)" "404 True" "a body arriving after its head, 512 KiB in pieces: answered (no such image: 404), server alive"
 is "$(get quiet)" served "a connection quiet for 3 s (over the header timeout) is still served"
 set -- $(get idle)
 is "${1:-}" 200 "200 connections open at once"
